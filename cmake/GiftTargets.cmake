@@ -1,0 +1,45 @@
+# gift's INTERFACE targets. Header-only: every target carries include paths, definitions and
+# dependencies, nothing is compiled here.
+include(GNUInstallDirs)
+
+add_library(gift INTERFACE)
+add_library(gift::gift ALIAS gift)
+target_include_directories(gift INTERFACE
+  $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+  $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+target_compile_features(gift INTERFACE cxx_std_20)
+target_link_libraries(gift INTERFACE Eigen3::Eigen)
+if(TARGET OpenMP::OpenMP_CXX)
+  target_link_libraries(gift INTERFACE OpenMP::OpenMP_CXX)
+endif()
+# Reproducibility: every backend must round each operation once, in the same order; an FMA
+# contracted by the compiler on one backend and not another would change noise and norms.
+target_compile_options(gift INTERFACE
+  $<$<COMPILE_LANG_AND_ID:CXX,GNU,Clang,AppleClang>:-ffp-contract=off>
+  $<$<COMPILE_LANGUAGE:CUDA>:-fmad=false>)
+
+# gift::thrust — Thrust on the host OMP system (and the CPP system, always available beside it).
+# THRUST_DEVICE_SYSTEM must be set before any Thrust header when a non-CUDA compiler runs, and a
+# binary must never mix two device systems, so the definition lives on the target.
+if(GIFT_THRUST_FOUND)
+  add_library(gift_thrust INTERFACE)
+  add_library(gift::thrust ALIAS gift_thrust)
+  set_target_properties(gift_thrust PROPERTIES EXPORT_NAME thrust)
+  target_link_libraries(gift_thrust INTERFACE gift OpenMP::OpenMP_CXX)
+  target_include_directories(gift_thrust SYSTEM INTERFACE $<BUILD_INTERFACE:${GIFT_CCCL_INCLUDE_DIR}>)
+  target_compile_definitions(gift_thrust INTERFACE
+    THRUST_DEVICE_SYSTEM=THRUST_DEVICE_SYSTEM_OMP GIFT_HAS_THRUST=1)
+endif()
+
+# gift::cuda — nvcc + CCCL Thrust on CUDA + cuBLAS/cuRAND.
+if(GIFT_ENABLE_CUDA)
+  find_package(CUDAToolkit REQUIRED)
+  add_library(gift_cuda INTERFACE)
+  add_library(gift::cuda ALIAS gift_cuda)
+  set_target_properties(gift_cuda PROPERTIES EXPORT_NAME cuda)
+  target_link_libraries(gift_cuda INTERFACE gift CUDA::cudart CUDA::cublas CUDA::curand)
+  target_compile_definitions(gift_cuda INTERFACE GIFT_HAS_CUDA=1)
+  # CMake 3.25 knows no cuda_std_20: pass the flag for the CUDA language only.
+  target_compile_options(gift_cuda INTERFACE
+    $<$<COMPILE_LANGUAGE:CUDA>:-std=c++20 --expt-relaxed-constexpr --extended-lambda -Xcompiler=-fopenmp>)
+endif()

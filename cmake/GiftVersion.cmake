@@ -1,0 +1,12 @@
+# Reads the version from include/gift/version.hpp, the single place it is defined.
+function(gift_read_version header out_var)
+  file(STRINGS ${header} lines REGEX "^#define GIFT_VERSION_(MAJOR|MINOR|PATCH) [0-9]+$")
+  foreach(part MAJOR MINOR PATCH)
+    string(REGEX MATCH "GIFT_VERSION_${part} ([0-9]+)" _ "${lines}")
+    set(${part} "${CMAKE_MATCH_1}")
+    if(${part} STREQUAL "")
+      message(FATAL_ERROR "gift: could not read GIFT_VERSION_${part} from ${header}")
+    endif()
+  endforeach()
+  set(${out_var} "${MAJOR}.${MINOR}.${PATCH}" PARENT_SCOPE)
+endfunction()

@@ -1,0 +1,19 @@
+#pragma once
+/// \file backend/cuda.cuh
+/// \brief Everything gift implements for CUDA: its own kernels (backend::cuda) and the Thrust
+/// backend on the CUDA system, which backend::cuda falls back to. Compile with nvcc and link
+/// gift::cuda.
+
+#if !defined(__CUDACC__)
+#error "gift/backend/cuda.cuh needs a CUDA compiler: compile this file with nvcc and link gift::cuda"
+#endif
+
+#include <gift/backend/cuda/fill_standard_normal.cuh>
+#include <gift/backend/cuda/launch.cuh>
+#include <gift/backend/thrust.hpp>
+
+namespace gift {
+/// Matrices in GPU memory.
+template <class T>
+using cuda_matrix = thrust_matrix<T, backend::system::cuda>;
+}  // namespace gift

@@ -1,0 +1,77 @@
+#pragma once
+/// \file backend/thrust/matrix.hpp
+/// \brief `gift::thrust_matrix<T, System>`: a row-major matrix in a Thrust system's memory, and
+/// the conversions to and from Eigen.
+
+#include <gift/backend/thrust/system.hpp>
+#include <gift/backend/traits.hpp>
+#include <gift/error.hpp>
+#include <gift/fwd.hpp>
+
+#include <thrust/copy.h>
+
+#include <cstddef>
+#include <vector>
+
+namespace gift {
+
+/// A dense row-major `rows × cols` matrix stored in a Thrust vector of `System` (a tag from
+/// `gift::backend::system`). The same layout as `gift::matrix<T>`, so element (i, j) sits at
+/// `i * cols + j` on every backend.
+template <class T, class System>
+class thrust_matrix {
+public:
+  using value_type = T;
+  using system_type = System;
+  using storage_type = backend::thrust_vector_t<System, T>;
+
+  thrust_matrix() = default;
+  /// A `rows × cols` matrix of zeros.
+  thrust_matrix(std::size_t rows, std::size_t cols) : rows_(rows), cols_(cols), data_(rows * cols, T(0)) {}
+
+  /// Copies an Eigen matrix or expression (any storage order) into `System`'s memory.
+  template <class Derived>
+  static thrust_matrix from_eigen(const Eigen::MatrixBase<Derived>& source) {
+    const gift::matrix<T> row_major = source.template cast<T>();
+    thrust_matrix result;
+    result.rows_ = static_cast<std::size_t>(row_major.rows());
+    result.cols_ = static_cast<std::size_t>(row_major.cols());
+    result.data_.assign(row_major.data(), row_major.data() + row_major.size());
+    return result;
+  }
+
+  /// Copies back into a row-major Eigen matrix on the host.
+  [[nodiscard]] gift::matrix<T> to_eigen() const {
+    gift::matrix<T> result(static_cast<Eigen::Index>(rows_), static_cast<Eigen::Index>(cols_));
+    ::thrust::copy(data_.begin(), data_.end(), result.data());
+    return result;
+  }
+
+  [[nodiscard]] std::size_t rows() const noexcept { return rows_; }
+  [[nodiscard]] std::size_t cols() const noexcept { return cols_; }
+  [[nodiscard]] std::size_t size() const noexcept { return rows_ * cols_; }
+  /// The underlying Thrust vector (row-major).
+  [[nodiscard]] storage_type& storage() noexcept { return data_; }
+  [[nodiscard]] const storage_type& storage() const noexcept { return data_; }
+
+private:
+  std::size_t rows_ = 0;
+  std::size_t cols_ = 0;
+  storage_type data_;
+};
+
+/// Thrust matrices run on the Thrust backend of their system.
+template <class T, class System>
+struct backend_for<thrust_matrix<T, System>> {
+  using type = backend::thrust<System>;
+};
+
+/// Copies a Thrust vector of any system into a host `gift::vector`.
+template <class Vector>
+gift::vector<typename Vector::value_type> to_eigen_vector(const Vector& source) {
+  gift::vector<typename Vector::value_type> result(static_cast<Eigen::Index>(source.size()));
+  ::thrust::copy(source.begin(), source.end(), result.data());
+  return result;
+}
+
+}  // namespace gift

@@ -1,0 +1,58 @@
+#pragma once
+/// \file backend/thrust/system.hpp
+/// \brief Maps gift's light system tags to Thrust execution policies and vectors.
+///
+/// Requires Thrust (CMake target gift::thrust, or gift::cuda under nvcc). With a non-CUDA
+/// compiler, THRUST_DEVICE_SYSTEM must name a host system before any Thrust header is seen; the
+/// gift::thrust target defines it as OMP.
+
+#if !defined(THRUST_DEVICE_SYSTEM) && !defined(__CUDACC__)
+#error "gift/backend/thrust: define THRUST_DEVICE_SYSTEM (e.g. THRUST_DEVICE_SYSTEM_OMP) before including Thrust headers, or link the CMake target gift::thrust, which does it"
+#endif
+
+#include <gift/backend/tags.hpp>
+
+#include <thrust/execution_policy.h>
+#include <thrust/system/cpp/execution_policy.h>
+#include <thrust/system/cpp/vector.h>
+#include <thrust/system/omp/execution_policy.h>
+#include <thrust/system/omp/vector.h>
+#if defined(__CUDACC__)
+#include <thrust/system/cuda/execution_policy.h>
+#include <thrust/system/cuda/vector.h>
+#endif
+
+namespace gift::backend {
+
+/// Per-system facts: the Thrust vector type and the execution policy.
+template <class System>
+struct thrust_system_traits;
+
+template <>
+struct thrust_system_traits<system::cpp> {
+  template <class T>
+  using vector = ::thrust::cpp::vector<T>;
+  static auto policy() { return ::thrust::cpp::par; }
+};
+
+template <>
+struct thrust_system_traits<system::omp> {
+  template <class T>
+  using vector = ::thrust::omp::vector<T>;
+  static auto policy() { return ::thrust::omp::par; }
+};
+
+#if defined(__CUDACC__)
+template <>
+struct thrust_system_traits<system::cuda> {
+  template <class T>
+  using vector = ::thrust::cuda::vector<T>;
+  static auto policy() { return ::thrust::cuda::par; }
+};
+#endif
+
+/// The Thrust vector of `T` living in `System`'s memory.
+template <class System, class T>
+using thrust_vector_t = typename thrust_system_traits<System>::template vector<T>;
+
+}  // namespace gift::backend

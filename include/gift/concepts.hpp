@@ -1,0 +1,40 @@
+#pragma once
+/// \file concepts.hpp
+/// \brief Concepts that constrain gift's public template parameters.
+
+#include <gift/fwd.hpp>
+
+#include <concepts>
+#include <string>
+#include <type_traits>
+
+namespace gift {
+
+/// A norm policy (see norm.hpp): a streaming reduction with identity, accumulate, combine,
+/// finish and a printable name.
+template <class N>
+concept norm_policy = requires(double a, double b) {
+  { N::identity } -> std::convertible_to<double>;
+  { N::p } -> std::convertible_to<double>;
+  { N::accumulate(a, b) } -> std::same_as<double>;
+  { N::combine(a, b) } -> std::same_as<double>;
+  { N::finish(a) } -> std::same_as<double>;
+  { N::name() } -> std::convertible_to<std::string>;
+};
+
+/// Any Eigen dense expression (matrix, array, block, map).
+template <class T>
+concept eigen_dense = std::is_base_of_v<Eigen::DenseBase<std::remove_cvref_t<T>>, std::remove_cvref_t<T>>;
+
+/// An Eigen dense matrix or expression with floating-point scalars.
+template <class T>
+concept eigen_float_matrix = eigen_dense<T> && std::is_floating_point_v<typename std::remove_cvref_t<T>::Scalar>;
+
+/// A backend tag: names itself and says which backend to try when it lacks an operation.
+template <class B>
+concept backend_tag = requires {
+  typename B::fallback;
+  { B::name() } -> std::convertible_to<std::string>;
+};
+
+}  // namespace gift

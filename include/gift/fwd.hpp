@@ -1,0 +1,42 @@
+#pragma once
+/// \file fwd.hpp
+/// \brief Forward declarations and the library's defaults, in one place.
+
+#include <Eigen/Core>
+
+namespace gift {
+
+/// Dense row-major matrix on the CPU: gift's weight and activation type (`out × in` weights,
+/// `tokens × features` activations, as in PyTorch).
+template <class T>
+using matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// Dense column vector on the CPU.
+template <class T>
+using vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+
+/// fp32 shorthands.
+using matrix_f = matrix<float>;
+using vector_f = vector<float>;
+
+namespace backend {
+struct eigen;
+template <class System>
+struct thrust;
+struct cuda;
+struct none;
+}  // namespace backend
+
+// Norm policies (norm.hpp).
+struct l1;
+struct l2;
+struct linf;
+template <int P>
+struct lp;
+
+/// Default number of salient columns per layer (the paper's 128 of 4096).
+inline constexpr int default_salient_columns = 128;
+/// Default quantization bit-width.
+inline constexpr int default_bits = 4;
+
+}  // namespace gift
