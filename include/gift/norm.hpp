@@ -17,7 +17,7 @@
 namespace gift {
 
 namespace detail {
-GIFT_HOST_DEVICE GIFT_FORCE_INLINE double abs_value(double x) { return x < 0 ? -x : x; }
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE double abs_value(double x) { return std::fabs(x); }
 /// max that propagates NaN, so a NaN input is never silently dropped by a max-reduction.
 GIFT_HOST_DEVICE GIFT_FORCE_INLINE double max_propagating_nan(double acc, double x) {
   return (x != x || acc < x) ? x : acc;

@@ -10,6 +10,8 @@
 #include <gift/ops/column_norms.hpp>
 
 #include <thrust/count.h>
+#include <thrust/for_each.h>
+#include <thrust/iterator/counting_iterator.h>
 #include <thrust/tabulate.h>
 
 #include <cmath>
@@ -18,17 +20,38 @@
 namespace gift::backend {
 
 namespace detail {
-template <class Norm, class T>
+/// Tuning: how many adjacent columns one task folds. On the GPU one column per thread keeps
+/// neighbouring threads on neighbouring addresses (coalesced); on the host a task walks rows of a
+/// column strip, reading contiguous memory. Either way each column is folded in row order, so the
+/// bits do not depend on the choice.
+template <class System>
+struct column_reduction_tuning {
+  static constexpr std::size_t columns_per_task = 64;
+};
+template <>
+struct column_reduction_tuning<system::cuda> {
+  static constexpr std::size_t columns_per_task = 1;
+};
+
+template <class Norm, class T, std::size_t Columns>
 struct column_block_partial {
   const T* data;
-  std::size_t rows, cols;
-  GIFT_HOST_DEVICE double operator()(std::size_t index) const {
-    const std::size_t block = index / cols, column = index % cols;
-    const std::size_t first = block * gift::detail::reduction_block_rows;
-    const std::size_t last = first + gift::detail::reduction_block_rows < rows ? first + gift::detail::reduction_block_rows : rows;
-    double acc = Norm::identity;
-    for (std::size_t r = first; r < last; ++r) acc = Norm::accumulate(acc, static_cast<double>(data[r * cols + column]));
-    return acc;
+  double* partials;
+  std::size_t rows, cols, strips;
+  GIFT_HOST_DEVICE void operator()(std::size_t task) const {
+    const std::size_t block = task / strips, strip = task % strips;
+    const std::size_t first_row = block * gift::detail::reduction_block_rows;
+    const std::size_t last_row =
+        first_row + gift::detail::reduction_block_rows < rows ? first_row + gift::detail::reduction_block_rows : rows;
+    const std::size_t first_col = strip * Columns;
+    const std::size_t width = first_col + Columns < cols ? Columns : cols - first_col;
+    double acc[Columns];
+    for (std::size_t c = 0; c < width; ++c) acc[c] = Norm::identity;
+    for (std::size_t r = first_row; r < last_row; ++r) {
+      const T* row = data + r * cols + first_col;
+      for (std::size_t c = 0; c < width; ++c) acc[c] = Norm::accumulate(acc[c], static_cast<double>(row[c]));
+    }
+    for (std::size_t c = 0; c < width; ++c) partials[block * cols + first_col + c] = acc[c];
   }
 };
 
@@ -63,9 +86,14 @@ struct implementation<ops::column_norms<Norm>, thrust<System>> {
                           rows, " x ", cols);
     const auto policy = thrust_system_traits<System>::policy();
     const std::size_t blocks = gift::detail::reduction_block_count(rows);
+    constexpr std::size_t strip = detail::column_reduction_tuning<System>::columns_per_task;
+    const std::size_t strips = (cols + strip - 1) / strip;
     thrust_vector_t<MatrixSystem, double> partials(blocks * cols);
-    ::thrust::tabulate(policy, partials.begin(), partials.end(),
-                       detail::column_block_partial<Norm, T>{::thrust::raw_pointer_cast(matrix.storage().data()), rows, cols});
+    ::thrust::for_each(policy, ::thrust::counting_iterator<std::size_t>(0),
+                       ::thrust::counting_iterator<std::size_t>(blocks * strips),
+                       detail::column_block_partial<Norm, T, strip>{::thrust::raw_pointer_cast(matrix.storage().data()),
+                                                                    ::thrust::raw_pointer_cast(partials.data()), rows,
+                                                                    cols, strips});
     thrust_vector_t<MatrixSystem, T> result(cols);
     ::thrust::tabulate(policy, result.begin(), result.end(),
                        detail::column_block_fold<Norm, T>{::thrust::raw_pointer_cast(partials.data()), blocks, cols});
