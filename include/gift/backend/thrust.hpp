@@ -6,4 +6,5 @@
 #include <gift/backend/thrust/column_norms.hpp>
 #include <gift/backend/thrust/fill_standard_normal.hpp>
 #include <gift/backend/thrust/matrix.hpp>
+#include <gift/backend/thrust/noise.hpp>
 #include <gift/backend/thrust/system.hpp>
