@@ -8,6 +8,7 @@
 /// (nvcc, or clang in CUDA mode) sees `__host__ __device__`, every other compiler sees nothing.
 #if defined(__CUDACC__) || defined(__HIPCC__)
 #define GIFT_HOST_DEVICE __host__ __device__
+/// 1 when a CUDA compiler is running (host or device pass), else 0.
 #define GIFT_CUDA_COMPILER 1
 #else
 #define GIFT_HOST_DEVICE
@@ -21,6 +22,7 @@
 #define GIFT_DEVICE_PASS 0
 #endif
 
+/// Forces inlining of small hot functions (the noise and norm kernels).
 #if defined(_MSC_VER)
 #define GIFT_FORCE_INLINE __forceinline
 #else

@@ -15,8 +15,9 @@ using matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>
 template <class T>
 using vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 
-/// fp32 shorthands.
+/// fp32 row-major matrix.
 using matrix_f = matrix<float>;
+/// fp32 vector.
 using vector_f = vector<float>;
 
 namespace backend {

@@ -26,33 +26,51 @@ GIFT_HOST_DEVICE GIFT_FORCE_INLINE double max_propagating_nan(double acc, double
 
 /// Manhattan norm Σ|x|.
 struct l1 {
+  /// The value an empty reduction starts from.
   static constexpr double identity = 0.0;
+  /// The norm's exponent p (infinity for the maximum norm).
   static constexpr double p = 1.0;
+  /// Printable name for sweep logs.
   static std::string name() { return "l1"; }
+  /// Folds one element into a partial result.
   GIFT_HOST_DEVICE static double accumulate(double acc, double x) { return detail::dadd(acc, detail::abs_value(x)); }
+  /// Merges two partial results.
   GIFT_HOST_DEVICE static double combine(double a, double b) { return detail::dadd(a, b); }
+  /// Turns a partial result over all elements into the norm.
   GIFT_HOST_DEVICE static double finish(double acc) { return acc; }
 };
 
 /// Euclidean norm (Σx²)^½.
 struct l2 {
+  /// The value an empty reduction starts from.
   static constexpr double identity = 0.0;
+  /// The norm's exponent p (infinity for the maximum norm).
   static constexpr double p = 2.0;
+  /// Printable name for sweep logs.
   static std::string name() { return "l2"; }
+  /// Folds one element into a partial result.
   GIFT_HOST_DEVICE static double accumulate(double acc, double x) { return detail::dadd(acc, detail::dmul(x, x)); }
+  /// Merges two partial results.
   GIFT_HOST_DEVICE static double combine(double a, double b) { return detail::dadd(a, b); }
+  /// Turns a partial result over all elements into the norm.
   GIFT_HOST_DEVICE static double finish(double acc) { return std::sqrt(acc); }
 };
 
 /// Maximum norm max|x|.
 struct linf {
+  /// The value an empty reduction starts from.
   static constexpr double identity = 0.0;
+  /// The norm's exponent p (infinity for the maximum norm).
   static constexpr double p = HUGE_VAL;
+  /// Printable name for sweep logs.
   static std::string name() { return "linf"; }
+  /// Folds one element into a partial result.
   GIFT_HOST_DEVICE static double accumulate(double acc, double x) {
     return detail::max_propagating_nan(acc, detail::abs_value(x));
   }
+  /// Merges two partial results.
   GIFT_HOST_DEVICE static double combine(double a, double b) { return detail::max_propagating_nan(a, b); }
+  /// Turns a partial result over all elements into the norm.
   GIFT_HOST_DEVICE static double finish(double acc) { return acc; }
 };
 
@@ -60,16 +78,22 @@ struct linf {
 template <int P>
 struct lp {
   static_assert(P >= 1, "gift::lp<P>: P must be at least 1 (use linf for the maximum norm)");
+  /// The value an empty reduction starts from.
   static constexpr double identity = 0.0;
+  /// The norm's exponent p (infinity for the maximum norm).
   static constexpr double p = P;
+  /// Printable name for sweep logs.
   static std::string name() { return "l" + std::to_string(P); }
+  /// Folds one element into a partial result.
   GIFT_HOST_DEVICE static double accumulate(double acc, double x) {
     const double a = detail::abs_value(x);
     double power = a;
     for (int k = 1; k < P; ++k) power = detail::dmul(power, a);
     return detail::dadd(acc, power);
   }
+  /// Merges two partial results.
   GIFT_HOST_DEVICE static double combine(double a, double b) { return detail::dadd(a, b); }
+  /// Turns a partial result over all elements into the norm.
   GIFT_HOST_DEVICE static double finish(double acc) { return std::pow(acc, 1.0 / P); }
 };
 

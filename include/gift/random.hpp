@@ -21,6 +21,7 @@ struct noise_key {
   std::uint32_t layer = 0;  ///< layer id, unique within a model
   std::uint32_t step = 0;   ///< optimizer step; each step draws fresh noise
 
+  /// Keys are equal when seed, layer and step are.
   friend constexpr bool operator==(const noise_key&, const noise_key&) = default;
 };
 

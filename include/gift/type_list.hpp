@@ -54,7 +54,9 @@ using concat_t = typename detail::concat_lists<A, B>::type;
 /// True when `T` is one of the types of `List`.
 template <class T, type_list_like List>
 inline constexpr bool contains_v = false;
+/// \cond INTERNAL
 template <class T, class... Ts>
 inline constexpr bool contains_v<T, type_list<Ts...>> = (std::is_same_v<T, Ts> || ...);
+/// \endcond
 
 }  // namespace gift

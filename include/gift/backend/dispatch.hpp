@@ -20,6 +20,7 @@ namespace gift::backend {
 /// one.
 template <class Op, class Backend>
 struct implementation {
+  /// False: no implementation here; dispatch tries the fallback.
   static constexpr bool available = false;
 };
 
@@ -27,6 +28,7 @@ struct implementation {
 template <class Op, class Backend>
 concept implements = implementation<Op, Backend>::available;
 
+/// Always false, but only known at instantiation: for static_asserts in templates.
 template <class>
 inline constexpr bool dependent_false = false;
 

@@ -18,13 +18,17 @@ namespace gift::backend {
 
 /// End of a fallback chain: no backend left to try.
 struct none {
+  /// The chain ends here.
   using fallback = none;
+  /// Printable name.
   static std::string name() { return "none"; }
 };
 
 /// The CPU through Eigen (OpenMP threads where Eigen and gift use them).
 struct eigen {
+  /// Nothing to fall back on.
   using fallback = none;
+  /// Printable name.
   static std::string name() { return "eigen"; }
 };
 
@@ -32,14 +36,17 @@ struct eigen {
 namespace system {
 /// Thrust's sequential host system.
 struct cpp {
+  /// Printable name.
   static std::string name() { return "cpp"; }
 };
 /// Thrust's OpenMP host system.
 struct omp {
+  /// Printable name.
   static std::string name() { return "omp"; }
 };
 /// Thrust's CUDA system (needs nvcc).
 struct cuda {
+  /// Printable name.
   static std::string name() { return "cuda"; }
 };
 }  // namespace system
@@ -54,8 +61,11 @@ struct thrust_fallback {
 /// Thrust algorithms on an explicit system.
 template <class System>
 struct thrust {
+  /// The Thrust system tag.
   using system_type = System;
+  /// The backend tried when this one lacks an operation.
   using fallback = typename detail::thrust_fallback<System>::type;
+  /// Printable name, e.g. `thrust<omp>`.
   static std::string name() { return "thrust<" + System::name() + ">"; }
 };
 
@@ -71,12 +81,15 @@ struct thrust_fallback<system::omp> {
 /// Thrust on the CUDA system.
 struct cuda {
   using fallback = thrust<system::cuda>;
+  /// Printable name.
   static std::string name() { return "cuda"; }
 };
 
-/// Shorthands for the usual systems.
+/// Thrust on the sequential host system.
 using thrust_cpp = thrust<system::cpp>;
+/// Thrust on the OpenMP host system.
 using thrust_omp = thrust<system::omp>;
+/// Thrust on the CUDA system.
 using thrust_cuda = thrust<system::cuda>;
 
 }  // namespace gift::backend

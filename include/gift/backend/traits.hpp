@@ -20,6 +20,7 @@ struct backend_for {};
 /// Eigen dense expressions run on the Eigen backend.
 template <class Container>
 struct backend_for<Container, std::enable_if_t<eigen_dense<Container>>> {
+  /// The Eigen backend.
   using type = backend::eigen;
 };
 

@@ -14,6 +14,7 @@ namespace ops {
 /// Operation tag: the `Norm` of every column of a matrix.
 template <norm_policy Norm>
 struct column_norms {
+  /// Printable name.
   static std::string name() { return "column_norms<" + Norm::name() + ">"; }
 };
 }  // namespace ops

@@ -17,8 +17,8 @@ inline void check_cuda(cudaError_t status, const char* what) {
 
 /// Grid and block size of a launch.
 struct launch_shape {
-  unsigned blocks;
-  unsigned threads;
+  unsigned blocks;   ///< blocks in the grid
+  unsigned threads;  ///< threads per block
 };
 
 /// A grid-stride launch covering `tasks` work items: 256 threads a block, at most 65535 blocks

@@ -21,10 +21,14 @@ namespace gift {
 template <class T, class System>
 class thrust_matrix {
 public:
+  /// Element type.
   using value_type = T;
+  /// The Thrust system tag whose memory holds the elements.
   using system_type = System;
+  /// The Thrust vector that stores the elements, row-major.
   using storage_type = backend::thrust_vector_t<System, T>;
 
+  /// An empty 0 × 0 matrix.
   thrust_matrix() = default;
   /// A `rows × cols` matrix of zeros.
   thrust_matrix(std::size_t rows, std::size_t cols) : rows_(rows), cols_(cols), data_(rows * cols, T(0)) {}
@@ -47,11 +51,15 @@ public:
     return result;
   }
 
+  /// Number of rows.
   [[nodiscard]] std::size_t rows() const noexcept { return rows_; }
+  /// Number of columns.
   [[nodiscard]] std::size_t cols() const noexcept { return cols_; }
+  /// Number of elements.
   [[nodiscard]] std::size_t size() const noexcept { return rows_ * cols_; }
   /// The underlying Thrust vector (row-major).
   [[nodiscard]] storage_type& storage() noexcept { return data_; }
+  /// The underlying Thrust vector (row-major), read-only.
   [[nodiscard]] const storage_type& storage() const noexcept { return data_; }
 
 private:
@@ -63,6 +71,7 @@ private:
 /// Thrust matrices run on the Thrust backend of their system.
 template <class T, class System>
 struct backend_for<thrust_matrix<T, System>> {
+  /// Thrust on the matrix's system.
   using type = backend::thrust<System>;
 };
 

@@ -28,25 +28,34 @@ namespace gift::backend {
 template <class System>
 struct thrust_system_traits;
 
+/// Thrust's sequential host system.
 template <>
 struct thrust_system_traits<system::cpp> {
+  /// Vector in this system's memory.
   template <class T>
   using vector = ::thrust::cpp::vector<T>;
+  /// Execution policy.
   static auto policy() { return ::thrust::cpp::par; }
 };
 
+/// Thrust's OpenMP host system.
 template <>
 struct thrust_system_traits<system::omp> {
+  /// Vector in this system's memory.
   template <class T>
   using vector = ::thrust::omp::vector<T>;
+  /// Execution policy.
   static auto policy() { return ::thrust::omp::par; }
 };
 
 #if defined(__CUDACC__)
+/// Thrust's CUDA system.
 template <>
 struct thrust_system_traits<system::cuda> {
+  /// Vector in this system's memory.
   template <class T>
   using vector = ::thrust::cuda::vector<T>;
+  /// Execution policy.
   static auto policy() { return ::thrust::cuda::par; }
 };
 #endif
