@@ -12,6 +12,7 @@
 #define GIFT_CUDA_COMPILER 1
 #else
 #define GIFT_HOST_DEVICE
+/// 1 when a CUDA compiler is running (host or device pass), else 0.
 #define GIFT_CUDA_COMPILER 0
 #endif
 

@@ -80,6 +80,7 @@ struct thrust_fallback<system::omp> {
 /// gift's own CUDA kernels plus cuBLAS/cuRAND; anything it does not specialise runs through
 /// Thrust on the CUDA system.
 struct cuda {
+  /// Operations without a dedicated kernel run through Thrust on CUDA.
   using fallback = thrust<system::cuda>;
   /// Printable name.
   static std::string name() { return "cuda"; }
