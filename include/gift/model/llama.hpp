@@ -1,0 +1,312 @@
+#pragma once
+/// \file llama.hpp
+/// \brief `gift::model::llama_model<T>`: a LLaMA-family decoder on the CPU with forward (logits,
+/// loss) and backward, whose 7 linear layers per block are pluggable `linear_module`s.
+///
+/// Block b computes, on the residual stream x (tokens × hidden):
+///   n1 = RMSNorm(x); q, k, v = n1 Wqᵀ, n1 Wkᵀ, n1 Wvᵀ; RoPE(q, k); x += Wo·attention(q, k, v)
+///   n2 = RMSNorm(x); x += Wdown · (silu(n2 Wgateᵀ) ∘ n2 Wupᵀ)
+/// then the logits are RMSNorm(x) · Eᵀ (E the token embedding when tied). Embeddings, norms and
+/// the head are frozen; only the linear modules can train. A training forward keeps exactly what
+/// the backward needs: per block the residual input, q/k/v after RoPE, the residual after
+/// attention, gate and up, and two inverse-RMS vectors.
+
+#include <gift/error.hpp>
+#include <gift/fwd.hpp>
+#include <gift/model/attention.hpp>
+#include <gift/model/config.hpp>
+#include <gift/model/cross_entropy.hpp>
+#include <gift/model/linear_module.hpp>
+#include <gift/model/rms_norm.hpp>
+#include <gift/model/rope.hpp>
+#include <gift/model/swiglu.hpp>
+#include <gift/model/tokens.hpp>
+
+#include <array>
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace gift::model {
+
+/// The frozen weights of one decoder block besides its linear layers.
+template <std::floating_point T>
+struct block_norms {
+  vector<T> attention;     ///< RMSNorm weight before attention (`attn_norm`)
+  vector<T> feed_forward;  ///< RMSNorm weight before the feed-forward (`ffn_norm`)
+};
+
+/// Called with the input of every linear layer during a forward pass (calibration): the block,
+/// the projection and the `tokens × in` input.
+template <std::floating_point T>
+using calibration_hook = std::function<void(int block, projection p, const matrix<T>& input)>;
+
+/// A LLaMA-family decoder. Move-only (it owns its linear modules).
+template <std::floating_point T>
+class llama_model {
+public:
+  /// The linear layers of one block, indexed by `projection`.
+  using block_linears = std::array<std::unique_ptr<linear_module<T>>, projections_per_block>;
+
+  /// Assembles a model. `output_head` may be empty when `config.tied_embeddings` (the head is
+  /// then the token embedding). Every shape is checked against `config`.
+  llama_model(llama_config config, matrix<T> token_embedding, vector<T> output_norm, std::vector<block_norms<T>> norms,
+              std::vector<block_linears> linears, matrix<T> output_head = {})
+      : config_(config), embedding_(std::move(token_embedding)), output_norm_(std::move(output_norm)),
+        norms_(std::move(norms)), linears_(std::move(linears)), output_head_(std::move(output_head)) {
+    config_.validate();
+    const char* where = "gift::model::llama_model";
+    const Eigen::Index hidden = config_.hidden, vocab = config_.vocab;
+    gift::detail::require(embedding_.rows() == vocab && embedding_.cols() == hidden, where, ": token_embedding must be ",
+                    vocab, " x ", hidden, ", but is ", embedding_.rows(), " x ", embedding_.cols());
+    gift::detail::require(output_norm_.size() == hidden, where, ": output_norm must have ", hidden, " values, has ",
+                    output_norm_.size());
+    gift::detail::require(config_.tied_embeddings ? output_head_.size() == 0
+                                            : (output_head_.rows() == vocab && output_head_.cols() == hidden),
+                    where, ": output_head must be empty with tied embeddings, else ", vocab, " x ", hidden);
+    gift::detail::require(norms_.size() == static_cast<std::size_t>(config_.layers) && linears_.size() == norms_.size(),
+                    where, ": expected ", config_.layers, " blocks of norms and linears, got ", norms_.size(), " and ",
+                    linears_.size());
+    for (int b = 0; b < config_.layers; ++b) {
+      const auto& n = norms_[static_cast<std::size_t>(b)];
+      gift::detail::require(n.attention.size() == hidden && n.feed_forward.size() == hidden, where, ": block ", b,
+                      " norms must have ", hidden, " values");
+      for (projection p : all_projections) check_linear(b, p, linears_[static_cast<std::size_t>(b)][index(p)].get());
+    }
+  }
+
+  /// The configuration.
+  [[nodiscard]] const llama_config& config() const noexcept { return config_; }
+  /// The token embedding (`vocab × hidden`).
+  [[nodiscard]] const matrix<T>& token_embedding() const noexcept { return embedding_; }
+  /// The output head (`vocab × hidden`): the token embedding when tied.
+  [[nodiscard]] const matrix<T>& output_head() const noexcept {
+    return config_.tied_embeddings ? embedding_ : output_head_;
+  }
+  /// The final RMSNorm weight.
+  [[nodiscard]] const vector<T>& output_norm() const noexcept { return output_norm_; }
+  /// The norms of block `block`.
+  [[nodiscard]] const block_norms<T>& norms(int block) const { return norms_.at(checked_block(block)); }
+
+  /// The linear layer `p` of block `block`.
+  [[nodiscard]] linear_module<T>& linear(int block, projection p) {
+    return *linears_[checked_block(block)][index(p)];
+  }
+  /// \copydoc linear
+  [[nodiscard]] const linear_module<T>& linear(int block, projection p) const {
+    return *linears_[checked_block(block)][index(p)];
+  }
+  /// Puts `module` in place of layer `p` of block `block` and returns the previous one (e.g. to
+  /// read its weight, or to restore it). The new module must have the same in/out widths.
+  std::unique_ptr<linear_module<T>> replace_linear(int block, projection p, std::unique_ptr<linear_module<T>> module) {
+    check_linear(block, p, module.get());
+    return std::exchange(linears_[checked_block(block)][index(p)], std::move(module));
+  }
+
+  /// Installs (or, with an empty function, removes) the calibration hook that sees the input
+  /// of every linear layer in every forward pass.
+  void set_calibration_hook(calibration_hook<T> hook) { hook_ = std::move(hook); }
+
+  /// The logits of every position, `(batch · sequence) × vocab`, rows sequence after sequence
+  /// (evaluation mode: no noise, nothing kept).
+  [[nodiscard]] matrix<T> logits(const token_matrix& tokens) {
+    matrix<T> hidden = final_hidden(tokens, forward_context{}, nullptr);
+    return hidden * output_head().transpose();
+  }
+
+  /// The logits of the last position of every sequence (`batch × vocab`): what generation needs.
+  [[nodiscard]] matrix<T> last_logits(const token_matrix& tokens) {
+    const matrix<T> hidden = final_hidden(tokens, forward_context{}, nullptr);
+    matrix<T> last(tokens.rows(), hidden.cols());
+    for (Eigen::Index b = 0; b < tokens.rows(); ++b) last.row(b) = hidden.row((b + 1) * tokens.cols() - 1);
+    return last * output_head().transpose();
+  }
+
+  /// Summed next-token negative log-likelihood of `tokens` (each sequence predicts its own
+  /// tokens 1..T−1) in evaluation mode; add the results of several batches for a perplexity.
+  [[nodiscard]] loss_sum evaluate(const token_matrix& tokens) {
+    const matrix<T> hidden = final_hidden(tokens, forward_context{}, nullptr);
+    return cross_entropy(hidden, output_head(), next_token_targets(tokens));
+  }
+
+  /// A training forward and backward pass: mean next-token loss of `tokens` under `context`
+  /// (`context.training` should be true for noise), then the gradient of that mean flows back
+  /// through every block, and trainable linear modules accumulate their parameter gradients.
+  /// Returns the summed loss (its `mean()` is what was differentiated).
+  loss_sum forward_backward(const token_matrix& tokens, const forward_context& context) {
+    saved_activations saved;
+    forward_context recording = context;
+    recording.record = true;
+    const matrix<T> hidden = final_hidden(tokens, recording, &saved);
+    const std::vector<std::int32_t> targets = next_token_targets(tokens);
+    std::int64_t count = 0;
+    for (std::int32_t t : targets) count += t >= 0 ? 1 : 0;
+    gift::detail::require(count > 0, "gift::model::llama_model::forward_backward: sequences of length ", tokens.cols(),
+                    " predict nothing; use at least 2 tokens per sequence");
+    matrix<T> d_hidden;
+    const loss_sum loss = cross_entropy(hidden, output_head(), targets, &d_hidden, 1.0 / static_cast<double>(count));
+    backward(saved, std::move(d_hidden));
+    return loss;
+  }
+
+  /// The target of each position: the next token of the same sequence, −1 at the last position.
+  [[nodiscard]] static std::vector<std::int32_t> next_token_targets(const token_matrix& tokens) {
+    std::vector<std::int32_t> targets(static_cast<std::size_t>(tokens.size()), -1);
+    for (Eigen::Index b = 0; b < tokens.rows(); ++b) {
+      for (Eigen::Index t = 0; t + 1 < tokens.cols(); ++t) {
+        targets[static_cast<std::size_t>(b * tokens.cols() + t)] = tokens(b, t + 1);
+      }
+    }
+    return targets;
+  }
+
+private:
+  struct block_activations {
+    matrix<T> input, q, k, v, middle, gate, up;
+    vector<T> rms_attention, rms_feed_forward;
+  };
+  struct saved_activations {
+    std::vector<block_activations> blocks;
+    matrix<T> final_input;
+    vector<T> final_rms;
+    attention_shape shape;
+    std::unique_ptr<rope_table<T>> rope;
+  };
+
+  static std::size_t index(projection p) noexcept { return static_cast<std::size_t>(p); }
+  [[nodiscard]] std::size_t checked_block(int block) const {
+    gift::detail::require(block >= 0 && block < config_.layers, "gift::model::llama_model: block ", block,
+                    " is out of range [0, ", config_.layers, ")");
+    return static_cast<std::size_t>(block);
+  }
+  void check_linear(int block, projection p, const linear_module<T>* module) const {
+    const Eigen::Index hidden = config_.hidden, kv = config_.kv_width(), ffn = config_.ffn;
+    Eigen::Index in = hidden, out = hidden;
+    switch (p) {
+      case projection::q: case projection::o: break;
+      case projection::k: case projection::v: out = kv; break;
+      case projection::gate: case projection::up: out = ffn; break;
+      case projection::down: in = ffn; break;
+    }
+    gift::detail::require(module != nullptr, "gift::model::llama_model: block ", block, " layer ", short_name(p),
+                    " has no module; every linear layer needs one (frozen_linear for a frozen layer)");
+    gift::detail::require(module->in_features() == in && module->out_features() == out, "gift::model::llama_model: block ",
+                    block, " layer ", short_name(p), " must map ", in, " -> ", out, " features, but maps ",
+                    module->in_features(), " -> ", module->out_features());
+  }
+
+  void run_linear(int block, projection p, const matrix<T>& x, matrix<T>& y, const forward_context& context) {
+    if (hook_) hook_(block, p, x);
+    linears_[static_cast<std::size_t>(block)][index(p)]->forward(x, y, context);
+  }
+
+  /// Runs the decoder and returns RMSNorm(x_final) (tokens × hidden); fills `saved` if given.
+  matrix<T> final_hidden(const token_matrix& tokens, const forward_context& context, saved_activations* saved) {
+    detail::require_tokens(tokens, config_.vocab, "gift::model::llama_model");
+    const Eigen::Index batch = tokens.rows(), sequence = tokens.cols(), n = tokens.size();
+    const attention_shape shape{batch, sequence, config_.heads, config_.kv_heads, config_.head_dim};
+    auto rope = std::make_unique<rope_table<T>>(sequence, config_.rope_dim, config_.rope_base);
+
+    matrix<T> x(n, config_.hidden);
+    for (Eigen::Index i = 0; i < n; ++i) x.row(i) = embedding_.row(tokens.data()[i]);
+
+    matrix<T> normed, q, k, v, attended, projected, gate, up, h;
+    vector<T> rms1, rms2;
+    if (saved != nullptr) saved->blocks.resize(static_cast<std::size_t>(config_.layers));
+    for (int b = 0; b < config_.layers; ++b) {
+      const block_norms<T>& norm = norms_[static_cast<std::size_t>(b)];
+      rms_norm_forward(x, norm.attention, config_.rms_epsilon, normed, rms1);
+      run_linear(b, projection::q, normed, q, context);
+      run_linear(b, projection::k, normed, k, context);
+      run_linear(b, projection::v, normed, v, context);
+      apply_rope(q, config_.head_dim, *rope);
+      apply_rope(k, config_.head_dim, *rope);
+      attention_forward(shape, q, k, v, attended);
+      run_linear(b, projection::o, attended, projected, context);
+      if (saved != nullptr) {
+        block_activations& a = saved->blocks[static_cast<std::size_t>(b)];
+        a.input = x;
+        a.rms_attention = rms1;
+        a.q = std::move(q);
+        a.k = std::move(k);
+        a.v = std::move(v);
+      }
+      x += projected;
+      rms_norm_forward(x, norm.feed_forward, config_.rms_epsilon, normed, rms2);
+      run_linear(b, projection::gate, normed, gate, context);
+      run_linear(b, projection::up, normed, up, context);
+      swiglu_forward(gate, up, h);
+      run_linear(b, projection::down, h, projected, context);
+      if (saved != nullptr) {
+        block_activations& a = saved->blocks[static_cast<std::size_t>(b)];
+        a.middle = x;
+        a.rms_feed_forward = rms2;
+        a.gate = std::move(gate);
+        a.up = std::move(up);
+      }
+      x += projected;
+    }
+    matrix<T> out;
+    vector<T> rms_final;
+    rms_norm_forward(x, output_norm_, config_.rms_epsilon, out, rms_final);
+    if (saved != nullptr) {
+      saved->final_input = std::move(x);
+      saved->final_rms = std::move(rms_final);
+      saved->shape = shape;
+      saved->rope = std::move(rope);
+    }
+    return out;
+  }
+
+  void backward(saved_activations& saved, matrix<T> d_final) {
+    // g: gradient of the loss with respect to the residual stream, flowing down the blocks.
+    matrix<T> g = matrix<T>::Zero(d_final.rows(), d_final.cols());
+    rms_norm_backward_add(d_final, saved.final_input, output_norm_, saved.final_rms, g);
+    d_final.resize(0, 0);
+    saved.final_input.resize(0, 0);
+    matrix<T> d_h, d_gate, d_up, d_normed, d_part, d_attended, dq, dk, dv;
+    for (int b = config_.layers - 1; b >= 0; --b) {
+      block_activations& a = saved.blocks[static_cast<std::size_t>(b)];
+      const block_norms<T>& norm = norms_[static_cast<std::size_t>(b)];
+      auto& layer = linears_[static_cast<std::size_t>(b)];
+      // Feed-forward: x_out = middle + down(swiglu(gate, up)).
+      layer[index(projection::down)]->backward(g, d_h);
+      swiglu_backward(a.gate, a.up, d_h, d_gate, d_up);
+      a.gate.resize(0, 0);
+      a.up.resize(0, 0);
+      layer[index(projection::gate)]->backward(d_gate, d_normed);
+      layer[index(projection::up)]->backward(d_up, d_part);
+      d_normed += d_part;
+      rms_norm_backward_add(d_normed, a.middle, norm.feed_forward, a.rms_feed_forward, g);
+      a.middle.resize(0, 0);
+      // Attention: middle = input + o(attention(rope(q), rope(k), v)).
+      layer[index(projection::o)]->backward(g, d_attended);
+      attention_backward(saved.shape, a.q, a.k, a.v, d_attended, dq, dk, dv);
+      a.q.resize(0, 0);
+      a.k.resize(0, 0);
+      a.v.resize(0, 0);
+      apply_rope(dq, config_.head_dim, *saved.rope, /*inverse=*/true);
+      apply_rope(dk, config_.head_dim, *saved.rope, /*inverse=*/true);
+      layer[index(projection::q)]->backward(dq, d_normed);
+      layer[index(projection::k)]->backward(dk, d_part);
+      d_normed += d_part;
+      layer[index(projection::v)]->backward(dv, d_part);
+      d_normed += d_part;
+      rms_norm_backward_add(d_normed, a.input, norm.attention, a.rms_attention, g);
+      a.input.resize(0, 0);
+    }
+  }
+
+  llama_config config_;
+  matrix<T> embedding_;
+  vector<T> output_norm_;
+  std::vector<block_norms<T>> norms_;
+  std::vector<block_linears> linears_;
+  matrix<T> output_head_;
+  calibration_hook<T> hook_;
+};
+
+}  // namespace gift::model

@@ -1,0 +1,143 @@
+#pragma once
+// Hand-written command-line parsing for the gift tool: each subcommand declares its options
+// (name, default, help) and gets `--help` for free. Values are `--name value` or `--name=value`.
+#include <gift/error.hpp>
+
+#include <cstdint>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace gift::cli {
+
+/// The declared options of one subcommand and, after `parse`, their values.
+class arguments {
+public:
+  arguments(std::string command, std::string summary) : command_(std::move(command)), summary_(std::move(summary)) {}
+
+  /// Declares `--name <value>` with a default ("" with `required` for a mandatory one).
+  arguments& option(const std::string& name, std::string default_value, std::string help, bool required = false) {
+    options_.push_back({name, std::move(default_value), std::move(help), false, required});
+    return *this;
+  }
+  /// Declares a switch `--name`.
+  arguments& flag(const std::string& name, std::string help) {
+    options_.push_back({name, "0", std::move(help), true, false});
+    return *this;
+  }
+
+  /// Parses argv[first..]; returns false (after printing help) for `--help`.
+  /// \throws gift::error naming an unknown option, a missing value or a missing required option.
+  bool parse(int argc, char** argv, int first) {
+    for (int i = first; i < argc; ++i) {
+      std::string token = argv[i];
+      if (token == "--help" || token == "-h") {
+        print_help(std::cout);
+        return false;
+      }
+      gift::detail::require(token.rfind("--", 0) == 0, "gift ", command_, ": unexpected argument '", token,
+                            "'; options start with -- (see gift ", command_, " --help)");
+      token = token.substr(2);
+      std::string value;
+      bool has_value = false;
+      if (const auto eq = token.find('='); eq != std::string::npos) {
+        value = token.substr(eq + 1);
+        token = token.substr(0, eq);
+        has_value = true;
+      }
+      const spec* s = find(token);
+      gift::detail::require(s != nullptr, "gift ", command_, ": unknown option --", token, " (see gift ", command_,
+                            " --help)");
+      if (s->is_flag) {
+        values_[token] = has_value ? value : "1";
+        continue;
+      }
+      if (!has_value) {
+        gift::detail::require(i + 1 < argc, "gift ", command_, ": option --", token, " needs a value");
+        value = argv[++i];
+      }
+      values_[token] = value;
+    }
+    for (const auto& s : options_) {
+      gift::detail::require(!s.required || values_.count(s.name) != 0, "gift ", command_, ": option --", s.name,
+                            " is required (", s.help, ")");
+    }
+    return true;
+  }
+
+  /// The value of `--name` (its default when not given).
+  [[nodiscard]] std::string get(const std::string& name) const {
+    if (const auto it = values_.find(name); it != values_.end()) return it->second;
+    const spec* s = find(name);
+    gift::detail::require(s != nullptr, "gift ", command_, ": internal: option --", name, " was never declared");
+    return s->default_value;
+  }
+  /// Whether `--name` was given explicitly.
+  [[nodiscard]] bool given(const std::string& name) const { return values_.count(name) != 0; }
+  /// Integer value, with a message naming the option when it is not one.
+  [[nodiscard]] std::int64_t integer(const std::string& name) const {
+    const std::string text = get(name);
+    std::size_t used = 0;
+    std::int64_t value = 0;
+    try {
+      value = std::stoll(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    gift::detail::require(used == text.size() && !text.empty(), "gift ", command_, ": --", name,
+                          " must be an integer, but is '", text, "'");
+    return value;
+  }
+  /// Floating-point value.
+  [[nodiscard]] double number(const std::string& name) const {
+    const std::string text = get(name);
+    std::size_t used = 0;
+    double value = 0;
+    try {
+      value = std::stod(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    gift::detail::require(used == text.size() && !text.empty(), "gift ", command_, ": --", name,
+                          " must be a number, but is '", text, "'");
+    return value;
+  }
+  /// Switch value.
+  [[nodiscard]] bool on(const std::string& name) const {
+    const std::string v = get(name);
+    return v == "1" || v == "true" || v == "yes" || v == "on";
+  }
+
+  /// Prints usage and every option with its default.
+  void print_help(std::ostream& out) const {
+    out << "usage: gift " << command_ << " [options]\n\n" << summary_ << "\n\noptions:\n";
+    for (const auto& s : options_) {
+      std::ostringstream left;
+      left << "  --" << s.name << (s.is_flag ? "" : " <value>");
+      out << std::left << std::setw(30) << left.str() << s.help;
+      if (s.required) out << " (required)";
+      else if (!s.is_flag && !s.default_value.empty()) out << " [default: " << s.default_value << "]";
+      out << "\n";
+    }
+    out << "  --help                      this text\n";
+  }
+
+private:
+  struct spec {
+    std::string name, default_value, help;
+    bool is_flag = false, required = false;
+  };
+  const spec* find(const std::string& name) const {
+    for (const auto& s : options_)
+      if (s.name == name) return &s;
+    return nullptr;
+  }
+  std::string command_, summary_;
+  std::vector<spec> options_;
+  std::map<std::string, std::string> values_;
+};
+
+}  // namespace gift::cli

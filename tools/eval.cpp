@@ -1,0 +1,43 @@
+// gift eval: perplexity on held-out text.
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "cli/model_io.hpp"
+#include "cli/report.hpp"
+#include "cli/text.hpp"
+
+#include <chrono>
+
+namespace gift::cli {
+
+int run_eval(int argc, char** argv) {
+  arguments args("eval", "Perplexity of the model (optionally with --weights) on validation text.");
+  model_options(args);
+  text_options(args, "validation");
+  args.option("tokens", "16384", "evaluate on the first N tokens of the split (whole sequences)")
+      .option("seq", "256", "sequence length")
+      .option("batch", "4", "sequences per forward pass")
+      .option("label", "", "a name for this result in the table/JSON")
+      .flag("json", "print the result as JSON on stdout (the table goes to stderr)")
+      .option("output-json", "", "also write the JSON result to this file");
+  if (!args.parse(argc, argv, 2)) return 0;
+  set_threads(args);
+  const auto start = std::chrono::steady_clock::now();
+  auto model = load_model(args);
+  const auto tokenizer = load_tokenizer(args);
+  const auto ids = load_text_tokens(args, tokenizer, args.integer("tokens"));
+  const auto loss = perplexity(model, ids, args.integer("seq"), args.integer("batch"), "eval");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report out("eval");
+  if (!args.get("label").empty()) out.add("label", args.get("label"));
+  out.add("weights", args.get("weights").empty() ? std::string("original (GGUF)") : args.get("weights"))
+      .add("text", text_description(args))
+      .add("tokens_predicted", loss.count)
+      .add("mean_nll", loss.mean())
+      .add("perplexity", loss.perplexity())
+      .add("seconds", seconds);
+  out.emit(args.on("json"), args.get("output-json"));
+  return 0;
+}
+
+}  // namespace gift::cli

@@ -1,0 +1,115 @@
+// gift quantize: non-salient columns to b-bit symmetric (round-to-nearest or GPTQ), salient
+// columns kept in full precision; writes the mixed-precision weights and Δ as safetensors.
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "cli/model_io.hpp"
+#include "cli/report.hpp"
+
+#include <gift/io/safetensors.hpp>
+#include <gift/quant/alpha_search.hpp>
+#include <gift/quant/gptq.hpp>
+#include <gift/quant/symmetric.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+
+namespace gift::cli {
+
+namespace {
+alpha_search parse_alpha(const std::string& text) {
+  if (text == "max") return alpha_search::max_abs();
+  if (text == "ref80") return alpha_search::reference_code();
+  if (text.rfind("grid", 0) == 0) {
+    const std::string points = text.substr(4);
+    return alpha_search::paper_grid(points.empty() ? 100 : std::stoi(points));
+  }
+  throw error("gift quantize: --alpha must be max, grid<N> (e.g. grid100, the paper's) or ref80 (the authors' code), "
+              "but is '" + text + "'");
+}
+}  // namespace
+
+int run_quantize(int argc, char** argv) {
+  arguments args("quantize",
+                 "Quantizes the non-salient columns of every linear layer to --bits (symmetric, per-row scale "
+                 "searched over the non-salient columns), keeps the salient columns in full precision, and writes "
+                 "the weights and the per-row steps (<layer>.delta) as safetensors.");
+  model_options(args);
+  args.option("salient", "", "salient-column file from gift select", true)
+      .option("out", "", "safetensors file to write", true)
+      .option("bits", "4", "bit-width, 2..8")
+      .option("alpha", "max", "scale search: max | grid<N> (paper, e.g. grid100) | ref80 (authors' code)")
+      .option("method", "rtn", "rtn (round to nearest) | gptq")
+      .option("gram", "", "gram.safetensors from gift calibrate --gram (for --method gptq)")
+      .flag("json", "print the result as JSON on stdout")
+      .option("output-json", "", "also write the JSON result to this file");
+  if (!args.parse(argc, argv, 2)) return 0;
+  set_threads(args);
+  const auto start = std::chrono::steady_clock::now();
+  const int bits = static_cast<int>(args.integer("bits"));
+  const alpha_search search = parse_alpha(args.get("alpha"));
+  const std::string method = args.get("method");
+  gift::detail::require(method == "rtn" || method == "gptq", "gift quantize: --method must be rtn or gptq, but is '",
+                        method, "'");
+  std::optional<io::safetensors_file> grams;
+  if (method == "gptq") {
+    gift::detail::require(!args.get("gram").empty(), "gift quantize: --method gptq needs --gram <gram.safetensors> "
+                                                     "(write it with gift calibrate --gram)");
+    grams.emplace(io::safetensors_file::open(args.get("gram")));
+  }
+  auto model = load_model(args);
+  const salient_map selection = load_salient(args.get("salient"));
+  std::map<std::string, gift::vector<float>> deltas;
+  double error_squares = 0, weight_squares = 0;
+  {
+    progress_bar bar("quantize", model.config().layers * model::projections_per_block, "layer");
+    for (int b = 0; b < model.config().layers; ++b) {
+      for (model::projection p : model::all_projections) {
+        const std::string name = layer_name(b, p);
+        const salient_columns& salient = salient_of(selection, name);
+        const gift::matrix<float> weight = model.linear(b, p).effective_weight();
+        gift::matrix<float> quantized;
+        gift::vector<float> delta;
+        if (method == "rtn") {
+          auto q = quantize_symmetric(weight, symmetric_options{bits, search, 0}, salient);
+          quantized = std::move(q.dequantized);
+          restore_salient_columns(quantized, weight, salient);
+          delta = q.delta.col(0);
+        } else {
+          gptq_options options;
+          options.bits = bits;
+          options.search = search;
+          auto q = gptq(weight, grams->read_matrix(name + ".gram").cast<double>(), salient, options);
+          quantized = std::move(q.weights);
+          delta = std::move(q.delta);
+        }
+        // Error on the non-salient part only (the salient columns are kept, or GPTQ-updated).
+        for (Eigen::Index j = 0; j < weight.cols(); ++j) {
+          if (salient.mask[static_cast<std::size_t>(j)]) continue;
+          error_squares += (quantized.col(j) - weight.col(j)).cast<double>().squaredNorm();
+          weight_squares += weight.col(j).cast<double>().squaredNorm();
+        }
+        deltas.emplace(name + ".delta", std::move(delta));
+        model.replace_linear(b, p, std::make_unique<model::frozen_linear<float>>(std::move(quantized)));
+        bar.advance();
+      }
+    }
+  }
+  save_weights(model, args.get("out"), deltas,
+               {{"gift.bits", std::to_string(bits)}, {"gift.method", method}, {"gift.alpha", args.get("alpha")}});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report result("quantize");
+  result.add("bits", static_cast<std::int64_t>(bits))
+      .add("method", method)
+      .add("alpha", args.get("alpha"))
+      .add("relative_error_non_salient", std::sqrt(error_squares / weight_squares))
+      .add("out", args.get("out"))
+      .add("seconds", seconds);
+  result.emit(args.on("json"), args.get("output-json"));
+  return 0;
+}
+
+}  // namespace gift::cli
