@@ -8,3 +8,8 @@
 #include <gift/backend/thrust/matrix.hpp>
 #include <gift/backend/thrust/noise.hpp>
 #include <gift/backend/thrust/system.hpp>
+#include <gift/backend/thrust/metric.hpp>
+#include <gift/backend/thrust/quant_asymmetric.hpp>
+#include <gift/backend/thrust/quant_symmetric.hpp>
+#include <gift/backend/thrust/select.hpp>
+#include <gift/backend/thrust/stats.hpp>
