@@ -1,0 +1,93 @@
+#pragma once
+/// \file backend/thrust/metric.hpp
+/// \brief Perturbation column norms on the Thrust backend: one functor call per (row block,
+/// column), folded in block order — the Eigen backend's order, hence the same bits.
+
+#include <gift/backend/dispatch.hpp>
+#include <gift/backend/thrust/matrix.hpp>
+#include <gift/backend/thrust/quant_symmetric.hpp>
+#include <gift/ops/column_sensitivity.hpp>
+
+#include <thrust/copy.h>
+#include <thrust/tabulate.h>
+
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+namespace gift::backend {
+
+namespace detail {
+template <class Norm>
+struct perturbation_partial {
+  const float* data;
+  const float* deltas;  // null: the weights themselves
+  std::size_t rows, cols;
+  float qmin, qmax;
+  GIFT_HOST_DEVICE double operator()(std::size_t index) const {
+    const std::size_t block = index / cols, column = index % cols;
+    const std::size_t first = block * gift::detail::reduction_block_rows;
+    const std::size_t last = first + gift::detail::reduction_block_rows < rows ? first + gift::detail::reduction_block_rows : rows;
+    return gift::detail::perturbation_block<Norm>(data, cols, column, first, last, deltas, qmin, qmax);
+  }
+};
+
+template <class Norm, class System, class MatrixSystem>
+std::vector<double> thrust_perturbation_norms(const thrust_matrix<float, MatrixSystem>& weights, const float* deltas,
+                                              int bits) {
+  const std::size_t rows = weights.rows(), cols = weights.cols();
+  const std::size_t blocks = gift::detail::reduction_block_count(rows);
+  thrust_vector_t<MatrixSystem, double> partial(blocks * cols);
+  ::thrust::tabulate(thrust_system_traits<System>::policy(), partial.begin(), partial.end(),
+                     perturbation_partial<Norm>{::thrust::raw_pointer_cast(weights.storage().data()), deltas, rows, cols,
+                                                static_cast<float>(gift::detail::symmetric_qmin(bits)),
+                                                static_cast<float>(gift::detail::symmetric_qmax(bits))});
+  std::vector<double> host(partial.size());
+  ::thrust::copy(partial.begin(), partial.end(), host.data());
+  std::vector<double> result(cols);
+  bool finite = true;
+  for (std::size_t j = 0; j < cols; ++j) {
+    double total = Norm::identity;
+    for (std::size_t b = 0; b < blocks; ++b) total = Norm::combine(total, host[b * cols + j]);
+    result[j] = Norm::finish(total);
+    finite = finite && std::isfinite(result[j]);
+  }
+  if (!finite) {
+    const gift::matrix<float> w = weights.to_eigen();
+    for (Eigen::Index r = 0; r < w.rows(); ++r)
+      for (Eigen::Index c = 0; c < w.cols(); ++c)
+        gift::detail::require_finite(w(r, c), "gift::column_sensitivity", "weights", static_cast<std::size_t>(r),
+                                     static_cast<std::size_t>(c));
+  }
+  return result;
+}
+}  // namespace detail
+
+template <norm_policy Norm, class System>
+struct implementation<ops::quantization_error_norms<Norm>, thrust<System>> {
+  static constexpr bool available = true;
+
+  /// Two passes: the per-row scales (the quantizer's row functor), then the error norms.
+  template <class T, class MatrixSystem>
+  static std::vector<double> run(thrust<System>, const thrust_matrix<T, MatrixSystem>& weights,
+                                 const symmetric_options& options) {
+    detail::require_float_weights<T>();
+    const auto scales = implementation<ops::symmetric_quantize, thrust<System>>::run(
+        thrust<System>{}, "gift::column_sensitivity", weights, options, {}, false);
+    return detail::thrust_perturbation_norms<Norm, System>(
+        weights, ::thrust::raw_pointer_cast(scales.delta.storage().data()), options.bits);
+  }
+};
+
+template <norm_policy Norm, class System>
+struct implementation<ops::weight_column_norms<Norm>, thrust<System>> {
+  static constexpr bool available = true;
+
+  template <class T, class MatrixSystem>
+  static std::vector<double> run(thrust<System>, const thrust_matrix<T, MatrixSystem>& weights) {
+    detail::require_float_weights<T>();
+    return detail::thrust_perturbation_norms<Norm, System>(weights, nullptr, 2);
+  }
+};
+
+}  // namespace gift::backend

@@ -1,0 +1,44 @@
+#pragma once
+/// \file quant/quantizer.hpp
+/// \brief Compile-time quantizer policies (`int4`, `symmetric<3, paper_alpha_grid<>>`, …), the
+/// types a metric names in `quantization_error<Quantizer>`.
+
+#include <gift/quant/alpha_search.hpp>
+#include <gift/quant/levels.hpp>
+
+#include <concepts>
+#include <string>
+
+namespace gift {
+
+/// Symmetric uniform per-row quantizer with `Bits` bits and the α-search policy `Search`:
+/// `Δ_i = α_i / (2^(b−1) − 1)`, `Q(w) = Δ_i · clamp(round(w/Δ_i), −2^(b−1), 2^(b−1) − 1)`.
+template <int Bits, alpha_search_policy Search = max_abs_alpha>
+struct symmetric {
+  static_assert(Bits >= min_quant_bits && Bits <= max_quant_bits,
+                "gift::symmetric<Bits>: Bits must be in 2..8 (codes are stored in 8-bit integers)");
+  static constexpr int bits = Bits;
+  using search_policy = Search;
+  /// `int4` for the absmax scale, `int4/grid100` with a search.
+  static std::string name() {
+    std::string n = "int" + std::to_string(Bits);
+    if (Search::name() != "max") n += "/" + Search::name();
+    return n;
+  }
+};
+
+/// Absmax round-to-nearest quantizers, by bit-width.
+using int2 = symmetric<2>;
+using int3 = symmetric<3>;
+using int4 = symmetric<4>;
+using int8 = symmetric<8>;
+
+/// A compile-time quantizer policy: bit-width, α-search policy, printable name.
+template <class Q>
+concept quantizer_policy = requires {
+  { Q::bits } -> std::convertible_to<int>;
+  typename Q::search_policy;
+  { Q::name() } -> std::convertible_to<std::string>;
+} && alpha_search_policy<typename Q::search_policy>;
+
+}  // namespace gift

@@ -1,0 +1,135 @@
+#pragma once
+/// \file quant/symmetric.hpp
+/// \brief The symmetric uniform quantizer with a searched clipping value, per row or per group,
+/// with the scale estimated over the non-salient columns only.
+///
+/// `Δ_i = α_i / (2^(b−1) − 1)`, `Q(w) = Δ_i · clamp(round(w · (1/Δ_i)), −2^(b−1), 2^(b−1) − 1)`,
+/// round half to even. α_i is the α-search winner over the row's non-salient weights (salient
+/// columns are outliers by construction and would inflate the scale). Weights are quantized in
+/// fp32 whatever their input type.
+
+#include <gift/backend/dispatch.hpp>
+#include <gift/backend/eigen/quant_symmetric.hpp>
+#include <gift/backend/traits.hpp>
+#include <gift/error.hpp>
+#include <gift/fwd.hpp>
+#include <gift/ops/quantize.hpp>
+#include <gift/ops/select_salient.hpp>
+#include <gift/quant/options.hpp>
+#include <gift/quant/row_kernels.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace gift {
+
+namespace detail {
+/// The 0/1 keep flags of `salient` for a layer with `cols` columns (empty: keep all).
+inline std::vector<float> keep_flags(const salient_columns& salient, std::size_t cols, const char* where) {
+  if (salient.columns() == 0 && salient.empty()) return {};
+  require(salient.columns() == cols, where, ": the salient selection covers ", salient.columns(),
+          " columns, but the weights have ", cols, "; select the salient columns on this layer's scores");
+  return salient.keep_weights();
+}
+
+inline void require_weights_shape(std::size_t rows, std::size_t cols, const char* where) {
+  require(rows > 0 && cols > 0, where, ": argument 'weights' must be non-empty, but it is ", rows, " x ", cols);
+}
+
+inline void require_symmetric_options(const symmetric_options& options, const char* where) {
+  require_bits(options.bits, where);
+  options.search.validate(where);
+}
+}  // namespace detail
+
+/// Quantizes `weights` (out × in) with the symmetric quantizer on `tag`'s backend; the scale of
+/// each row (or group) is searched over the columns not in `salient`. Returns α, Δ, the int8
+/// codes and the dequantized matrix in the backend's containers. Salient columns are quantized
+/// too (with the row's scale); put them back with `restore_salient_columns` for mixed precision.
+/// \throws gift::error for bits outside 2..8, an empty or non-finite matrix, a bad α search, or a
+/// selection made for a different width.
+template <backend_tag Backend, matrix_shaped Weights>
+auto quantize_symmetric(Backend tag, const Weights& weights, const symmetric_options& options,
+                        const salient_columns& salient = {}) {
+  constexpr const char* where = "gift::quantize_symmetric";
+  detail::require_symmetric_options(options, where);
+  const auto rows = static_cast<std::size_t>(weights.rows()), cols = static_cast<std::size_t>(weights.cols());
+  detail::require_weights_shape(rows, cols, where);
+  return backend::dispatch<ops::symmetric_quantize>(tag, where, weights, options,
+                                                    detail::keep_flags(salient, cols, where), true);
+}
+
+/// As above, on the backend the weights' type implies.
+template <matrix_shaped Weights>
+  requires(!backend_tag<Weights>)
+auto quantize_symmetric(const Weights& weights, const symmetric_options& options, const salient_columns& salient = {}) {
+  return quantize_symmetric(backend_for_t<Weights>{}, weights, options, salient);
+}
+
+/// Only the α search: α and Δ per (row, group), without codes (`codes`, `dequantized` empty).
+template <backend_tag Backend, matrix_shaped Weights>
+auto search_scales(Backend tag, const Weights& weights, const symmetric_options& options,
+                   const salient_columns& salient = {}) {
+  constexpr const char* where = "gift::search_scales";
+  detail::require_symmetric_options(options, where);
+  const auto rows = static_cast<std::size_t>(weights.rows()), cols = static_cast<std::size_t>(weights.cols());
+  detail::require_weights_shape(rows, cols, where);
+  return backend::dispatch<ops::symmetric_quantize>(tag, where, weights, options,
+                                                    detail::keep_flags(salient, cols, where), false);
+}
+
+/// As above, on the backend the weights' type implies.
+template <matrix_shaped Weights>
+  requires(!backend_tag<Weights>)
+auto search_scales(const Weights& weights, const symmetric_options& options, const salient_columns& salient = {}) {
+  return search_scales(backend_for_t<Weights>{}, weights, options, salient);
+}
+
+/// The per-row step Δ_i of `bits`-bit symmetric quantization with `search` over the non-salient
+/// columns: the noise scale of GIFT-SW training (`½ · Δ_i · Ω_ij`). CPU (Eigen) weights.
+template <class Derived>
+gift::vector<float> row_deltas(const Eigen::MatrixBase<Derived>& weights, int bits, const alpha_search& search,
+                               const salient_columns& salient = {}) {
+  auto scales = search_scales(backend::eigen{}, weights, symmetric_options{bits, search, 0}, salient);
+  return scales.delta.col(0);
+}
+
+/// Codes and dequantized weights for given steps `delta` (rows × groups, as returned by
+/// `search_scales`), e.g. steps computed once and reused. CPU (Eigen) weights.
+template <class Derived, class DeltaDerived>
+auto quantize_with_deltas(const Eigen::MatrixBase<Derived>& weights, const Eigen::MatrixBase<DeltaDerived>& delta,
+                          int bits, std::size_t group_size = 0) {
+  constexpr const char* where = "gift::quantize_with_deltas";
+  detail::require_bits(bits, where);
+  const auto rows = static_cast<std::size_t>(weights.rows()), cols = static_cast<std::size_t>(weights.cols());
+  detail::require_weights_shape(rows, cols, where);
+  const auto groups = detail::group_count(cols, group_size);
+  detail::require(static_cast<std::size_t>(delta.rows()) == rows && static_cast<std::size_t>(delta.cols()) == groups,
+                  where, ": argument 'delta' must be ", rows, " x ", groups, " (rows x groups), but it is ",
+                  delta.rows(), " x ", delta.cols());
+  for (Eigen::Index r = 0; r < delta.rows(); ++r)
+    for (Eigen::Index g = 0; g < delta.cols(); ++g)
+      detail::require(std::isfinite(static_cast<double>(delta(r, g))) && delta(r, g) > 0, where,
+                      ": every step in 'delta' must be finite and positive, but (", r, ", ", g, ") is ",
+                      static_cast<double>(delta(r, g)));
+  return backend::dispatch<ops::symmetric_codes>(backend::eigen{}, where, weights, delta, group_size, bits);
+}
+
+/// Copies the salient columns of `weights` into `quantized` (same shape): mixed precision, with
+/// salient columns in full precision and the rest quantized.
+template <class Derived>
+void restore_salient_columns(gift::matrix<float>& quantized, const Eigen::MatrixBase<Derived>& weights,
+                             const salient_columns& salient) {
+  detail::require(quantized.rows() == weights.rows() && quantized.cols() == weights.cols(),
+                  "gift::restore_salient_columns: 'quantized' is ", quantized.rows(), " x ", quantized.cols(),
+                  " but 'weights' is ", weights.rows(), " x ", weights.cols());
+  detail::require(salient.columns() == static_cast<std::size_t>(weights.cols()) || salient.columns() == 0,
+                  "gift::restore_salient_columns: the selection covers ", salient.columns(), " columns, the weights have ",
+                  weights.cols());
+  for (const std::int64_t j : salient.indices)
+    quantized.col(static_cast<Eigen::Index>(j)) = weights.col(static_cast<Eigen::Index>(j)).template cast<float>();
+}
+
+}  // namespace gift
