@@ -3,8 +3,10 @@
 /// \brief The umbrella header: everything gift offers on the CPU (Eigen backend).
 ///
 /// Thrust and CUDA backends are opt-in: include <gift/backend/thrust.hpp> (target gift::thrust)
-/// or <gift/backend/cuda.cuh> (target gift::cuda, nvcc) as well.
+/// or <gift/backend/cuda.cuh> (target gift::cuda, nvcc) as well. The gzip-based text readers
+/// (<gift/io/gzip.hpp>, <gift/io/text_data.hpp>) need zlib and are not included here.
 
+// Foundation
 #include <gift/backend/dispatch.hpp>
 #include <gift/backend/tags.hpp>
 #include <gift/backend/traits.hpp>
@@ -18,3 +20,26 @@
 #include <gift/standard_normal.hpp>
 #include <gift/type_list.hpp>
 #include <gift/version.hpp>
+
+// Saliency and quantization
+#include <gift/gram.hpp>
+#include <gift/metric.hpp>
+#include <gift/quant/asymmetric.hpp>
+#include <gift/quant/gptq.hpp>
+#include <gift/quant/symmetric.hpp>
+#include <gift/select.hpp>
+#include <gift/stats.hpp>
+
+// Training
+#include <gift/nn/gift_linear.hpp>
+#include <gift/noise.hpp>
+#include <gift/optim/optim.hpp>
+
+// Model files and text
+#include <gift/io/gguf.hpp>
+#include <gift/io/safetensors.hpp>
+#include <gift/io/tokenizer.hpp>
+
+// LLaMA-family model
+#include <gift/model/llama.hpp>
+#include <gift/model/load_gguf.hpp>
