@@ -54,24 +54,31 @@ concept exponent_ratio = requires {
 /// Perturbation `D = W − Q(W)` for the quantizer policy `Quantizer`.
 template <quantizer_policy Quantizer>
 struct quantization_error {
+  /// The quantizer policy whose error `W − Q(W)` is the perturbation.
   using quantizer = Quantizer;
+  /// Printable name for sweep logs, e.g. `quant_error<int4>`.
   static std::string name() { return "quant_error<" + Quantizer::name() + ">"; }
 };
 
 /// Perturbation `D = W` (removing the column, as pruning metrics do).
 struct weights_perturbation {
+  /// Printable name for sweep logs: `weights`.
   static std::string name() { return "weights"; }
 };
 
 /// No perturbation: the score depends on the activations only.
 struct no_perturbation {
+  /// Printable name for sweep logs: `none`.
   static std::string name() { return "none"; }
 };
 
 /// Short names for the perturbations: `perturbation::weights`, `perturbation::none`.
 namespace perturbation {
+/// Short name for `gift::weights_perturbation`.
 using weights = weights_perturbation;
+/// Short name for `gift::no_perturbation`.
 using none = no_perturbation;
+/// Short name for `gift::quantization_error<Quantizer>`.
 template <quantizer_policy Quantizer>
 using quantization_error = gift::quantization_error<Quantizer>;
 }  // namespace perturbation
@@ -113,11 +120,11 @@ double ratio_power(double x) {
 template <norm_policy Tau, norm_policy Rho, exponent_ratio Gamma, perturbation_policy Perturbation,
           exponent_ratio Delta = std::ratio<1>>
 struct sensitivity {
-  using tau = Tau;
-  using rho = Rho;
-  using gamma = Gamma;
-  using perturbation = Perturbation;
-  using delta = Delta;
+  using tau = Tau;                    ///< Norm τ of the perturbation column `D_j`.
+  using rho = Rho;                    ///< Norm ρ of the activation column `X_j`.
+  using gamma = Gamma;                ///< Exponent γ of the activation norm.
+  using perturbation = Perturbation;  ///< The perturbation `D`.
+  using delta = Delta;                ///< Exponent δ of the perturbation norm.
   /// Printable name for sweep logs, e.g. `sensitivity<linf,linf,1/1,quant_error<int4>>`.
   static std::string name() {
     std::string n = "sensitivity<" + Tau::name() + "," + Rho::name() + "," + detail::ratio_name<Gamma>() + "," +

@@ -21,8 +21,12 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+/// 1 where `gift::io::mapped_file::open` memory-maps files (POSIX systems), 0 where it reads
+/// them into memory.
 #define GIFT_IO_HAS_MMAP 1
 #else
+/// 1 where `gift::io::mapped_file::open` memory-maps files (POSIX systems), 0 where it reads
+/// them into memory.
 #define GIFT_IO_HAS_MMAP 0
 #endif
 

@@ -8,7 +8,7 @@
 ///    (`<|im_start|>` ...) when `encode_options::parse_special` is set; longest match wins;
 /// 2. the rest is split by the pre-tokenizer. `gpt2` is the regex
 ///    `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`, implemented
-///    by hand (no std::regex); `gpt2_digits` first isolates every \p{N} character, as the
+///    by hand (no std::regex); `gpt2_digits` first isolates every `\p{N}` character, as the
 ///    "smollm" / "starcoder" pre-tokenizers (tokenizers' `Digits(individual_digits=True)`) do;
 /// 3. each piece's bytes become byte-level symbols (GPT-2's byte-to-unicode table) and pairs are
 ///    merged lowest rank first, leftmost first among equal ranks.

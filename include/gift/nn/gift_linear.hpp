@@ -48,6 +48,7 @@ namespace gift::nn {
 template <std::floating_point T = float>
 class gift_linear {
 public:
+  /// The scalar type of the weights, activations and gradients.
   using scalar = T;
 
   /// Builds the layer from `weight` (out × in), the salient column indices (any order; checked
@@ -96,14 +97,19 @@ public:
 
   /// The trainable salient block (out × k), in the order of `salient_columns()`.
   [[nodiscard]] gift::matrix<T>& salient_weight() noexcept { return salient_weight_; }
+  /// \copydoc salient_weight()
   [[nodiscard]] const gift::matrix<T>& salient_weight() const noexcept { return salient_weight_; }
   /// Accumulated gradient of the salient block (out × k); `zero_grad` clears it.
   [[nodiscard]] gift::matrix<T>& salient_gradient() noexcept { return salient_gradient_; }
+  /// \copydoc salient_gradient()
   [[nodiscard]] const gift::matrix<T>& salient_gradient() const noexcept { return salient_gradient_; }
-  /// The bias (empty without one) and its accumulated gradient.
+  /// The bias (empty without one).
   [[nodiscard]] gift::vector<T>& bias() noexcept { return bias_; }
+  /// \copydoc bias()
   [[nodiscard]] const gift::vector<T>& bias() const noexcept { return bias_; }
+  /// Accumulated gradient of the bias (empty without a bias); `zero_grad` clears it.
   [[nodiscard]] gift::vector<T>& bias_gradient() noexcept { return bias_gradient_; }
+  /// \copydoc bias_gradient()
   [[nodiscard]] const gift::vector<T>& bias_gradient() const noexcept { return bias_gradient_; }
 
   /// Views of everything this layer trains (salient block, then the bias if any), for an

@@ -17,6 +17,7 @@ namespace ops {
 /// Operation tag: add `½ · Δ_i · Ω_ij` in place to every element (i, j) of a weight whose column
 /// j is not salient, with `Ω_ij = standard_normal(key, i * cols + j)`.
 struct add_quantization_noise {
+  /// Printable name.
   static std::string name() { return "add_quantization_noise"; }
 };
 }  // namespace ops

@@ -16,10 +16,12 @@ namespace gift {
 namespace ops {
 /// Operation tag: the moments of every column of a `tokens × columns` batch.
 struct column_moments {
+  /// Printable name.
   static std::string name() { return "column_moments"; }
 };
 /// Operation tag: `XᵀX` of a batch, in double.
 struct gram_update {
+  /// Printable name.
   static std::string name() { return "gram_update"; }
 };
 }  // namespace ops

@@ -19,12 +19,14 @@ namespace ops {
 /// backend searches the row scales first).
 template <norm_policy Norm>
 struct quantization_error_norms {
+  /// Printable name.
   static std::string name() { return "quantization_error_norms<" + Norm::name() + ">"; }
 };
 /// Operation tag: `Norm` of every column of W, returned in double (unlike `column_norms`, which
 /// returns the matrix's scalar type).
 template <norm_policy Norm>
 struct weight_column_norms {
+  /// Printable name.
   static std::string name() { return "weight_column_norms<" + Norm::name() + ">"; }
 };
 }  // namespace ops

@@ -31,6 +31,7 @@ struct gptq_result {
 namespace ops {
 /// Operation tag: GPTQ from the Gram matrix of the layer's inputs.
 struct gptq {
+  /// Printable name.
   static std::string name() { return "gptq"; }
 };
 }  // namespace ops

@@ -36,14 +36,17 @@ struct asymmetric_quantized {
 namespace ops {
 /// Operation tag: α search (and optionally codes) of the symmetric per-row/group quantizer.
 struct symmetric_quantize {
+  /// Printable name.
   static std::string name() { return "symmetric_quantize"; }
 };
 /// Operation tag: codes of the symmetric quantizer with given steps Δ.
 struct symmetric_codes {
+  /// Printable name.
   static std::string name() { return "symmetric_codes"; }
 };
 /// Operation tag: asymmetric min/max quantizer.
 struct asymmetric_quantize {
+  /// Printable name.
   static std::string name() { return "asymmetric_quantize"; }
 };
 }  // namespace ops

@@ -53,6 +53,7 @@ struct salient_columns {
     return keep;
   }
 
+  /// True when both selections have the same indices and the same mask.
   friend bool operator==(const salient_columns&, const salient_columns&) = default;
 };
 
@@ -60,6 +61,7 @@ struct salient_columns {
 namespace ops {
 /// Operation tag: the k columns with the largest scores.
 struct select_salient {
+  /// Printable name.
   static std::string name() { return "select_salient"; }
 };
 }  // namespace ops

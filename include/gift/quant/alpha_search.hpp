@@ -91,7 +91,9 @@ concept alpha_search_policy = requires {
 
 /// α = max|w|: round-to-nearest with the absmax scale.
 struct max_abs_alpha {
+  /// The run-time search this policy names.
   static alpha_search make() { return alpha_search::max_abs(); }
+  /// Printable name for sweep logs: `max`.
   static std::string name() { return "max"; }
 };
 
@@ -99,13 +101,17 @@ struct max_abs_alpha {
 template <int Points = 100>
 struct paper_alpha_grid {
   static_assert(Points >= 1, "gift::paper_alpha_grid<Points>: Points must be at least 1");
+  /// The run-time search this policy names.
   static alpha_search make() { return alpha_search::paper_grid(Points); }
+  /// Printable name for sweep logs, e.g. `grid100`.
   static std::string name() { return "grid" + std::to_string(Points); }
 };
 
 /// The authors' code: 80 candidates 1.00 … 0.21.
 struct reference_code_alpha {
+  /// The run-time search this policy names.
   static alpha_search make() { return alpha_search::reference_code(); }
+  /// Printable name for sweep logs: `ref80`.
   static std::string name() { return "ref80"; }
 };
 

@@ -12,8 +12,9 @@
 
 namespace gift {
 
-/// Smallest and largest bit-width gift's quantizers accept.
+/// Smallest bit-width gift's quantizers accept.
 inline constexpr int min_quant_bits = 2;
+/// Largest bit-width gift's quantizers accept (codes are stored in 8-bit integers).
 inline constexpr int max_quant_bits = 8;
 
 namespace detail {

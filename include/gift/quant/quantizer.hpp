@@ -17,7 +17,9 @@ template <int Bits, alpha_search_policy Search = max_abs_alpha>
 struct symmetric {
   static_assert(Bits >= min_quant_bits && Bits <= max_quant_bits,
                 "gift::symmetric<Bits>: Bits must be in 2..8 (codes are stored in 8-bit integers)");
+  /// The bit-width b.
   static constexpr int bits = Bits;
+  /// The α-search policy that picks each row's clipping range.
   using search_policy = Search;
   /// `int4` for the absmax scale, `int4/grid100` with a search.
   static std::string name() {
@@ -27,10 +29,13 @@ struct symmetric {
   }
 };
 
-/// Absmax round-to-nearest quantizers, by bit-width.
+/// Absmax round-to-nearest 2-bit quantizer.
 using int2 = symmetric<2>;
+/// Absmax round-to-nearest 3-bit quantizer.
 using int3 = symmetric<3>;
+/// Absmax round-to-nearest 4-bit quantizer (the paper's default).
 using int4 = symmetric<4>;
+/// Absmax round-to-nearest 8-bit quantizer.
 using int8 = symmetric<8>;
 
 /// A compile-time quantizer policy: bit-width, α-search policy, printable name.

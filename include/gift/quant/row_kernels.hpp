@@ -92,11 +92,13 @@ GIFT_HOST_DEVICE GIFT_FORCE_INLINE float error_power(float e, float inverse, flo
   }
 }
 
+/// \cond INTERNAL
 #if GIFT_DEVICE_PASS || defined(_MSC_VER)
 #define GIFT_LANE_LOOP_NOINLINE
 #else
 #define GIFT_LANE_LOOP_NOINLINE __attribute__((noinline))
 #endif
+/// \endcond
 
 /// Adds the errors of `blocks` runs of 16 weights into the 16 lanes (lane l takes element l of
 /// every run).
@@ -116,6 +118,7 @@ GIFT_HOST_DEVICE GIFT_FORCE_INLINE void error_lanes_body(float* __restrict lane,
 // On x86 hosts built for the baseline ISA, an AVX2 copy of the lane loop is chosen at run time.
 // Every lane still performs the same single-rounded operations, so both copies give the same
 // bits (no FMA: gift builds with -ffp-contract=off and the clone does not enable FMA).
+/// \cond INTERNAL
 #if !GIFT_CUDA_COMPILER && defined(__GNUC__) && defined(__x86_64__) && !defined(__AVX2__)
 #define GIFT_AVX2_CLONE 1
 inline bool cpu_has_avx2() {
@@ -132,6 +135,7 @@ __attribute__((target("avx2"), noinline)) void error_lanes_avx2(float* __restric
 #else
 #define GIFT_AVX2_CLONE 0
 #endif
+/// \endcond
 
 /// The lane loop, out of line: GCC vectorises it only when it is not inlined into the chunk
 /// loop (it would split the lane array into scalars); one call per 256 elements costs nothing.

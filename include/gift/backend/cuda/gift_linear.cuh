@@ -90,16 +90,20 @@ public:
 
   cuda_gift_linear(const cuda_gift_linear&) = delete;
   cuda_gift_linear& operator=(const cuda_gift_linear&) = delete;
+  /// Moves the layer; its device buffers change owner without a copy.
   cuda_gift_linear(cuda_gift_linear&&) noexcept = default;
+  /// Move assignment; the device buffers change owner without a copy.
   cuda_gift_linear& operator=(cuda_gift_linear&&) noexcept = default;
 
-  /// Output and input features.
+  /// Output features (rows of W).
   [[nodiscard]] std::int64_t out_features() const noexcept { return out_; }
+  /// Input features (columns of W).
   [[nodiscard]] std::int64_t in_features() const noexcept { return in_; }
   /// The salient column indices, ascending.
   [[nodiscard]] const std::vector<std::int64_t>& salient_columns() const noexcept { return salient_; }
   /// Training mode injects noise; evaluation mode uses clean weights.
   void set_training(bool training) noexcept { training_ = training; }
+  /// True in training mode (the default).
   [[nodiscard]] bool training() const noexcept { return training_; }
   /// Elements of W̃ per panel (scratch bound, default 2^22).
   void set_panel_elements(std::size_t elements) {
@@ -107,11 +111,13 @@ public:
     panel_elements_ = elements;
   }
 
-  /// fp32 master copy of the salient block (out × k) and its fp32 gradient, on the device.
+  /// fp32 master copy of the salient block (out × k), on the device.
   [[nodiscard]] thrust_matrix<float, backend::system::cuda>& salient_weight() noexcept { return salient_master_; }
+  /// fp32 accumulated gradient of the salient block (out × k), on the device.
   [[nodiscard]] thrust_matrix<float, backend::system::cuda>& salient_gradient() noexcept { return salient_gradient_; }
-  /// fp32 bias and its gradient on the device (empty without a bias).
+  /// fp32 bias on the device (empty without a bias).
   [[nodiscard]] backend::thrust_vector_t<backend::system::cuda, float>& bias() noexcept { return bias_; }
+  /// fp32 accumulated gradient of the bias on the device (empty without a bias).
   [[nodiscard]] backend::thrust_vector_t<backend::system::cuda, float>& bias_gradient() noexcept { return bias_gradient_; }
 
   /// Device views of everything this layer trains (fp32 salient master, then the bias), for
