@@ -6,7 +6,7 @@
 #   -> a short GIFT-SW fine-tune on linux-doc train -> perplexity,
 #   then prints one table. Everything it writes goes under out/.
 # Sizes can be changed through the environment (defaults fit 15 minutes on 2 cores, build included):
-#   EVAL_TOKENS CAL_TOKENS FT_STEPS FT_BATCH FT_SEQ FT_LR SEQ BITS
+#   EVAL_TOKENS CAL_TOKENS FT_STEPS FT_BATCH FT_SEQ FT_LR SEQ BITS ALPHA
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -24,6 +24,7 @@ FT_SEQ=${FT_SEQ:-256}
 FT_LR=${FT_LR:-1e-4}
 SEQ=${SEQ:-256}
 BITS=${BITS:-4}
+ALPHA=${ALPHA:-grid100}   # the paper's linear alpha search (100 candidates); ref80 = authors' code
 
 stamp "setup (apt + pip)"
 if [ "${GIFT_SKIP_SETUP:-0}" != "1" ]; then bash .ci/setup; fi
@@ -52,7 +53,7 @@ stamp "2/6 calibrate"
 stamp "3/6 select salient columns (gift_sw metric, 3.125% of each layer's inputs)"
 "$gift" select --stats "$out/stats" --metric gift_sw --out "$out/salient.txt" --output-json "$out/select.json"
 stamp "4/6 quantize non-salient columns to $BITS bits (salient kept in fp32)"
-"$gift" quantize --salient "$out/salient.txt" --bits "$BITS" --method rtn --out "$out/quantized.safetensors" \
+"$gift" quantize --salient "$out/salient.txt" --bits "$BITS" --method rtn --alpha "$ALPHA" --out "$out/quantized.safetensors" \
   --output-json "$out/quantize.json"
 "$gift" eval --weights "$out/quantized.safetensors" --split validation --tokens "$EVAL_TOKENS" --seq "$SEQ" \
   --label quantized --output-json "$out/eval_quantized.json"
@@ -77,7 +78,7 @@ rows = [
     ("original (GGUF Q4_1 -> fp32)", f"{orig['perplexity']:.3f}", f"{orig['seconds']:.0f}"),
     ("calibrate", f"{cal['tokens']} tokens", f"{cal['seconds']:.0f}"),
     ("select gift_sw", f"{sel['salient_share'] * 100:.2f}% salient", f"{sel['seconds']:.0f}"),
-    (f"quantize int{q['bits']} {q['method']} (salient fp32)", f"rel.err {q['relative_error_non_salient']:.4f}",
+    (f"quantize int{q['bits']} {q['method']} alpha={q['alpha']} (salient fp32)", f"rel.err {q['relative_error_non_salient']:.4f}",
      f"{q['seconds']:.0f}"),
     ("  perplexity after quantization", f"{quant['perplexity']:.3f}", f"{quant['seconds']:.0f}"),
     (f"GIFT-SW fine-tune {ft['steps']} x {ft['batch']} x {ft['seq']} tok", f"loss {ft['first_loss']:.3f} -> "
