@@ -28,9 +28,13 @@ inline void require_files_or_skip(const std::vector<std::filesystem::path>& path
   for (const auto& path : paths) {
     if (!path.empty() && std::filesystem::exists(path)) continue;
     const bool allowed = env("GIFT_ALLOW_MISSING_MODEL") == "1";
-    const std::string what = path.empty() ? std::string("a required file (its path is not set: configure with cmake so "
-                                                        "that GIFT_SMOLLM2_GGUF and GIFT_IO_REFERENCE_DIR are passed)")
-                                          : "'" + path.string() + "'";
+    // Built with append rather than "'" + string: GCC 12 reports a false -Wrestrict on the latter.
+    std::string what = "a required file (its path is not set: configure with cmake so that GIFT_SMOLLM2_GGUF and "
+                       "GIFT_IO_REFERENCE_DIR are passed)";
+    if (!path.empty()) {
+      what.assign(1, '\'');
+      what.append(path.string()).append(1, '\'');
+    }
     std::fprintf(stderr, "%s: missing %s. %s\n", allowed ? "SKIP" : "ERROR", what.c_str(), how_to_fix.c_str());
     std::fflush(stderr);
     std::exit(allowed ? 77 : 1);
