@@ -7,7 +7,7 @@
 
 #include <gift/backend/thrust.hpp>
 #include <gift/quant/symmetric.hpp>
-#include <gift/standard_normal.hpp>
+#include <gift/fill_standard_normal.hpp>
 
 #include <cstring>
 #include <vector>

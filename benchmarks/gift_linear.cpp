@@ -10,7 +10,7 @@
 #include <benchmark/benchmark.h>
 
 #include <gift/nn/gift_linear.hpp>
-#include <gift/standard_normal.hpp>
+#include <gift/fill_standard_normal.hpp>
 
 #include <chrono>
 #include <cstdlib>

@@ -8,7 +8,7 @@
 #include <benchmark/benchmark.h>
 
 #include <gift/backend/cuda.cuh>
-#include <gift/standard_normal.hpp>
+#include <gift/fill_standard_normal.hpp>
 
 #include <cuda_bf16.h>
 

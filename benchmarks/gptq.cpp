@@ -5,7 +5,7 @@
 
 #include <gift/quant/gptq.hpp>
 #include <gift/quant/symmetric.hpp>
-#include <gift/standard_normal.hpp>
+#include <gift/fill_standard_normal.hpp>
 
 #include <map>
 #include <vector>

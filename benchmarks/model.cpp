@@ -58,7 +58,7 @@ struct fixture {
         std::vector<std::int64_t> salient;
         for (Eigen::Index j = 0; j < k; ++j) salient.push_back(j * (w.cols() / k));
         const gift::vector<float> delta = (w.cwiseAbs().rowwise().maxCoeff() / 7.0f).cwiseMax(1e-6f);
-        auto module = std::make_unique<gm::gift_sw_linear<float>>(w, salient, delta, 42,
+        auto module = std::make_unique<gm::gift_sw_linear<float>>(w, gift::salient_columns::from_indices(salient, static_cast<std::size_t>(w.cols())), delta, 42,
                                                                   static_cast<std::uint32_t>(gm::layer_id(b, p)));
         for (auto& view : module->layer().parameters()) parameters.push_back(view);
         trainable.push_back(std::move(module));

@@ -7,7 +7,7 @@
 #include <gift/backend/thrust.hpp>
 #include <gift/metric.hpp>
 #include <gift/select.hpp>
-#include <gift/standard_normal.hpp>
+#include <gift/fill_standard_normal.hpp>
 #include <gift/stats.hpp>
 
 #include <cstring>

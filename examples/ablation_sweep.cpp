@@ -6,7 +6,7 @@
 #include <gift/metric.hpp>
 #include <gift/quant/symmetric.hpp>
 #include <gift/select.hpp>
-#include <gift/standard_normal.hpp>
+#include <gift/fill_standard_normal.hpp>
 #include <gift/stats.hpp>
 #include <gift/type_list.hpp>
 
@@ -23,7 +23,7 @@ using bit_widths = gift::type_list<std::integral_constant<int, 2>, std::integral
 
 std::size_t overlap(const gift::salient_columns& a, const gift::salient_columns& b) {
   std::size_t common = 0;
-  for (std::size_t j = 0; j < a.mask.size(); ++j) common += a.mask[j] && b.mask[j];
+  for (std::size_t j = 0; j < a.mask().size(); ++j) common += a.mask()[j] && b.mask()[j];
   return common;
 }
 }  // namespace

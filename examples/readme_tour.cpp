@@ -18,19 +18,19 @@ int main() {
   const gift::salient_columns salient = gift::select_salient(scores, 8);
   const gift::vector_f delta = gift::row_deltas(weights, 4, gift::alpha_search::paper_grid(), salient);
 
-  gift::nn::gift_linear<float> layer(weights, salient.indices, delta, gift::noise_key{42, /*layer=*/0, 0});
+  gift::nn::gift_linear<float> layer(weights, salient, delta, gift::noise_key{42, /*layer=*/0, 0});
   const gift::matrix_f y = layer.forward(activations, /*step=*/0);  // W_N + ½·Δ_i·Ω_ij, fresh per step
   const gift::matrix_f dx = layer.backward(gift::matrix_f::Ones(tokens, out));  // same noise, regenerated
   gift::optim::adamw<float> optimizer(layer.parameters());
   const gift::matrix_f before = layer.salient_weight();
   optimizer.step(1e-3);  // state for the out × k salient block only
   std::printf("salient columns:");
-  for (const auto j : salient.indices) std::printf(" %lld", static_cast<long long>(j));
-  std::printf("\nloud column 17 selected: %s\n", salient.mask[17] ? "yes" : "no");
+  for (const auto j : salient.indices()) std::printf(" %lld", static_cast<long long>(j));
+  std::printf("\nloud column 17 selected: %s\n", salient.mask()[17] ? "yes" : "no");
   std::printf("y: %ld x %ld, dx: %ld x %ld, |dW_salient| = %.3f\n", static_cast<long>(y.rows()),
               static_cast<long>(y.cols()), static_cast<long>(dx.rows()), static_cast<long>(dx.cols()),
               static_cast<double>(layer.salient_gradient().norm()));
   std::printf("salient block moved by %.4f after one AdamW step\n",
               static_cast<double>((layer.salient_weight() - before).norm()));
-  return salient.mask[17] ? 0 : 1;
+  return salient.mask()[17] ? 0 : 1;
 }

@@ -6,7 +6,7 @@
 //   example_train_layer
 #include <gift/nn/gift_linear.hpp>
 #include <gift/optim/optim.hpp>
-#include <gift/standard_normal.hpp>
+#include <gift/fill_standard_normal.hpp>
 
 #include <algorithm>
 #include <cstdint>

@@ -76,7 +76,7 @@ int run_finetune(int argc, char** argv) {
       } else {
         delta = row_deltas(weight, static_cast<int>(args.integer("noise-bits")), alpha_search::max_abs(), salient);
       }
-      auto layer = std::make_unique<model::gift_sw_linear<float>>(weight, salient.indices, delta, seed,
+      auto layer = std::make_unique<model::gift_sw_linear<float>>(weight, salient, delta, seed,
                                                                   static_cast<std::uint32_t>(model::layer_id(b, p)));
       for (auto& view : layer->layer().parameters()) parameters.push_back(view);
       trainable += static_cast<std::int64_t>(layer->layer().salient_weight().size());

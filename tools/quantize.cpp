@@ -88,7 +88,7 @@ int run_quantize(int argc, char** argv) {
         }
         // Error on the non-salient part only (the salient columns are kept, or GPTQ-updated).
         for (Eigen::Index j = 0; j < weight.cols(); ++j) {
-          if (salient.mask[static_cast<std::size_t>(j)]) continue;
+          if (salient.mask()[static_cast<std::size_t>(j)]) continue;
           error_squares += (quantized.col(j) - weight.col(j)).cast<double>().squaredNorm();
           weight_squares += weight.col(j).cast<double>().squaredNorm();
         }

@@ -3,12 +3,12 @@
 /// \brief `gift::column_norms<Norm>(matrix)`: the norm of every column, on any backend.
 ///
 /// The building block of every saliency metric (‖X_j‖_ρ, ‖D_j‖_τ). Results are bit-identical
-/// across backends: every backend reduces in the order fixed in ops/column_norms.hpp.
+/// across backends: every backend reduces in the order fixed in detail/column_norms.hpp.
 
 #include <gift/backend/dispatch.hpp>
 #include <gift/backend/eigen/column_norms.hpp>
 #include <gift/backend/traits.hpp>
-#include <gift/ops/column_norms.hpp>
+#include <gift/detail/column_norms.hpp>
 
 namespace gift {
 

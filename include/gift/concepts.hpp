@@ -22,9 +22,16 @@ concept norm_policy = requires(double a, double b) {
   { N::name() } -> std::convertible_to<std::string>;
 };
 
-/// Any Eigen dense expression (matrix, array, block, map).
+namespace detail {
+template <class Derived>
+std::true_type derives_from_dense_base(const Eigen::DenseBase<Derived>*);
+std::false_type derives_from_dense_base(...);
+}  // namespace detail
+
+/// Any Eigen dense expression (matrix, array, block, map), including the `Eigen::MatrixBase<D>`
+/// a generic function receives.
 template <class T>
-concept eigen_dense = std::is_base_of_v<Eigen::DenseBase<std::remove_cvref_t<T>>, std::remove_cvref_t<T>>;
+concept eigen_dense = decltype(detail::derives_from_dense_base(static_cast<const std::remove_cvref_t<T>*>(nullptr)))::value;
 
 /// An Eigen dense matrix or expression with floating-point scalars.
 template <class T>

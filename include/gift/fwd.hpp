@@ -39,5 +39,9 @@ struct lp;
 inline constexpr int default_salient_columns = 128;
 /// Default quantization bit-width.
 inline constexpr int default_bits = 4;
+/// Smallest bit-width gift's quantizers accept.
+inline constexpr int min_quant_bits = 2;
+/// Largest bit-width gift's quantizers accept (codes are stored in 8-bit integers).
+inline constexpr int max_quant_bits = 8;
 
 }  // namespace gift

@@ -17,7 +17,7 @@
 #include <gift/fwd.hpp>
 #include <gift/norm.hpp>
 #include <gift/random.hpp>
-#include <gift/standard_normal.hpp>
+#include <gift/fill_standard_normal.hpp>
 #include <gift/type_list.hpp>
 #include <gift/version.hpp>
 

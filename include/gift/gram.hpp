@@ -4,11 +4,11 @@
 /// tokens, accumulated in double (what GPTQ and OWQ call the Hessian, up to a factor 2).
 
 #include <gift/backend/dispatch.hpp>
-#include <gift/backend/eigen/stats.hpp>
+#include <gift/backend/eigen/gram.hpp>
 #include <gift/backend/traits.hpp>
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
-#include <gift/ops/column_moments.hpp>
+#include <gift/detail/gram.hpp>
 #include <gift/stats.hpp>
 
 #include <cstdint>

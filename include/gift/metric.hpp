@@ -30,7 +30,7 @@
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
 #include <gift/norm.hpp>
-#include <gift/ops/column_sensitivity.hpp>
+#include <gift/detail/metric.hpp>
 #include <gift/quant/quantizer.hpp>
 #include <gift/quant/symmetric.hpp>
 #include <gift/stats.hpp>
@@ -207,8 +207,10 @@ gift::vector<double> column_sensitivity(Backend tag, const Weights& weights, con
       perturbation = backend::dispatch<ops::weight_column_norms<typename Metric::tau>>(tag, weights);
     } else {
       using quantizer = typename P::quantizer;
-      const symmetric_options options{quantizer::bits, quantizer::search_policy::make(), 0};
-      perturbation = backend::dispatch<ops::quantization_error_norms<typename Metric::tau>>(tag, weights, options);
+      const detail::symmetric_plan plan = detail::symmetric_plan_of(
+          symmetric_options{quantizer::bits, quantizer::search_policy::make(), 0}, "gift::column_sensitivity");
+      perturbation = backend::dispatch<ops::quantization_error_norms<typename Metric::tau>>(
+          tag, std::type_identity<symmetric_quantized_t<Weights>>{}, weights, plan);
     }
     for (std::size_t j = 0; j < cols; ++j) {
       const auto i = static_cast<Eigen::Index>(j);

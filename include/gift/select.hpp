@@ -9,7 +9,8 @@
 #include <gift/backend/eigen/select.hpp>
 #include <gift/backend/traits.hpp>
 #include <gift/error.hpp>
-#include <gift/ops/select_salient.hpp>
+#include <gift/detail/select.hpp>
+#include <gift/salient_columns.hpp>
 
 #include <cmath>
 #include <concepts>

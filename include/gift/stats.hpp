@@ -5,7 +5,7 @@
 ///
 /// Calibration feeds token batches (`tokens × in`) through `update`; no activation is stored.
 /// Statistics of separate batches, threads or processes combine with `merge` (max and sums).
-/// Within a batch every backend reduces in the fixed order of ops/column_norms.hpp, so one
+/// Within a batch every backend reduces in the fixed order of detail/column_norms.hpp, so one
 /// batch gives the same bits on every backend.
 ///
 /// `norm<Norm>()` gives ‖X_j‖ for `l1`, `l2`, `linf`, `lp<1>`, `lp<2>` from the accumulators; a
@@ -19,7 +19,7 @@
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
 #include <gift/norm.hpp>
-#include <gift/ops/column_moments.hpp>
+#include <gift/detail/stats.hpp>
 
 #include <algorithm>
 #include <cmath>

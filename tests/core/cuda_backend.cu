@@ -4,7 +4,7 @@
 
 #include <gift/backend/cuda.cuh>
 #include <gift/column_norms.hpp>
-#include <gift/standard_normal.hpp>
+#include <gift/fill_standard_normal.hpp>
 
 #include <cstring>
 

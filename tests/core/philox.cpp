@@ -3,7 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <gift/random.hpp>
-#include <gift/standard_normal.hpp>
+#include <gift/fill_standard_normal.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -102,6 +102,6 @@ BOOST_AUTO_TEST_CASE(gptq_beats_rtn_on_a_real_layer) {
     BOOST_TEST(gptq_held < rtn_held, bits << " bits, held-out tokens");
     // Salient columns are never quantized: RTN keeps them exactly, GPTQ only moves them by the
     // error compensation it adds.
-    for (auto j : salient.indices) BOOST_TEST((rtn_weights.col(j).array() == weights.col(j).array()).all());
+    for (auto j : salient.indices()) BOOST_TEST((rtn_weights.col(j).array() == weights.col(j).array()).all());
   }
 }

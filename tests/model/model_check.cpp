@@ -48,7 +48,7 @@ int check_gradient(gm::llama_model<float>& model) {
     std::vector<std::int64_t> salient;
     for (std::int64_t j = 3; j < weight.cols(); j += weight.cols() / 16) salient.push_back(j);
     const gift::vector<float> delta = gift::vector<float>::Constant(weight.rows(), 0.01f);
-    auto module = std::make_unique<gm::gift_sw_linear<float>>(weight, salient, delta, 5,
+    auto module = std::make_unique<gm::gift_sw_linear<float>>(weight, gift::salient_columns::from_indices(salient, static_cast<std::size_t>(weight.cols())), delta, 5,
                                                               static_cast<std::uint32_t>(gm::layer_id(site.block, site.p)));
     layers.push_back(module.get());
     model.replace_linear(site.block, site.p, std::move(module));

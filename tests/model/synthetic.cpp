@@ -33,7 +33,7 @@ gm::gift_sw_linear<T>& make_trainable(gm::llama_model<T>& model, int block, gm::
                                       const std::vector<std::int64_t>& salient, std::uint64_t seed) {
   const gift::matrix<T> weight = model.linear(block, p).effective_weight();
   const gift::vector<float> delta = gift::vector<float>::Constant(weight.rows(), 0.05f);
-  auto module = std::make_unique<gm::gift_sw_linear<T>>(weight, salient, delta, seed,
+  auto module = std::make_unique<gm::gift_sw_linear<T>>(weight, gift::salient_columns::from_indices(salient, static_cast<std::size_t>(weight.cols())), delta, seed,
                                                         static_cast<std::uint32_t>(gm::layer_id(block, p)));
   auto& ref = *module;
   model.replace_linear(block, p, std::move(module));

@@ -5,7 +5,7 @@
 #include <gift/io/safetensors.hpp>
 #include <gift/model/linear_module.hpp>
 #include <gift/model/load_gguf.hpp>
-#include <gift/ops/select_salient.hpp>
+#include <gift/salient_columns.hpp>
 
 #include <cstdint>
 #include <cstdlib>
@@ -92,7 +92,7 @@ inline void save_salient(const salient_map& selection, const std::filesystem::pa
   out << "# gift salient columns v1: layer in k indices...\n";
   for (const auto& [name, s] : selection) {
     out << name << ' ' << s.columns() << ' ' << s.size();
-    for (const auto j : s.indices) out << ' ' << j;
+    for (const auto j : s.indices()) out << ' ' << j;
     out << '\n';
   }
   const std::string text = out.str();
@@ -111,22 +111,27 @@ inline salient_map load_salient(const std::filesystem::path& path) {
   while (std::getline(in, line)) {
     ++number;
     if (line.empty() || line[0] == '#') continue;
+    const std::string where = "gift: '" + path.string() + "' line " + std::to_string(number);
     std::istringstream fields(line);
     std::string name;
-    std::size_t columns = 0, k = 0;
+    long long columns = -1, k = -1;
     fields >> name >> columns >> k;
-    salient_columns s;
-    s.mask.assign(columns, false);
-    for (std::size_t i = 0; i < k; ++i) {
-      std::int64_t j = -1;
+    gift::detail::require(static_cast<bool>(fields) && columns > 0 && k >= 0 && k <= columns, where,
+                          ": expected '<layer> <in> <k> <k indices>' with in >= 1 and 0 <= k <= in; rewrite the "
+                          "file with gift select");
+    std::vector<std::int64_t> indices(static_cast<std::size_t>(k));
+    for (auto& j : indices) {
       fields >> j;
-      gift::detail::require(static_cast<bool>(fields) && j >= 0 && static_cast<std::size_t>(j) < columns, "gift: '",
-                            path.string(), "' line ", number, ": bad column index (expected ", k,
-                            " indices in [0, ", columns, "))");
-      s.indices.push_back(j);
-      s.mask[static_cast<std::size_t>(j)] = true;
+      gift::detail::require(static_cast<bool>(fields), where, ": expected ", k, " column indices after '", name,
+                            " ", columns, " ", k, "', but the line ends early or holds a non-number");
     }
-    selection.emplace(name, std::move(s));
+    std::string rest;
+    gift::detail::require(!(fields >> rest), where, ": unexpected '", rest, "' after the ", k,
+                          " column indices of '", name, "'");
+    // The factory rejects an index out of range or given twice.
+    auto s = salient_columns::from_indices(indices, static_cast<std::size_t>(columns), where.c_str());
+    gift::detail::require(selection.emplace(name, std::move(s)).second, where, ": layer '", name,
+                          "' appears a second time; each layer may have one line");
   }
   return selection;
 }

@@ -13,7 +13,7 @@
 #include <gift/backend/cuda/launch.cuh>
 #include <gift/backend/cuda/noisy_gemm.cuh>
 #include <gift/backend/cuda/optim.cuh>
-#include <gift/backend/cuda/quant_symmetric.cuh>
+#include <gift/backend/cuda/quant/symmetric.cuh>
 #include <gift/backend/thrust.hpp>
 
 namespace gift {

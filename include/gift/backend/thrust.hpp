@@ -5,11 +5,12 @@
 
 #include <gift/backend/thrust/column_norms.hpp>
 #include <gift/backend/thrust/fill_standard_normal.hpp>
+#include <gift/backend/thrust/gram.hpp>
 #include <gift/backend/thrust/matrix.hpp>
 #include <gift/backend/thrust/noise.hpp>
 #include <gift/backend/thrust/system.hpp>
 #include <gift/backend/thrust/metric.hpp>
-#include <gift/backend/thrust/quant_asymmetric.hpp>
-#include <gift/backend/thrust/quant_symmetric.hpp>
+#include <gift/backend/thrust/quant/asymmetric.hpp>
+#include <gift/backend/thrust/quant/symmetric.hpp>
 #include <gift/backend/thrust/select.hpp>
 #include <gift/backend/thrust/stats.hpp>

@@ -24,6 +24,24 @@ struct backend_for<Container, std::enable_if_t<eigen_dense<Container>>> {
   using type = backend::eigen;
 };
 
+/// Maps a container type to the same backend's dense matrix of element type `U`, through a nested
+/// `type`: how a front end names the matrices a backend returns (an Eigen input gives
+/// `gift::matrix<U>`, a `thrust_matrix<T, S>` gives `thrust_matrix<U, S>`). Specialise it beside
+/// `backend_for` for new container types.
+template <class Container, class U, class Enable = void>
+struct rebind_matrix {};
+
+/// Eigen dense expressions: the row-major `gift::matrix<U>`.
+template <class Container, class U>
+struct rebind_matrix<Container, U, std::enable_if_t<eigen_dense<Container>>> {
+  /// gift's row-major CPU matrix.
+  using type = gift::matrix<U>;
+};
+
+/// The matrix of element type `U` on `Container`'s backend (cv-ref removed).
+template <class Container, class U>
+using rebind_matrix_t = typename rebind_matrix<std::remove_cvref_t<Container>, U>::type;
+
 /// True when a backend can be deduced for `T`.
 template <class T>
 concept has_backend = requires { typename backend_for<std::remove_cvref_t<T>>::type; };

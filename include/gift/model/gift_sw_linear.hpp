@@ -7,10 +7,10 @@
 #include <gift/fwd.hpp>
 #include <gift/model/linear_module.hpp>
 #include <gift/nn/gift_linear.hpp>
+#include <gift/salient_columns.hpp>
 
 #include <concepts>
 #include <cstdint>
-#include <span>
 #include <utility>
 
 namespace gift::model {
@@ -26,9 +26,9 @@ public:
 
   /// Builds the layer from the dense `weight` (out × in), the salient columns, the per-row
   /// quantization scale and the noise stream (`seed`, `layer_id`).
-  gift_sw_linear(const matrix<T>& weight, std::span<const std::int64_t> salient_columns, const vector<float>& delta,
+  gift_sw_linear(const matrix<T>& weight, const salient_columns& salient, const vector<float>& delta,
                  std::uint64_t seed, std::uint32_t layer_id)
-      : layer_(weight, salient_columns, delta, noise_key{seed, layer_id, 0}) {}
+      : layer_(weight, salient, delta, noise_key{seed, layer_id, 0}) {}
 
   [[nodiscard]] Eigen::Index in_features() const override { return layer_.in_features(); }
   [[nodiscard]] Eigen::Index out_features() const override { return layer_.out_features(); }

@@ -21,10 +21,10 @@
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
 #include <gift/backend/eigen/noise_rows.hpp>
-#include <gift/nn/salient_columns.hpp>
-#include <gift/ops/add_quantization_noise.hpp>
+#include <gift/detail/noise.hpp>
 #include <gift/optim/parameter.hpp>
 #include <gift/random.hpp>
+#include <gift/salient_columns.hpp>
 
 #include <Eigen/Core>
 
@@ -51,28 +51,49 @@ public:
   /// The scalar type of the weights, activations and gradients.
   using scalar = T;
 
-  /// Builds the layer from `weight` (out × in), the salient column indices (any order; checked
-  /// for range and duplicates), the per-row quantization scale `delta` (out entries, finite,
-  /// > 0) and the noise stream's `seed` and `layer` (the step field of `base` is ignored: each
-  /// forward call names its step). No bias.
-  /// \throws gift::error on empty or non-finite weights, bad indices or a bad scale.
+  /// Builds the layer from `weight` (out × in), its salient columns (selected for this layer's
+  /// width), the per-row quantization scale `delta` (out entries, finite, > 0) and the noise
+  /// stream's `seed` and `layer` (the step field of `base` is ignored: each forward call names
+  /// its step). No bias.
+  /// \throws gift::error on empty or non-finite weights, a selection of another width or a bad
+  /// scale.
   template <class Weight>
-  gift_linear(const Eigen::MatrixBase<Weight>& weight, std::span<const std::int64_t> salient_columns,
+  gift_linear(const Eigen::MatrixBase<Weight>& weight, const gift::salient_columns& salient,
               const gift::vector<float>& delta, noise_key base)
-      : gift_linear(weight, gift::vector<T>(), false, salient_columns, delta, base) {}
+      : gift_linear(weight, gift::vector<T>(), false, salient, delta, base) {}
+
+  /// As above, with the salient columns as indices (any order), validated by
+  /// `gift::salient_columns::from_indices` against the weight's width.
+  /// \throws gift::error for an index out of range or repeated, or as above.
+  template <class Weight>
+  gift_linear(const Eigen::MatrixBase<Weight>& weight, std::span<const std::int64_t> salient_indices,
+              const gift::vector<float>& delta, noise_key base)
+      : gift_linear(weight,
+                    gift::salient_columns::from_indices(salient_indices, static_cast<std::size_t>(weight.cols()),
+                                                        "gift::nn::gift_linear"),
+                    delta, base) {}
 
   /// As above, with a bias of `out` entries (trainable, like the salient block).
   template <class Weight, class Bias>
   gift_linear(const Eigen::MatrixBase<Weight>& weight, const Eigen::MatrixBase<Bias>& bias,
-              std::span<const std::int64_t> salient_columns, const gift::vector<float>& delta, noise_key base)
-      : gift_linear(weight, gift::vector<T>(bias.template cast<T>()), true, salient_columns, delta, base) {}
+              const gift::salient_columns& salient, const gift::vector<float>& delta, noise_key base)
+      : gift_linear(weight, gift::vector<T>(bias.template cast<T>()), true, salient, delta, base) {}
+
+  /// As above (bias), with the salient columns as indices (any order).
+  template <class Weight, class Bias>
+  gift_linear(const Eigen::MatrixBase<Weight>& weight, const Eigen::MatrixBase<Bias>& bias,
+              std::span<const std::int64_t> salient_indices, const gift::vector<float>& delta, noise_key base)
+      : gift_linear(weight, bias,
+                    gift::salient_columns::from_indices(salient_indices, static_cast<std::size_t>(weight.cols()),
+                                                        "gift::nn::gift_linear"),
+                    delta, base) {}
 
   /// Output features (rows of W).
   [[nodiscard]] std::int64_t out_features() const noexcept { return weight_.rows(); }
   /// Input features (columns of W).
   [[nodiscard]] std::int64_t in_features() const noexcept { return weight_.cols(); }
-  /// The salient column indices, ascending.
-  [[nodiscard]] const std::vector<std::int64_t>& salient_columns() const noexcept { return salient_; }
+  /// The salient columns (indices ascending, and the mask).
+  [[nodiscard]] const gift::salient_columns& salient_columns() const noexcept { return selection_; }
   /// The per-row quantization scale Δ.
   [[nodiscard]] const gift::vector<float>& delta() const noexcept { return delta_; }
   /// The noise stream's seed and layer id (step 0).
@@ -143,13 +164,13 @@ public:
   [[nodiscard]] gift::matrix<T> forward(const Eigen::MatrixBase<Input>& x, std::uint64_t step) {
     constexpr const char* where = "gift::nn::gift_linear::forward";
     check_input(x, where);
-    check_step(step, where);
+    gift::detail::check_step(step, where);
     gift::matrix<T> y = multiply_by_transpose(x, training_, static_cast<std::uint32_t>(step));
     // Cache x_S only: dx needs dy and W̃ (regenerated), dW_S needs x_S.
-    cached_salient_input_.resize(x.rows(), static_cast<Eigen::Index>(salient_.size()));
+    cached_salient_input_.resize(x.rows(), static_cast<Eigen::Index>(salient_indices().size()));
     for (Eigen::Index t = 0; t < x.rows(); ++t)
-      for (std::size_t s = 0; s < salient_.size(); ++s)
-        cached_salient_input_(t, static_cast<Eigen::Index>(s)) = static_cast<T>(x(t, salient_[s]));
+      for (std::size_t s = 0; s < salient_indices().size(); ++s)
+        cached_salient_input_(t, static_cast<Eigen::Index>(s)) = static_cast<T>(x(t, salient_indices()[s]));
     cached_step_ = static_cast<std::uint32_t>(step);
     cached_noisy_ = training_;
     has_cache_ = true;
@@ -193,8 +214,8 @@ public:
   /// or quantizing after fine-tuning.
   [[nodiscard]] gift::matrix<T> merged_weight() const {
     gift::matrix<T> merged = weight_;
-    for (std::size_t s = 0; s < salient_.size(); ++s)
-      merged.col(salient_[s]) = salient_weight_.col(static_cast<Eigen::Index>(s));
+    for (std::size_t s = 0; s < salient_indices().size(); ++s)
+      merged.col(salient_indices()[s]) = salient_weight_.col(static_cast<Eigen::Index>(s));
     return merged;
   }
 
@@ -204,15 +225,16 @@ public:
 private:
   template <class Weight>
   gift_linear(const Eigen::MatrixBase<Weight>& weight, gift::vector<T> bias, bool has_bias,
-              std::span<const std::int64_t> salient_columns, const gift::vector<float>& delta, noise_key base)
-      : weight_(weight.template cast<T>()), bias_(std::move(bias)), has_bias_(has_bias), base_(base) {
+              const gift::salient_columns& salient, const gift::vector<float>& delta, noise_key base)
+      : weight_(weight.template cast<T>()), bias_(std::move(bias)), has_bias_(has_bias), selection_(salient),
+        base_(base) {
     constexpr const char* where = "gift::nn::gift_linear";
     gift::detail::require(weight_.rows() > 0 && weight_.cols() > 0, where,
                           ": argument 'weight' must be non-empty (out x in), but it is ", weight_.rows(), " x ",
                           weight_.cols());
     check_finite(weight_, where, "weight");
-    salient_ = checked_salient_columns(salient_columns, weight_.cols(), where);
-    check_delta(delta, weight_.rows(), where);
+    selection_.require_columns(static_cast<std::size_t>(weight_.cols()), where);
+    gift::detail::check_delta(delta, weight_.rows(), where);
     if (has_bias_) {
       gift::detail::require(bias_.size() == weight_.rows(), where, ": argument 'bias' must have out = ", weight_.rows(),
                             " entries, but it has ", bias_.size());
@@ -221,9 +243,9 @@ private:
     delta_ = delta;
     half_delta_.resize(weight_.rows());
     for (Eigen::Index i = 0; i < weight_.rows(); ++i) half_delta_(i) = gift::detail::half_delta<T>(delta_(i));
-    const auto k = static_cast<Eigen::Index>(salient_.size());
+    const auto k = static_cast<Eigen::Index>(salient_indices().size());
     salient_weight_.resize(weight_.rows(), k);
-    for (Eigen::Index s = 0; s < k; ++s) salient_weight_.col(s) = weight_.col(salient_[static_cast<std::size_t>(s)]);
+    for (Eigen::Index s = 0; s < k; ++s) salient_weight_.col(s) = weight_.col(salient_indices()[static_cast<std::size_t>(s)]);
     salient_gradient_ = gift::matrix<T>::Zero(weight_.rows(), k);
     bias_gradient_ = gift::vector<T>::Zero(has_bias_ ? weight_.rows() : 0);
   }
@@ -293,9 +315,9 @@ private:
     const Eigen::Index rows = panel.rows(), cols = panel.cols(), in = in_features();
     const noise_key key{base_.seed, base_.layer, step};
     // Salient columns inside this panel: a contiguous run of the sorted index list.
-    const auto begin = std::lower_bound(salient_.begin(), salient_.end(), first_col);
-    const auto end = std::lower_bound(begin, salient_.end(), first_col + cols);
-    const auto first_salient = static_cast<Eigen::Index>(begin - salient_.begin());
+    const auto begin = std::lower_bound(salient_indices().begin(), salient_indices().end(), first_col);
+    const auto end = std::lower_bound(begin, salient_indices().end(), first_col + cols);
+    const auto first_salient = static_cast<Eigen::Index>(begin - salient_indices().begin());
     const auto salient_count = static_cast<Eigen::Index>(end - begin);
 #if defined(_OPENMP)
 #pragma omp parallel if (rows * cols > (1 << 14))
@@ -320,7 +342,7 @@ private:
           std::copy(source, source + cols, destination);
         }
         for (Eigen::Index s = first_salient; s < first_salient + salient_count; ++s)
-          destination[salient_[static_cast<std::size_t>(s)] - first_col] = salient_weight_(i, s);
+          destination[salient_indices()[static_cast<std::size_t>(s)] - first_col] = salient_weight_(i, s);
       }
     }
   }
@@ -347,7 +369,9 @@ private:
   gift::vector<T> bias_;
   gift::vector<T> bias_gradient_;
   bool has_bias_ = false;
-  std::vector<std::int64_t> salient_;
+  gift::salient_columns selection_;
+  // The salient indices, ascending (the panels look them up by position).
+  [[nodiscard]] const std::vector<std::int64_t>& salient_indices() const noexcept { return selection_.indices(); }
   gift::vector<float> delta_;
   gift::vector<T> half_delta_;
   noise_key base_;

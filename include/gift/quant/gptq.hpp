@@ -12,14 +12,36 @@
 /// rank updates that Eigen's BLAS-like kernels run well.
 
 #include <gift/backend/dispatch.hpp>
-#include <gift/backend/eigen/gptq.hpp>
+#include <gift/backend/eigen/quant/gptq.hpp>
 #include <gift/error.hpp>
-#include <gift/ops/gptq.hpp>
+#include <gift/detail/quant/gptq.hpp>
+#include <gift/fwd.hpp>
+#include <gift/quant/alpha_search.hpp>
 #include <gift/quant/symmetric.hpp>
+#include <gift/salient_columns.hpp>
 
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 
 namespace gift {
+
+/// Options of GPTQ with salient columns kept in full precision.
+struct gptq_options {
+  int bits = default_bits;                        ///< b in 2..8
+  alpha_search search = alpha_search::max_abs();  ///< per-row scale search (non-salient columns)
+  double damping = 0.01;                          ///< λ = damping · mean(diag H) added to diag H
+  std::size_t block_size = 128;                   ///< columns per lazy-update block
+  bool act_order = false;                         ///< quantize columns by decreasing H_jj
+};
+
+/// Result of GPTQ: the mixed-precision weights and the integer part.
+struct gptq_result {
+  int bits = 0;                       ///< bit-width
+  gift::matrix<float> weights;        ///< quantized non-salient columns, updated fp32 salient columns
+  gift::vector<float> delta;          ///< per-row step Δ_i (searched on the original weights)
+  gift::matrix<std::int8_t> codes;    ///< codes of the non-salient columns; 0 in salient columns
+};
 
 /// GPTQ with salient columns in full precision. `weights` is out × in, `gram` is in × in
 /// (symmetric, `XᵀX` of the calibration inputs), `salient` may be empty (plain GPTQ).
@@ -52,7 +74,16 @@ gptq_result gptq(const Eigen::MatrixBase<Derived>& weights, const Eigen::MatrixB
       detail::require(std::abs(static_cast<double>(gram(r, c)) - static_cast<double>(gram(c, r))) <= 1e-9 * largest,
                       where, ": argument 'gram' must be symmetric, but (", r, ", ", c, ") and (", c, ", ", r,
                       ") differ; pass gram_accumulator::gram()");
-  return backend::dispatch<ops::gptq>(backend::eigen{}, weights, gram, salient, options);
+  // The steps are searched once, on the original weights, over the non-salient columns; the
+  // backend then runs the column sweep with them fixed.
+  gptq_result result;
+  result.bits = options.bits;
+  result.delta = search_scales(backend::eigen{}, weights, symmetric_options{options.bits, options.search, 0}, salient)
+                     .delta.col(0);
+  backend::dispatch<ops::gptq>(backend::eigen{}, weights, gram, salient,
+                               detail::gptq_plan{options.bits, options.damping, options.block_size, options.act_order},
+                               result);
+  return result;
 }
 
 }  // namespace gift

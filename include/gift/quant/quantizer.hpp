@@ -4,7 +4,7 @@
 /// types a metric names in `quantization_error<Quantizer>`.
 
 #include <gift/quant/alpha_search.hpp>
-#include <gift/quant/levels.hpp>
+#include <gift/fwd.hpp>
 
 #include <concepts>
 #include <string>

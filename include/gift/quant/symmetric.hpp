@@ -9,28 +9,46 @@
 /// fp32 whatever their input type.
 
 #include <gift/backend/dispatch.hpp>
-#include <gift/backend/eigen/quant_symmetric.hpp>
+#include <gift/backend/eigen/quant/symmetric.hpp>
 #include <gift/backend/traits.hpp>
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
-#include <gift/ops/quantize.hpp>
-#include <gift/ops/select_salient.hpp>
+#include <gift/detail/quant/levels.hpp>
+#include <gift/detail/quant/row_kernels.hpp>
+#include <gift/detail/quant/symmetric.hpp>
 #include <gift/quant/options.hpp>
-#include <gift/quant/row_kernels.hpp>
+#include <gift/salient_columns.hpp>
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace gift {
 
+/// Output of a symmetric quantizer on one backend. `FloatMatrix` is the backend's float matrix,
+/// `CodeMatrix` its int8 matrix.
+template <class FloatMatrix, class CodeMatrix>
+struct symmetric_quantized {
+  int bits = 0;                ///< bit-width b
+  std::size_t group_size = 0;  ///< columns per scale group; 0: one group per row
+  FloatMatrix alpha;           ///< clipping value α per (row, group), rows × groups
+  FloatMatrix delta;           ///< step Δ = α / (2^(b−1) − 1) per (row, group), rows × groups
+  CodeMatrix codes;            ///< integer codes in [−2^(b−1), 2^(b−1) − 1], rows × cols
+  FloatMatrix dequantized;     ///< Δ · code, rows × cols
+};
+
+/// The result type of the symmetric quantizer for weights of type `Weights`: the backend's float
+/// and int8 matrices (Eigen for Eigen weights, the same Thrust system for Thrust weights).
+template <class Weights>
+using symmetric_quantized_t = symmetric_quantized<rebind_matrix_t<Weights, float>, rebind_matrix_t<Weights, std::int8_t>>;
+
 namespace detail {
 /// The 0/1 keep flags of `salient` for a layer with `cols` columns (empty: keep all).
 inline std::vector<float> keep_flags(const salient_columns& salient, std::size_t cols, const char* where) {
-  if (salient.columns() == 0 && salient.empty()) return {};
-  require(salient.columns() == cols, where, ": the salient selection covers ", salient.columns(),
-          " columns, but the weights have ", cols, "; select the salient columns on this layer's scores");
+  if (salient.columns() == 0) return {};  // default-constructed: keep every column
+  salient.require_columns(cols, where);
   return salient.keep_weights();
 }
 
@@ -38,9 +56,11 @@ inline void require_weights_shape(std::size_t rows, std::size_t cols, const char
   require(rows > 0 && cols > 0, where, ": argument 'weights' must be non-empty, but it is ", rows, " x ", cols);
 }
 
-inline void require_symmetric_options(const symmetric_options& options, const char* where) {
+/// Validates `options` and turns them into the plan the backends take.
+inline symmetric_plan symmetric_plan_of(const symmetric_options& options, const char* where) {
   require_bits(options.bits, where);
   options.search.validate(where);
+  return symmetric_plan{options.bits, options.group_size, options.search.ratios, options.search.error_exponent};
 }
 }  // namespace detail
 
@@ -54,11 +74,11 @@ template <backend_tag Backend, matrix_shaped Weights>
 auto quantize_symmetric(Backend tag, const Weights& weights, const symmetric_options& options,
                         const salient_columns& salient = {}) {
   constexpr const char* where = "gift::quantize_symmetric";
-  detail::require_symmetric_options(options, where);
+  const detail::symmetric_plan plan = detail::symmetric_plan_of(options, where);
   const auto rows = static_cast<std::size_t>(weights.rows()), cols = static_cast<std::size_t>(weights.cols());
   detail::require_weights_shape(rows, cols, where);
-  return backend::dispatch<ops::symmetric_quantize>(tag, where, weights, options,
-                                                    detail::keep_flags(salient, cols, where), true);
+  return backend::dispatch<ops::symmetric_quantize>(tag, std::type_identity<symmetric_quantized_t<Weights>>{}, where,
+                                                    weights, plan, detail::keep_flags(salient, cols, where), true);
 }
 
 /// As above, on the backend the weights' type implies.
@@ -73,11 +93,11 @@ template <backend_tag Backend, matrix_shaped Weights>
 auto search_scales(Backend tag, const Weights& weights, const symmetric_options& options,
                    const salient_columns& salient = {}) {
   constexpr const char* where = "gift::search_scales";
-  detail::require_symmetric_options(options, where);
+  const detail::symmetric_plan plan = detail::symmetric_plan_of(options, where);
   const auto rows = static_cast<std::size_t>(weights.rows()), cols = static_cast<std::size_t>(weights.cols());
   detail::require_weights_shape(rows, cols, where);
-  return backend::dispatch<ops::symmetric_quantize>(tag, where, weights, options,
-                                                    detail::keep_flags(salient, cols, where), false);
+  return backend::dispatch<ops::symmetric_quantize>(tag, std::type_identity<symmetric_quantized_t<Weights>>{}, where,
+                                                    weights, plan, detail::keep_flags(salient, cols, where), false);
 }
 
 /// As above, on the backend the weights' type implies.
@@ -114,7 +134,8 @@ auto quantize_with_deltas(const Eigen::MatrixBase<Derived>& weights, const Eigen
       detail::require(std::isfinite(static_cast<double>(delta(r, g))) && delta(r, g) > 0, where,
                       ": every step in 'delta' must be finite and positive, but (", r, ", ", g, ") is ",
                       static_cast<double>(delta(r, g)));
-  return backend::dispatch<ops::symmetric_codes>(backend::eigen{}, where, weights, delta, group_size, bits);
+  return backend::dispatch<ops::symmetric_codes>(backend::eigen{}, std::type_identity<symmetric_quantized_t<Derived>>{},
+                                                where, weights, delta, group_size, bits);
 }
 
 /// Copies the salient columns of `weights` into `quantized` (same shape): mixed precision, with
@@ -128,7 +149,7 @@ void restore_salient_columns(gift::matrix<float>& quantized, const Eigen::Matrix
   detail::require(salient.columns() == static_cast<std::size_t>(weights.cols()) || salient.columns() == 0,
                   "gift::restore_salient_columns: the selection covers ", salient.columns(), " columns, the weights have ",
                   weights.cols());
-  for (const std::int64_t j : salient.indices)
+  for (const std::int64_t j : salient.indices())
     quantized.col(static_cast<Eigen::Index>(j)) = weights.col(static_cast<Eigen::Index>(j)).template cast<float>();
 }
 

@@ -6,7 +6,7 @@
 #include <gift/backend/dispatch.hpp>
 #include <gift/backend/cuda/launch.cuh>
 #include <gift/backend/thrust/matrix.hpp>
-#include <gift/ops/fill_standard_normal.hpp>
+#include <gift/detail/fill_standard_normal.hpp>
 #include <gift/random.hpp>
 
 #include <cstdint>

@@ -14,7 +14,8 @@
 #include <gift/backend/thrust/matrix.hpp>
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
-#include <gift/nn/salient_columns.hpp>
+#include <gift/detail/noise.hpp>
+#include <gift/salient_columns.hpp>
 #include <gift/random.hpp>
 
 #include <cublas_v2.h>
@@ -46,14 +47,15 @@ public:
   /// \throws gift::error on bad shapes, indices or scales, or a CUDA/cuBLAS failure.
   template <class Weight>
   cuda_gift_linear(const Eigen::MatrixBase<Weight>& weight, const gift::vector<float>& bias,
-                   std::span<const std::int64_t> salient_columns, const gift::vector<float>& delta, noise_key base)
+                   const gift::salient_columns& salient, const gift::vector<float>& delta, noise_key base)
       : out_(weight.rows()), in_(weight.cols()), base_(base), handle_(make_handle()) {
     constexpr const char* where = "gift::nn::cuda_gift_linear";
     gift::detail::require(out_ > 0 && in_ > 0, where, ": argument 'weight' must be non-empty, but it is ", out_, " x ",
                           in_);
     gift::detail::require(weight.allFinite(), where, ": argument 'weight' must be finite");
-    salient_ = checked_salient_columns(salient_columns, in_, where);
-    check_delta(delta, out_, where);
+    salient.require_columns(static_cast<std::size_t>(in_), where);
+    salient_ = salient.indices();
+    gift::detail::check_delta(delta, out_, where);
     has_bias_ = bias.size() != 0;
     gift::detail::require(!has_bias_ || bias.size() == out_, where, ": argument 'bias' must have out = ", out_,
                           " entries (or none), but it has ", bias.size());
@@ -94,6 +96,16 @@ public:
   cuda_gift_linear(cuda_gift_linear&&) noexcept = default;
   /// Move assignment; the device buffers change owner without a copy.
   cuda_gift_linear& operator=(cuda_gift_linear&&) noexcept = default;
+
+  /// As above, with the salient columns as indices (any order), validated by
+  /// `gift::salient_columns::from_indices` against the weight's width.
+  template <class Weight>
+  cuda_gift_linear(const Eigen::MatrixBase<Weight>& weight, const gift::vector<float>& bias,
+                   std::span<const std::int64_t> salient_indices, const gift::vector<float>& delta, noise_key base)
+      : cuda_gift_linear(weight, bias,
+                         gift::salient_columns::from_indices(salient_indices, static_cast<std::size_t>(weight.cols()),
+                                                             "gift::nn::cuda_gift_linear"),
+                         delta, base) {}
 
   /// Output features (rows of W).
   [[nodiscard]] std::int64_t out_features() const noexcept { return out_; }
@@ -144,7 +156,7 @@ public:
     constexpr const char* where = "gift::nn::cuda_gift_linear::forward";
     gift::detail::require(static_cast<std::int64_t>(x.cols()) == in_, where, ": argument 'x' must be tokens x ", in_,
                           ", but it is ", x.rows(), " x ", x.cols());
-    check_step(step, where);
+    gift::detail::check_step(step, where);
     const std::size_t tokens = x.rows();
     device_matrix y(tokens, static_cast<std::size_t>(out_));
     const std::int64_t height = panel_extent(in_, out_, 8);

@@ -12,7 +12,7 @@
 /// out × in. The noise is bit-identical to the CPU's (same key, index and arithmetic).
 
 #include <gift/backend/cuda/launch.cuh>
-#include <gift/ops/add_quantization_noise.hpp>
+#include <gift/detail/noise.hpp>
 #include <gift/random.hpp>
 
 #include <cublas_v2.h>

@@ -5,7 +5,7 @@
 #include <gift/backend/dispatch.hpp>
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
-#include <gift/ops/column_norms.hpp>
+#include <gift/detail/column_norms.hpp>
 
 #include <cstddef>
 #include <vector>

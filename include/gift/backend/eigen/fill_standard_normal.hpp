@@ -4,7 +4,7 @@
 
 #include <gift/backend/dispatch.hpp>
 #include <gift/error.hpp>
-#include <gift/ops/fill_standard_normal.hpp>
+#include <gift/detail/fill_standard_normal.hpp>
 #include <gift/random.hpp>
 
 #include <Eigen/Core>

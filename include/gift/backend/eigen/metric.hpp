@@ -4,11 +4,11 @@
 /// blocks in parallel, each row read once and folded into per-column partials.
 
 #include <gift/backend/dispatch.hpp>
-#include <gift/backend/eigen/quant_common.hpp>
+#include <gift/backend/eigen/quant/common.hpp>
 #include <gift/fwd.hpp>
-#include <gift/ops/column_sensitivity.hpp>
-#include <gift/quant/options.hpp>
-#include <gift/quant/row_kernels.hpp>
+#include <gift/detail/metric.hpp>
+#include <gift/detail/quant/symmetric.hpp>
+#include <gift/detail/quant/row_kernels.hpp>
 
 #include <algorithm>
 #include <type_traits>
@@ -23,7 +23,7 @@ namespace detail {
 /// row's scale is searched right before its error is folded in, while the row is still in cache:
 /// W is read from memory once.
 template <class Norm>
-std::vector<double> eigen_perturbation_norms(const float_rows& w, const symmetric_options* options, const char* where) {
+std::vector<double> eigen_perturbation_norms(const float_rows& w, const gift::detail::symmetric_plan* options, const char* where) {
   const int bits = options == nullptr ? 2 : options->bits;
   const std::size_t rows = static_cast<std::size_t>(w.rows()), cols = static_cast<std::size_t>(w.cols());
   const float qmin = static_cast<float>(gift::detail::symmetric_qmin(bits));
@@ -45,9 +45,9 @@ std::vector<double> eigen_perturbation_norms(const float_rows& w, const symmetri
         for (std::size_t j = 0; j < cols; ++j) acc[j] = Norm::accumulate(acc[j], static_cast<double>(row[j]));
       } else {
         float alpha, delta, max_abs;
-        gift::detail::search_row_scales(row, nullptr, cols, 0, options->search.ratios.data(),
-                                        options->search.ratios.size(), bits,
-                                        static_cast<float>(options->search.error_exponent), &alpha, &delta, &max_abs);
+        gift::detail::search_row_scales(row, nullptr, cols, 0, options->ratios.data(),
+                                        options->ratios.size(), bits,
+                                        static_cast<float>(options->error_exponent), &alpha, &delta, &max_abs);
         rows_finite = rows_finite && std::isfinite(max_abs);
         const float inverse = gift::detail::fdiv(1.0f, delta);
         // Two simple loops instead of one: each vectorises (GCC gives up on one loop with all
@@ -83,8 +83,9 @@ struct implementation<ops::quantization_error_norms<Norm>, eigen> {
   static constexpr bool available = true;
 
   /// `options`: the quantizer (per-row scales, no groups), already validated.
-  template <class Derived>
-  static std::vector<double> run(eigen, const Eigen::MatrixBase<Derived>& weights, const symmetric_options& options) {
+  template <class Scales, class Derived>
+  static std::vector<double> run(eigen, std::type_identity<Scales>, const Eigen::MatrixBase<Derived>& weights,
+                                 const gift::detail::symmetric_plan& options) {
     const detail::float_rows w(weights.derived().template cast<float>());
     return detail::eigen_perturbation_norms<Norm>(w, &options, "gift::column_sensitivity");
   }

@@ -6,14 +6,13 @@
 #include <gift/backend/dispatch.hpp>
 #include <gift/backend/eigen/noise_rows.hpp>
 #include <gift/error.hpp>
-#include <gift/nn/salient_columns.hpp>
-#include <gift/ops/add_quantization_noise.hpp>
+#include <gift/detail/noise.hpp>
 #include <gift/random.hpp>
+#include <gift/salient_columns.hpp>
 
 #include <Eigen/Core>
 
 #include <cstdint>
-#include <span>
 #include <vector>
 
 namespace gift::backend {
@@ -24,14 +23,12 @@ struct implementation<ops::add_quantization_noise, eigen> {
 
   template <class Derived, class DeltaDerived>
   static void run(eigen, Eigen::MatrixBase<Derived>& weight, const Eigen::MatrixBase<DeltaDerived>& delta,
-                  std::span<const std::int64_t> salient_columns, const noise_key& key) {
+                  const salient_columns& salient, const noise_key& key) {
     using scalar = typename Derived::Scalar;
     constexpr const char* where = "gift::add_quantization_noise";
     const std::int64_t rows = weight.rows(), cols = weight.cols();
-    nn::check_delta(delta, rows, where);
-    const std::vector<std::int64_t> salient = nn::checked_salient_columns(salient_columns, cols, where);
-    std::vector<unsigned char> is_salient(static_cast<std::size_t>(cols), 0);
-    for (const std::int64_t column : salient) is_salient[static_cast<std::size_t>(column)] = 1;
+    gift::detail::check_delta(delta, rows, where);
+    const std::vector<bool>& is_salient = salient.mask();
     auto& w = weight.derived();
 #if defined(_OPENMP)
 #pragma omp parallel if (rows * cols > (1 << 15))

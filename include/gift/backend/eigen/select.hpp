@@ -6,7 +6,8 @@
 #include <gift/backend/dispatch.hpp>
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
-#include <gift/ops/select_salient.hpp>
+#include <gift/detail/select.hpp>
+#include <gift/salient_columns.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -37,12 +38,7 @@ struct implementation<ops::select_salient, eigen> {
     std::partial_sort(order.begin(), order.begin() + k, order.end(),
                       gift::detail::salient_before<scalar>{values.data()});
     order.resize(static_cast<std::size_t>(k));
-    std::sort(order.begin(), order.end());
-    salient_columns result;
-    result.mask.assign(static_cast<std::size_t>(n), false);
-    for (const std::int64_t j : order) result.mask[static_cast<std::size_t>(j)] = true;
-    result.indices = std::move(order);
-    return result;
+    return salient_columns::from_indices(order, static_cast<std::size_t>(n), "gift::select_salient");
   }
 };
 

@@ -3,11 +3,11 @@
 /// \brief Column moments and Gram updates on the Eigen backend.
 ///
 /// Moments: per row block (256 rows, in parallel) one partial per column, folded in block order:
-/// the order of ops/column_norms.hpp, so the Thrust backend gets the same bits.
+/// the order of detail/column_norms.hpp, so the Thrust backend gets the same bits.
 
 #include <gift/backend/dispatch.hpp>
 #include <gift/fwd.hpp>
-#include <gift/ops/column_moments.hpp>
+#include <gift/detail/stats.hpp>
 
 #include <Eigen/Core>
 
@@ -47,18 +47,6 @@ struct implementation<ops::column_moments, eigen> {
       for (std::size_t j = 0; j < cols; ++j)
         gift::detail::combine_moments(total.data() + j * stride, partial.data() + (b * cols + j) * stride, stride);
     return total;
-  }
-};
-
-template <>
-struct implementation<ops::gram_update, eigen> {
-  static constexpr bool available = true;
-
-  /// Adds `xᵀx` (in double) to the lower triangle of `gram`.
-  template <class Derived>
-  static void run(eigen, const Eigen::MatrixBase<Derived>& x, gift::matrix<double>& gram) {
-    const Eigen::MatrixXd batch = x.template cast<double>();
-    gram.template selfadjointView<Eigen::Lower>().rankUpdate(batch.transpose());
   }
 };
 

@@ -7,7 +7,7 @@
 #include <gift/backend/dispatch.hpp>
 #include <gift/backend/thrust/matrix.hpp>
 #include <gift/error.hpp>
-#include <gift/ops/column_norms.hpp>
+#include <gift/detail/column_norms.hpp>
 
 #include <thrust/count.h>
 #include <thrust/for_each.h>

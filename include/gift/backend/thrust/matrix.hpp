@@ -75,6 +75,13 @@ struct backend_for<thrust_matrix<T, System>> {
   using type = backend::thrust<System>;
 };
 
+/// Thrust matrices rebind to a Thrust matrix of the same system.
+template <class T, class System, class U>
+struct rebind_matrix<thrust_matrix<T, System>, U> {
+  /// The same system's matrix of `U`.
+  using type = thrust_matrix<U, System>;
+};
+
 /// Copies a Thrust vector of any system into a host `gift::vector`.
 template <class Vector>
 gift::vector<typename Vector::value_type> to_eigen_vector(const Vector& source) {

@@ -5,14 +5,15 @@
 
 #include <gift/backend/dispatch.hpp>
 #include <gift/backend/thrust/matrix.hpp>
-#include <gift/backend/thrust/quant_symmetric.hpp>
-#include <gift/ops/column_sensitivity.hpp>
+#include <gift/backend/thrust/quant/symmetric.hpp>
+#include <gift/detail/metric.hpp>
 
 #include <thrust/copy.h>
 #include <thrust/tabulate.h>
 
 #include <cmath>
 #include <cstddef>
+#include <type_traits>
 #include <vector>
 
 namespace gift::backend {
@@ -68,12 +69,14 @@ struct implementation<ops::quantization_error_norms<Norm>, thrust<System>> {
   static constexpr bool available = true;
 
   /// Two passes: the per-row scales (the quantizer's row functor), then the error norms.
-  template <class T, class MatrixSystem>
-  static std::vector<double> run(thrust<System>, const thrust_matrix<T, MatrixSystem>& weights,
-                                 const symmetric_options& options) {
+  /// `Scales` is the symmetric quantizer's result type, which the front end names.
+  template <class Scales, class T, class MatrixSystem>
+  static std::vector<double> run(thrust<System>, std::type_identity<Scales> scales_type,
+                                 const thrust_matrix<T, MatrixSystem>& weights,
+                                 const gift::detail::symmetric_plan& options) {
     detail::require_float_weights<T>();
-    const auto scales = implementation<ops::symmetric_quantize, thrust<System>>::run(
-        thrust<System>{}, "gift::column_sensitivity", weights, options, {}, false);
+    const Scales scales = implementation<ops::symmetric_quantize, thrust<System>>::run(
+        thrust<System>{}, scales_type, "gift::column_sensitivity", weights, options, {}, false);
     return detail::thrust_perturbation_norms<Norm, System>(
         weights, ::thrust::raw_pointer_cast(scales.delta.storage().data()), options.bits);
   }

@@ -6,8 +6,8 @@
 #include <gift/backend/dispatch.hpp>
 #include <gift/backend/thrust/matrix.hpp>
 #include <gift/error.hpp>
-#include <gift/nn/salient_columns.hpp>
-#include <gift/ops/add_quantization_noise.hpp>
+#include <gift/salient_columns.hpp>
+#include <gift/detail/noise.hpp>
 #include <gift/random.hpp>
 
 #include <thrust/copy.h>
@@ -15,7 +15,6 @@
 #include <thrust/iterator/counting_iterator.h>
 
 #include <cstdint>
-#include <span>
 #include <type_traits>
 #include <vector>
 
@@ -62,14 +61,12 @@ struct implementation<ops::add_quantization_noise, thrust<System>> {
 
   template <class T, class MatrixSystem, class Delta>
   static void run(thrust<System>, thrust_matrix<T, MatrixSystem>& weight, const Delta& delta,
-                  std::span<const std::int64_t> salient_columns, const noise_key& key) {
+                  const salient_columns& salient, const noise_key& key) {
     constexpr const char* where = "gift::add_quantization_noise";
     const gift::vector<float> host_delta = detail::delta_on_host(delta);
-    nn::check_delta(host_delta, static_cast<std::int64_t>(weight.rows()), where);
-    const std::vector<std::int64_t> salient =
-        nn::checked_salient_columns(salient_columns, static_cast<std::int64_t>(weight.cols()), where);
+    gift::detail::check_delta(host_delta, static_cast<std::int64_t>(weight.rows()), where);
     std::vector<unsigned char> host_mask(weight.cols(), 0);
-    for (const std::int64_t column : salient) host_mask[static_cast<std::size_t>(column)] = 1;
+    for (const std::int64_t column : salient.indices()) host_mask[static_cast<std::size_t>(column)] = 1;
     const thrust_vector_t<MatrixSystem, float> device_delta(host_delta.data(), host_delta.data() + host_delta.size());
     const thrust_vector_t<MatrixSystem, unsigned char> device_mask(host_mask.begin(), host_mask.end());
     const std::uint64_t count = weight.size();

@@ -9,7 +9,8 @@
 #include <gift/backend/thrust/column_norms.hpp>
 #include <gift/backend/thrust/system.hpp>
 #include <gift/error.hpp>
-#include <gift/ops/select_salient.hpp>
+#include <gift/detail/select.hpp>
+#include <gift/salient_columns.hpp>
 
 #include <thrust/copy.h>
 #include <thrust/count.h>
@@ -68,12 +69,7 @@ struct implementation<ops::select_salient, thrust<System>> {
       ::thrust::sort(policy, order.begin(), order.end(), before);
       ::thrust::copy(order.begin(), order.begin() + k, top.data());
     }
-    std::sort(top.begin(), top.end());
-    salient_columns result;
-    result.mask.assign(n, false);
-    for (const std::int64_t j : top) result.mask[static_cast<std::size_t>(j)] = true;
-    result.indices = std::move(top);
-    return result;
+    return salient_columns::from_indices(top, static_cast<std::size_t>(n), "gift::select_salient");
   }
 };
 
