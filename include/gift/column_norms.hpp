@@ -1,5 +1,5 @@
 #pragma once
-/// \file column_norms.hpp
+/// \file gift/column_norms.hpp
 /// \brief `gift::column_norms<Norm>(matrix)`: the norm of every column, on any backend.
 ///
 /// The building block of every saliency metric (‖X_j‖_ρ, ‖D_j‖_τ). Results are bit-identical

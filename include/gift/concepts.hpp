@@ -1,5 +1,5 @@
 #pragma once
-/// \file concepts.hpp
+/// \file gift/concepts.hpp
 /// \brief Concepts that constrain gift's public template parameters.
 
 #include <gift/fwd.hpp>

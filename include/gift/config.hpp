@@ -1,5 +1,5 @@
 #pragma once
-/// \file config.hpp
+/// \file gift/config.hpp
 /// \brief Compiler and platform configuration shared by every gift header.
 
 #include <gift/version.hpp>

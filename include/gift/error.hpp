@@ -1,5 +1,5 @@
 #pragma once
-/// \file error.hpp
+/// \file gift/error.hpp
 /// \brief `gift::error` and the argument checks every public function uses.
 ///
 /// A check failure names the argument, what was expected and what came, e.g.

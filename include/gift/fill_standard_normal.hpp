@@ -1,5 +1,5 @@
 #pragma once
-/// \file fill_standard_normal.hpp
+/// \file gift/fill_standard_normal.hpp
 /// \brief `gift::fill_standard_normal(matrix, key)`: a reproducible N(0, 1) matrix on any backend.
 
 #include <gift/backend/dispatch.hpp>

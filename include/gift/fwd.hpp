@@ -1,5 +1,5 @@
 #pragma once
-/// \file fwd.hpp
+/// \file gift/fwd.hpp
 /// \brief Forward declarations and the library's defaults, in one place.
 
 #include <Eigen/Core>

@@ -1,5 +1,5 @@
 #pragma once
-/// \file gift.hpp
+/// \file gift/gift.hpp
 /// \brief The umbrella header: everything gift offers on the CPU (Eigen backend).
 ///
 /// Thrust and CUDA backends are opt-in: include <gift/backend/thrust.hpp> (target gift::thrust)

@@ -1,5 +1,5 @@
 #pragma once
-/// \file gram.hpp
+/// \file gift/gram.hpp
 /// \brief `gift::gram_accumulator`: the Gram matrix XᵀX of a layer's inputs over all calibration
 /// tokens, accumulated in double (what GPTQ and OWQ call the Hessian, up to a factor 2).
 

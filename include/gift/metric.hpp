@@ -1,5 +1,5 @@
 #pragma once
-/// \file metric.hpp
+/// \file gift/metric.hpp
 /// \brief Column sensitivity metrics as compile-time policies:
 /// `s_j = ‖D_j‖_τ^δ · ‖X_j‖_ρ^γ`, and `gift::column_sensitivity<Metric>(weights, stats)`.
 ///

@@ -1,5 +1,5 @@
 #pragma once
-/// \file noise.hpp
+/// \file gift/noise.hpp
 /// \brief `gift::add_quantization_noise`: GIFT-SW's noise `½ · Δ_i · Ω_ij` on the frozen columns
 /// of a weight, reproducible on every backend.
 ///

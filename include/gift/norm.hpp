@@ -1,5 +1,5 @@
 #pragma once
-/// \file norm.hpp
+/// \file gift/norm.hpp
 /// \brief Vector norms as compile-time policies: `l1`, `l2`, `linf` and `lp<P>`.
 ///
 /// Like Eigen's `lpNorm<p>()`, the common norms are specialised (they change the generated code:

@@ -1,5 +1,5 @@
 #pragma once
-/// \file random.hpp
+/// \file gift/random.hpp
 /// \brief Reproducible standard-normal variates keyed by (seed, layer, step) and element index.
 ///
 /// The noise of element `index` under `key` is a pure function of the two: it does not depend on

@@ -1,5 +1,5 @@
 #pragma once
-/// \file salient_columns.hpp
+/// \file gift/salient_columns.hpp
 /// \brief `gift::salient_columns`: the salient input columns of one layer, the one form every part
 /// of gift takes (selection returns it; noise, the layers, the quantizers, GPTQ and the command
 /// line take it).

@@ -1,5 +1,5 @@
 #pragma once
-/// \file select.hpp
+/// \file gift/select.hpp
 /// \brief `gift::select_salient(scores, k)`: the k columns with the largest sensitivity.
 ///
 /// Ties go to the lower column index, a strict total order, so every backend selects the same

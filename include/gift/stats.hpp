@@ -1,5 +1,5 @@
 #pragma once
-/// \file stats.hpp
+/// \file gift/stats.hpp
 /// \brief `gift::activation_stats`: streaming, mergeable per-input-column statistics of a
 /// layer's activations (max|x_j|, Σx_j², Σ|x_j|, token count, and Σ|x_j|^P for chosen P).
 ///

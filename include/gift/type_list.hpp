@@ -1,5 +1,5 @@
 #pragma once
-/// \file type_list.hpp
+/// \file gift/type_list.hpp
 /// \brief A compile-time list of types, for sweeps over policies (metrics, bit-widths, backends).
 
 #include <cstddef>

@@ -1,5 +1,5 @@
 #pragma once
-/// \file version.hpp
+/// \file gift/version.hpp
 /// \brief The library version: the one place it is defined.
 ///
 /// CMake (`cmake/GiftVersion.cmake`) and Conan (`conanfile.py`) read these three lines, so a

@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/cuda.cuh
+/// \file gift/backend/cuda.cuh
 /// \brief Everything gift implements for CUDA: its own kernels (backend::cuda) and the Thrust
 /// backend on the CUDA system, which backend::cuda falls back to. Compile with nvcc and link
 /// gift::cuda.

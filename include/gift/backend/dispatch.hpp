@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/dispatch.hpp
+/// \file gift/backend/dispatch.hpp
 /// \brief How an operation finds its implementation along a backend's fallback chain.
 ///
 /// An operation is a tag type (e.g. `ops::column_norms<l2>`). A backend implements it by

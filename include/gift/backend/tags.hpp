@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/tags.hpp
+/// \file gift/backend/tags.hpp
 /// \brief Backend tags and their fallback chain.
 ///
 /// A backend is a small tag type. When an operation has no implementation for a backend, dispatch

@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/thrust.hpp
+/// \file gift/backend/thrust.hpp
 /// \brief Everything gift implements on the Thrust backend. Link gift::thrust (host OMP/CPP
 /// systems) or gift::cuda (nvcc, CUDA system).
 

@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/traits.hpp
+/// \file gift/backend/traits.hpp
 /// \brief `backend_for_t<Container>`: the backend an argument type implies.
 ///
 /// Eigen dense types map to `backend::eigen` here; Thrust containers map to their system in

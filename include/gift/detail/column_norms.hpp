@@ -1,5 +1,5 @@
 #pragma once
-/// \file detail/column_norms.hpp
+/// \file gift/detail/column_norms.hpp
 /// \brief The column-norms operation tag and the reduction order every backend follows.
 
 #include <gift/concepts.hpp>

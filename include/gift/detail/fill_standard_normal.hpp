@@ -1,5 +1,5 @@
 #pragma once
-/// \file detail/fill_standard_normal.hpp
+/// \file gift/detail/fill_standard_normal.hpp
 /// \brief The fill-with-N(0,1) operation tag.
 
 #include <string>

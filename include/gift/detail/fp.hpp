@@ -1,5 +1,5 @@
 #pragma once
-/// \file detail/fp.hpp
+/// \file gift/detail/fp.hpp
 /// \brief Floating-point operations with one rounding each, on host and device alike.
 ///
 /// Reproducibility across backends (same seed, same bits on CPU and GPU) needs every operation

@@ -1,5 +1,5 @@
 #pragma once
-/// \file detail/gram.hpp
+/// \file gift/detail/gram.hpp
 /// \brief Glue behind gram.hpp: the Gram-update operation tag.
 
 #include <string>

@@ -1,5 +1,5 @@
 #pragma once
-/// \file detail/metric.hpp
+/// \file gift/detail/metric.hpp
 /// \brief The quantization-error column-norm operation: ‖W_j − Q(W_j)‖_τ for every column j,
 /// given each row's step Δ_i, without forming W − Q(W). Every backend folds rows in the order of
 /// detail/column_norms.hpp (blocks of 256 rows, block results in order, double accumulation).

@@ -1,5 +1,5 @@
 #pragma once
-/// \file detail/noise.hpp
+/// \file gift/detail/noise.hpp
 /// \brief Glue behind noise.hpp and the GIFT-SW layers: the quantization-noise operation tag, the
 /// element arithmetic every backend follows, and the checks of Δ and of the step counter.
 ///

@@ -1,5 +1,5 @@
 #pragma once
-/// \file detail/philox.hpp
+/// \file gift/detail/philox.hpp
 /// \brief Philox4x32-10, the counter-based generator of Salmon et al. (SC'11, Random123).
 ///
 /// Counter-based: the output is a pure function of (counter, key), so any element of a noise

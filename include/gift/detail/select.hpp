@@ -1,5 +1,5 @@
 #pragma once
-/// \file detail/select.hpp
+/// \file gift/detail/select.hpp
 /// \brief Glue behind select.hpp: the selection operation tag and the order every backend ranks by.
 
 #include <gift/config.hpp>

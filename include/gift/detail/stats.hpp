@@ -1,5 +1,5 @@
 #pragma once
-/// \file detail/stats.hpp
+/// \file gift/detail/stats.hpp
 /// \brief The column-moments operation (per-column max|x|, Σx², Σ|x| and Σ|x|^P of a batch) and
 /// the accumulation every backend performs, in the reduction order of detail/column_norms.hpp.
 

@@ -1,5 +1,5 @@
 #pragma once
-/// \file atomic_file.hpp
+/// \file gift/io/atomic_file.hpp
 /// \brief Writes a file so that readers see either the old contents or the complete new ones:
 /// the bytes go to a temporary file in the same folder, are flushed to disk, and the temporary
 /// file is renamed over the target (an atomic replacement on POSIX file systems).

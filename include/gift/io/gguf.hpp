@@ -1,5 +1,5 @@
 #pragma once
-/// \file gguf.hpp
+/// \file gift/io/gguf.hpp
 /// \brief Reader for GGUF model files (versions 2 and 3, little-endian): metadata of every value
 /// type, tensor infos, alignment, and dequantization to `float` matrices in PyTorch layout.
 ///

@@ -1,5 +1,5 @@
 #pragma once
-/// \file gguf_dequant.hpp
+/// \file gift/io/gguf_dequant.hpp
 /// \brief GGML tensor types (block sizes and byte sizes of every type a GGUF file may declare)
 /// and dequantization of F32, F16, BF16, Q4_0, Q4_1, Q8_0 and Q6_K to `float`.
 ///

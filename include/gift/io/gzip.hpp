@@ -1,5 +1,5 @@
 #pragma once
-/// \file gzip.hpp
+/// \file gift/io/gzip.hpp
 /// \brief Decompression of gzip (and zlib) data through zlib.
 ///
 /// This is the one gift header that needs a library beyond Eigen: a program that includes it

@@ -1,5 +1,5 @@
 #pragma once
-/// \file half.hpp
+/// \file gift/io/half.hpp
 /// \brief Bit-exact conversions between `float` and the 16-bit formats stored in model files:
 /// IEEE 754 binary16 ("F16") and bfloat16 ("BF16").
 ///

@@ -1,5 +1,5 @@
 #pragma once
-/// \file mapped_file.hpp
+/// \file gift/io/mapped_file.hpp
 /// \brief Read-only bytes of a file: memory-mapped on POSIX systems, read into memory elsewhere,
 /// or owned bytes handed over by the caller (tests, fuzzers, network buffers).
 

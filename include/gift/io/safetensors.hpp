@@ -1,5 +1,5 @@
 #pragma once
-/// \file safetensors.hpp
+/// \file gift/io/safetensors.hpp
 /// \brief Reader and atomic writer for the safetensors format (F32, F16 and BF16 tensors).
 ///
 /// Layout: a little-endian u64 header length N, N bytes of JSON, then the data section. The JSON

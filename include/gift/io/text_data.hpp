@@ -1,5 +1,5 @@
 #pragma once
-/// \file text_data.hpp
+/// \file gift/io/text_data.hpp
 /// \brief Text corpora from a folder of (possibly gzip-compressed) files: sorted listing, a
 /// deterministic train / validation split by file, tokenization into one id stream, and packing
 /// into fixed-length sequences.

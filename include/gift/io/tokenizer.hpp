@@ -1,5 +1,5 @@
 #pragma once
-/// \file tokenizer.hpp
+/// \file gift/io/tokenizer.hpp
 /// \brief Byte-level BPE tokenizer (GPT-2 family) built from a GGUF file's `tokenizer.ggml.*`
 /// metadata: pre-tokenizer split, merges by rank, special tokens, encode and decode.
 ///

@@ -1,5 +1,5 @@
 #pragma once
-/// \file unicode.hpp
+/// \file gift/io/unicode.hpp
 /// \brief The little Unicode a byte-level BPE pre-tokenizer needs: lenient UTF-8 decoding and
 /// the classes letter (\\p{L}), number (\\p{N}) and white space (\\s, the White_Space property).
 

@@ -1,5 +1,5 @@
 #pragma once
-/// \file attention.hpp
+/// \file gift/model/attention.hpp
 /// \brief Causal multi-head attention with grouped-query heads (GQA), forward and backward.
 ///
 /// Rows are tokens, sequence after sequence (`batch × sequence` rows); q has `heads × head_dim`

@@ -1,5 +1,5 @@
 #pragma once
-/// \file config.hpp
+/// \file gift/model/config.hpp
 /// \brief `gift::model::llama_config`: the shape of a LLaMA-family decoder, read from GGUF metadata.
 ///
 /// Every number comes from the file (`<arch>.block_count`, `<arch>.embedding_length`, ...), so

@@ -1,5 +1,5 @@
 #pragma once
-/// \file cross_entropy.hpp
+/// \file gift/model/cross_entropy.hpp
 /// \brief Next-token cross-entropy through the output head, computed in row chunks so that the
 /// `tokens × vocab` logits never exist at once (49152 columns × 1024 tokens would be 200 MB).
 

@@ -1,5 +1,5 @@
 #pragma once
-/// \file gift_sw_linear.hpp
+/// \file gift/model/gift_sw_linear.hpp
 /// \brief `gift::model::gift_sw_linear<T>`: plugs a `gift::nn::gift_linear` (trainable salient
 /// columns, quantization noise on the frozen ones) into a model slot.
 

@@ -1,5 +1,5 @@
 #pragma once
-/// \file linear_module.hpp
+/// \file gift/model/linear_module.hpp
 /// \brief The seven linear layers of a decoder block and the interface every layer kind
 /// (frozen dense, GIFT-SW, test doubles) implements for the model.
 ///

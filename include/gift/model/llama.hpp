@@ -1,5 +1,5 @@
 #pragma once
-/// \file llama.hpp
+/// \file gift/model/llama.hpp
 /// \brief `gift::model::llama_model<T>`: a LLaMA-family decoder on the CPU with forward (logits,
 /// loss) and backward, whose 7 linear layers per block are pluggable `linear_module`s.
 ///

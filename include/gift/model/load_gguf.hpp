@@ -1,5 +1,5 @@
 #pragma once
-/// \file load_gguf.hpp
+/// \file gift/model/load_gguf.hpp
 /// \brief Builds a `llama_model<float>` from a GGUF file: configuration from the metadata,
 /// every tensor dequantized to fp32, every linear layer a `frozen_linear`.
 

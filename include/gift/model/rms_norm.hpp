@@ -1,5 +1,5 @@
 #pragma once
-/// \file rms_norm.hpp
+/// \file gift/model/rms_norm.hpp
 /// \brief RMSNorm forward and backward, row by row: `y = x / sqrt(mean(x²) + ε) ∘ w`.
 
 #include <gift/fwd.hpp>

@@ -1,5 +1,5 @@
 #pragma once
-/// \file rope.hpp
+/// \file gift/model/rope.hpp
 /// \brief Rotary position embedding in the pairing of GGUF LLaMA weights.
 ///
 /// llama.cpp's converter permutes the rows of the q and k weights so that RoPE rotates adjacent

@@ -1,5 +1,5 @@
 #pragma once
-/// \file swiglu.hpp
+/// \file gift/model/swiglu.hpp
 /// \brief The SwiGLU gate of LLaMA's feed-forward: `h = silu(gate) ∘ up`, forward and backward.
 
 #include <gift/error.hpp>

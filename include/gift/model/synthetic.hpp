@@ -1,5 +1,5 @@
 #pragma once
-/// \file synthetic.hpp
+/// \file gift/model/synthetic.hpp
 /// \brief A randomly initialised LLaMA model of any configuration: for tests and benchmarks
 /// that must run without a model file. Reproducible: the values come from
 /// `gift::standard_normal` keyed by the seed.

@@ -1,5 +1,5 @@
 #pragma once
-/// \file tokens.hpp
+/// \file gift/model/tokens.hpp
 /// \brief `gift::model::token_matrix`: a batch of token-id sequences (`batch × sequence`).
 
 #include <gift/error.hpp>

@@ -1,5 +1,5 @@
 #pragma once
-/// \file nn/gift_linear.hpp
+/// \file gift/nn/gift_linear.hpp
 /// \brief `gift::nn::gift_linear<T>`: a linear layer trained GIFT-SW style on the CPU — only the
 /// salient columns learn, the frozen columns see fresh quantization noise every training step.
 ///

@@ -1,5 +1,5 @@
 #pragma once
-/// \file optim/adam.hpp
+/// \file gift/optim/adam.hpp
 /// \brief `gift::optim::adam<T>` and `adamw<T>`: Adam with coupled (L2) or decoupled weight decay,
 /// holding two moment buffers only for the elements it is given — for gift_linear layers that is
 /// 2 · out · k values per layer, never anything for the frozen columns.

@@ -1,5 +1,5 @@
 #pragma once
-/// \file optim/clip.hpp
+/// \file gift/optim/clip.hpp
 /// \brief Global gradient-norm clipping over a set of parameter blocks (all layers at once).
 
 #include <gift/error.hpp>

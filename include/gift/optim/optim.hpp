@@ -1,5 +1,5 @@
 #pragma once
-/// \file optim/optim.hpp
+/// \file gift/optim/optim.hpp
 /// \brief All of gift's optimizers, schedules and gradient clipping.
 
 #include <gift/optim/adam.hpp>

@@ -1,5 +1,5 @@
 #pragma once
-/// \file optim/parameter.hpp
+/// \file gift/optim/parameter.hpp
 /// \brief `gift::optim::parameter<T>`: a trainable block as optimizers see it — a view of its
 /// values and of its gradient, nothing else.
 ///

@@ -1,5 +1,5 @@
 #pragma once
-/// \file optim/schedule.hpp
+/// \file gift/optim/schedule.hpp
 /// \brief Learning-rate schedules: constant, linear warmup then linear decay, and cosine with a
 /// warmup ratio (the GIFT-SW paper uses 0.03). Each maps the 0-based optimizer step to a rate
 /// with the same formulas as Hugging Face `transformers`, so runs can be compared.

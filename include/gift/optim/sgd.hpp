@@ -1,5 +1,5 @@
 #pragma once
-/// \file optim/sgd.hpp
+/// \file gift/optim/sgd.hpp
 /// \brief `gift::optim::sgd<T>`: stochastic gradient descent with momentum over parameter views,
 /// with state (one momentum buffer) only for the elements it is given.
 

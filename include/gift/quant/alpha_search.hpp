@@ -1,5 +1,5 @@
 #pragma once
-/// \file quant/alpha_search.hpp
+/// \file gift/quant/alpha_search.hpp
 /// \brief How the clipping value α_i of a row is chosen: candidates `ratio · max|w|`, keep the one
 /// with the least `Σ |w − Q(w)|^p` over the row's non-salient weights.
 ///

@@ -1,5 +1,5 @@
 #pragma once
-/// \file quant/asymmetric.hpp
+/// \file gift/quant/asymmetric.hpp
 /// \brief The asymmetric (min/max, zero-point) uniform quantizer, per row or per group, with the
 /// range measured over the non-salient columns only.
 ///

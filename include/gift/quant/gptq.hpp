@@ -1,5 +1,5 @@
 #pragma once
-/// \file quant/gptq.hpp
+/// \file gift/quant/gptq.hpp
 /// \brief `gift::gptq(weights, gram, salient, options)`: GPTQ quantization of the non-salient
 /// columns with the salient columns kept in full precision (QUIK-style).
 ///

@@ -1,5 +1,5 @@
 #pragma once
-/// \file quant/options.hpp
+/// \file gift/quant/options.hpp
 /// \brief Runtime options of the symmetric and asymmetric quantizers.
 
 #include <gift/fwd.hpp>

@@ -1,5 +1,5 @@
 #pragma once
-/// \file quant/quantizer.hpp
+/// \file gift/quant/quantizer.hpp
 /// \brief Compile-time quantizer policies (`int4`, `symmetric<3, paper_alpha_grid<>>`, …), the
 /// types a metric names in `quantization_error<Quantizer>`.
 

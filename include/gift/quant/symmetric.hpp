@@ -1,5 +1,5 @@
 #pragma once
-/// \file quant/symmetric.hpp
+/// \file gift/quant/symmetric.hpp
 /// \brief The symmetric uniform quantizer with a searched clipping value, per row or per group,
 /// with the scale estimated over the non-salient columns only.
 ///

@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/cuda/fill_standard_normal.cuh
+/// \file gift/backend/cuda/fill_standard_normal.cuh
 /// \brief Reproducible N(0, 1) matrices with a dedicated CUDA kernel: each thread turns one
 /// Philox block into four values and stores them as one 16-byte vector when aligned.
 

@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/cuda/gift_linear.cuh
+/// \file gift/backend/cuda/gift_linear.cuh
 /// \brief `gift::nn::cuda_gift_linear<T>`: the GIFT-SW linear layer on the GPU, fp32 or bf16
 /// weights and activations, fp32 accumulation, an fp32 master copy of the salient block and fp32
 /// gradients. Same noise, same API shape as the CPU `gift::nn::gift_linear`.

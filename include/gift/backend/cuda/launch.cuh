@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/cuda/launch.cuh
+/// \file gift/backend/cuda/launch.cuh
 /// \brief Kernel launch shapes and CUDA error checking for gift's own kernels.
 
 #include <gift/error.hpp>

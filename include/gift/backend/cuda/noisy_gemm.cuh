@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/cuda/noisy_gemm.cuh
+/// \file gift/backend/cuda/noisy_gemm.cuh
 /// \brief The GPU building blocks of GIFT-SW training: noisy weight panels generated where they
 /// are consumed, and cuBLAS GEMMs with fp32 accumulation on fp32 or bf16 data.
 ///

@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/cuda/optim.cuh
+/// \file gift/backend/cuda/optim.cuh
 /// \brief `gift::optim::cuda_adam`: Adam / AdamW on fp32 device blocks (the salient masters of
 /// `cuda_gift_linear` layers), two moment buffers per trained element and nothing for frozen
 /// weights. The arithmetic is `gift::optim::adam`'s, element for element.

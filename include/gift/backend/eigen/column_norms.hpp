@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/eigen/column_norms.hpp
+/// \file gift/backend/eigen/column_norms.hpp
 /// \brief Column norms on the Eigen backend: one pass over the matrix, row blocks in parallel.
 
 #include <gift/backend/dispatch.hpp>

@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/eigen/fill_standard_normal.hpp
+/// \file gift/backend/eigen/fill_standard_normal.hpp
 /// \brief Reproducible N(0, 1) matrices on the Eigen backend.
 
 #include <gift/backend/dispatch.hpp>

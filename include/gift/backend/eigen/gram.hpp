@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/eigen/gram.hpp
+/// \file gift/backend/eigen/gram.hpp
 /// \brief The Gram update `XᵀX` on the CPU: one symmetric rank-k update in double.
 
 #include <gift/backend/dispatch.hpp>

@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/eigen/metric.hpp
+/// \file gift/backend/eigen/metric.hpp
 /// \brief Perturbation column norms (quantization error or weights) on the Eigen backend: row
 /// blocks in parallel, each row read once and folded into per-column partials.
 

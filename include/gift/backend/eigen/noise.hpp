@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/eigen/noise.hpp
+/// \file gift/backend/eigen/noise.hpp
 /// \brief Quantization-noise injection on the Eigen backend: rows in parallel, each row's noise
 /// generated into a small buffer (one row, never the whole matrix).
 

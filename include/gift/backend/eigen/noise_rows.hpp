@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/eigen/noise_rows.hpp
+/// \file gift/backend/eigen/noise_rows.hpp
 /// \brief The N(0, 1) variates of a contiguous range of element indices on the CPU, generated in
 /// batches of Philox blocks laid out so that the compiler vectorises them. The building block of
 /// every CPU noise path: part of a weight's noise without materialising the rest.

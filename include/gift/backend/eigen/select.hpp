@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/eigen/select.hpp
+/// \file gift/backend/eigen/select.hpp
 /// \brief Salient-column selection on the CPU: a partial sort of column indices by
 /// (score descending, index ascending).
 

@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/eigen/stats.hpp
+/// \file gift/backend/eigen/stats.hpp
 /// \brief Column moments and Gram updates on the Eigen backend.
 ///
 /// Moments: per row block (256 rows, in parallel) one partial per column, folded in block order:

@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/thrust/column_norms.hpp
+/// \file gift/backend/thrust/column_norms.hpp
 /// \brief Column norms on the Thrust backend: one pass computes per-(row block, column) partials,
 /// a second, tiny pass folds them in block order. The same order as the Eigen backend, hence the
 /// same bits.

@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/thrust/fill_standard_normal.hpp
+/// \file gift/backend/thrust/fill_standard_normal.hpp
 /// \brief Reproducible N(0, 1) matrices on the Thrust backend: one Philox block per task, four
 /// values written per block.
 

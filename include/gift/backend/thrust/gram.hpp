@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/thrust/gram.hpp
+/// \file gift/backend/thrust/gram.hpp
 /// \brief The Gram update `XᵀX` on a Thrust system: one dot product over the tokens per entry of
 /// the lower triangle, in double.
 

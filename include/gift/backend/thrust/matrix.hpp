@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/thrust/matrix.hpp
+/// \file gift/backend/thrust/matrix.hpp
 /// \brief `gift::thrust_matrix<T, System>`: a row-major matrix in a Thrust system's memory, and
 /// the conversions to and from Eigen.
 

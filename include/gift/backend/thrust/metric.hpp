@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/thrust/metric.hpp
+/// \file gift/backend/thrust/metric.hpp
 /// \brief Perturbation column norms on the Thrust backend: one functor call per (row block,
 /// column), folded in block order — the Eigen backend's order, hence the same bits.
 

@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/thrust/noise.hpp
+/// \file gift/backend/thrust/noise.hpp
 /// \brief Quantization-noise injection on the Thrust backend: one task per Philox block (four
 /// consecutive elements of the row-major matrix), the same arithmetic as every other backend.
 

@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/thrust/select.hpp
+/// \file gift/backend/thrust/select.hpp
 /// \brief Salient-column selection on the Thrust backend: column indices ranked by (score
 /// descending, index ascending) — sorted on the device for CUDA, ranked in place for the host
 /// systems — the first k copied back and sorted. The same total order as the Eigen backend, so

@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/thrust/stats.hpp
+/// \file gift/backend/thrust/stats.hpp
 /// \brief Column moments and Gram updates on the Thrust backend. Moments: one functor call per
 /// (row block, column) fills that block's partial; the partials come back to the host and fold in
 /// block order, the Eigen backend's order, hence the same bits.

@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/thrust/system.hpp
+/// \file gift/backend/thrust/system.hpp
 /// \brief Maps gift's light system tags to Thrust execution policies and vectors.
 ///
 /// Requires Thrust (CMake target gift::thrust, or gift::cuda under nvcc). With a non-CUDA

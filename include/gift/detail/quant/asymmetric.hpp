@@ -1,5 +1,5 @@
 #pragma once
-/// \file detail/quant/asymmetric.hpp
+/// \file gift/detail/quant/asymmetric.hpp
 /// \brief Glue behind quant/asymmetric.hpp: the asymmetric quantizer's operation tag and the
 /// validated plan every backend receives.
 

@@ -1,5 +1,5 @@
 #pragma once
-/// \file detail/quant/gptq.hpp
+/// \file gift/detail/quant/gptq.hpp
 /// \brief Glue behind quant/gptq.hpp: the GPTQ operation tag and the validated plan its backends
 /// receive (the per-row steps are searched by the front end before dispatch).
 

@@ -1,5 +1,5 @@
 #pragma once
-/// \file detail/quant/levels.hpp
+/// \file gift/detail/quant/levels.hpp
 /// \brief The integer grid of a b-bit quantizer and the rounding every backend shares.
 ///
 /// Rounding is `round half to even` done as `(t + 1.5·2^23) − 1.5·2^23` on a value already

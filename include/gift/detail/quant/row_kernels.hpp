@@ -1,5 +1,5 @@
 #pragma once
-/// \file detail/quant/row_kernels.hpp
+/// \file gift/detail/quant/row_kernels.hpp
 /// \brief The per-row arithmetic of gift's quantizers, shared by every backend.
 ///
 /// Each backend runs these functions over rows (OpenMP on the CPU, a Thrust functor per row on

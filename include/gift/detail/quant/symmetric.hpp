@@ -1,5 +1,5 @@
 #pragma once
-/// \file detail/quant/symmetric.hpp
+/// \file gift/detail/quant/symmetric.hpp
 /// \brief Glue behind quant/symmetric.hpp: the symmetric quantizer's operation tags and the
 /// validated plan the front end hands to every backend.
 ///

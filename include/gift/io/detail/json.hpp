@@ -1,5 +1,5 @@
 #pragma once
-/// \file json.hpp
+/// \file gift/io/detail/json.hpp
 /// \brief A small, strict JSON reader and string escaper: enough for safetensors headers and the
 /// tokenizer files gift reads, bounds-checked so corrupt input gives `gift::error` with a byte
 /// offset, never a crash.

@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/cuda/quant/symmetric.cuh
+/// \file gift/backend/cuda/quant/symmetric.cuh
 /// \brief The symmetric quantizer's α search as a CUDA kernel: one thread block per row (or
 /// group); the block loads the row into registers once, then for every candidate each thread
 /// sums the error of its elements and the block adds the partial sums (in double). Memory sees

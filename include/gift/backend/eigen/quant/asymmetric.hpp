@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/eigen/quant/asymmetric.hpp
+/// \file gift/backend/eigen/quant/asymmetric.hpp
 /// \brief The asymmetric (min/max) quantizer on the Eigen backend.
 
 #include <gift/backend/dispatch.hpp>

@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/eigen/quant/common.hpp
+/// \file gift/backend/eigen/quant/common.hpp
 /// \brief What the Eigen quantizers share: a row-major float view of any input and the search
 /// for the first non-finite weight (for the error message).
 

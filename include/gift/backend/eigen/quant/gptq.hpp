@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/eigen/quant/gptq.hpp
+/// \file gift/backend/eigen/quant/gptq.hpp
 /// \brief GPTQ on the CPU with salient columns kept in full precision (QUIK-style).
 ///
 /// Columns are processed in the order: non-salient columns (by decreasing H_jj with act-order,

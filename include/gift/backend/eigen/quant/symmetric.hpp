@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/eigen/quant/symmetric.hpp
+/// \file gift/backend/eigen/quant/symmetric.hpp
 /// \brief The symmetric quantizer on the Eigen backend: rows in parallel (OpenMP), each row run
 /// through the shared kernels of detail/quant/row_kernels.hpp.
 

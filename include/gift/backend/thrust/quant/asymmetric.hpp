@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/thrust/quant/asymmetric.hpp
+/// \file gift/backend/thrust/quant/asymmetric.hpp
 /// \brief The asymmetric (min/max) quantizer on the Thrust backend, one functor call per row.
 
 #include <gift/backend/dispatch.hpp>

@@ -1,5 +1,5 @@
 #pragma once
-/// \file backend/thrust/quant/symmetric.hpp
+/// \file gift/backend/thrust/quant/symmetric.hpp
 /// \brief The symmetric quantizer on the Thrust backend: one functor call per row runs the shared
 /// row kernels (the same code as the Eigen backend, so the same bits on the host systems).
 
