@@ -1,4 +1,4 @@
-// GPU: cuda_gift_linear's training step (noisy panels + cuBLAS forward, regenerated panels +
+// GPU: gift_linear<T, backend::cuda>: the training step (noisy panels + cuBLAS forward, regenerated panels +
 // cuBLAS dx, dW_S) against a dense layer's forward y = x Wᵀ and input gradient dx = dy W with
 // cuBLAS, same shape and precision, same run, alternating. Counters: gift_ms, dense_ms, ratio.
 // Needs a CUDA device; the issue's targets on an H100 are ratio ≤ 1.10 (bf16, T = 4096) and
@@ -8,6 +8,7 @@
 #include <benchmark/benchmark.h>
 
 #include <gift/backend/cuda.cuh>
+#include <gift/nn/gift_linear.hpp>
 #include <gift/fill_standard_normal.hpp>
 
 #include <cuda_bf16.h>
@@ -40,7 +41,7 @@ void training_step_vs_dense(benchmark::State& state) {
   weight *= 0.02f;
   std::vector<std::int64_t> salient;
   for (std::size_t s = 0; s < 128; ++s) salient.push_back(static_cast<std::int64_t>(s * (in / 128) + 3));
-  gift::nn::cuda_gift_linear<T> layer(weight, gift::vector_f(), salient,
+  gift::nn::gift_linear<T, gift::backend::cuda> layer(weight, gift::vector_f(), salient,
                                       gift::vector_f::Constant(static_cast<Eigen::Index>(out), 0.01f),
                                       gift::noise_key{1, 0, 0});
   const auto dense_weight = device_normal<T>(out, in, 1, 0.02f);

@@ -77,7 +77,7 @@ int run_calibrate(int argc, char** argv) {
     progress_bar bar("calibrate", sequences * length, "tok");
     for (std::int64_t first = 0; first < sequences; first += batch) {
       const auto count = std::min(batch, sequences - first);
-      loss += model.evaluate(pack_sequences(ids, length, first, count));
+      loss += model.evaluate(wrapped_sequences(ids, length, first, count));
       bar.advance(count * length, "ppl " + std::to_string(loss.perplexity()));
     }
   }

@@ -109,7 +109,7 @@ int run_finetune(int argc, char** argv) {
     progress_bar bar("finetune", steps, "step");
     for (std::int64_t step = 0; step < steps; ++step) {
       optimizer.zero_grad();
-      const auto tokens = pack_sequences(ids, length, step * batch, batch);
+      const auto tokens = wrapped_sequences(ids, length, step * batch, batch);
       const double loss =
           model.forward_backward(tokens, {noise, static_cast<std::uint32_t>(step)}).mean();
       if (clip > 0) optim::clip_gradient_norm<float>(parameters, clip);

@@ -47,5 +47,24 @@ void require_finite(T value, const char* where, const char* argument, std::size_
   }
 }
 
+/// Throws for the first non-finite element of `m` (any matrix with `rows()`, `cols()` and
+/// `m(r, c)` readable on the host), naming `where`, `argument` and the element. For callers that
+/// already know one exists (a reduction saw a NaN): the scan runs only on bad input.
+template <class Matrix>
+[[noreturn]] void throw_first_non_finite(const Matrix& m, const char* where, const char* argument) {
+  for (std::ptrdiff_t r = 0; r < static_cast<std::ptrdiff_t>(m.rows()); ++r)
+    for (std::ptrdiff_t c = 0; c < static_cast<std::ptrdiff_t>(m.cols()); ++c)
+      require_finite(m(r, c), where, argument, static_cast<std::size_t>(r), static_cast<std::size_t>(c));
+  throw error(concat(where, ": argument '", argument, "' holds a non-finite value"));
+}
+
+/// Throws unless every element of `m` is finite, naming the first bad one.
+template <class Matrix>
+void require_all_finite(const Matrix& m, const char* where, const char* argument) {
+  for (std::ptrdiff_t r = 0; r < static_cast<std::ptrdiff_t>(m.rows()); ++r)
+    for (std::ptrdiff_t c = 0; c < static_cast<std::ptrdiff_t>(m.cols()); ++c)
+      if (!std::isfinite(static_cast<double>(m(r, c)))) throw_first_non_finite(m, where, argument);
+}
+
 }  // namespace detail
 }  // namespace gift

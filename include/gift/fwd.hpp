@@ -4,6 +4,8 @@
 
 #include <Eigen/Core>
 
+#include <cstdint>
+
 namespace gift {
 
 /// Dense row-major matrix on the CPU: gift's weight and activation type (`out × in` weights,
@@ -14,6 +16,10 @@ using matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>
 /// Dense column vector on the CPU.
 template <class T>
 using vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+
+/// A batch of token-id sequences, one per row (`batch × sequence`), as the tokenizer, the text
+/// data sets and the model use it.
+using token_matrix = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 /// fp32 row-major matrix.
 using matrix_f = matrix<float>;

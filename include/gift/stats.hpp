@@ -17,6 +17,7 @@
 #include <gift/backend/traits.hpp>
 #include <gift/concepts.hpp>
 #include <gift/error.hpp>
+#include <gift/io/atomic_file.hpp>
 #include <gift/fwd.hpp>
 #include <gift/norm.hpp>
 #include <gift/detail/stats.hpp>
@@ -27,7 +28,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <random>
+#include <span>
+#include <sstream>
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -148,16 +150,13 @@ public:
     }
   }
 
-  /// Writes the statistics to `path` (binary, little-endian host layout), atomically: a
-  /// temporary file in the same folder, renamed into place.
+  /// Writes the statistics to `path` (binary, little-endian host layout), atomically
+  /// (`gift::io::write_file_atomically`: a temporary in the same folder, flushed to disk, renamed
+  /// into place), so a reader never sees a half-written file.
   /// \throws gift::error when the file cannot be written.
   void save(const std::filesystem::path& path) const {
-    std::filesystem::path temporary = path;
-    temporary += ".tmp" + std::to_string(std::random_device{}());
+    std::ostringstream out(std::ios::binary);
     {
-      std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-      detail::require(static_cast<bool>(out), "gift::activation_stats::save: cannot create '", temporary.string(),
-                      "'; check that the folder exists and is writable");
       out.write(magic, sizeof magic);
       write_value(out, static_cast<std::uint64_t>(columns_));
       write_value(out, token_count_);
@@ -167,23 +166,9 @@ public:
       write_vector(out, sum_squares_);
       write_vector(out, sum_abs_);
       for (const auto& s : sum_powers_) write_vector(out, s);
-      out.flush();
-      if (!out) {
-        out.close();
-        std::error_code ignored;
-        std::filesystem::remove(temporary, ignored);
-        throw error(detail::concat("gift::activation_stats::save: writing '", temporary.string(),
-                                   "' failed (disk full?)"));
-      }
     }
-    std::error_code code;
-    std::filesystem::rename(temporary, path, code);
-    if (code) {
-      std::error_code ignored;
-      std::filesystem::remove(temporary, ignored);
-      throw error(detail::concat("gift::activation_stats::save: cannot rename '", temporary.string(), "' to '",
-                                 path.string(), "': ", code.message()));
-    }
+    const std::string bytes = std::move(out).str();
+    io::write_file_atomically(path, std::as_bytes(std::span<const char>(bytes.data(), bytes.size())));
   }
 
   /// Reads statistics written by `save`.
@@ -249,10 +234,10 @@ private:
   }
 
   template <class T>
-  static void write_value(std::ofstream& out, T value) {
+  static void write_value(std::ostream& out, T value) {
     out.write(reinterpret_cast<const char*>(&value), sizeof value);
   }
-  static void write_vector(std::ofstream& out, const gift::vector<double>& v) {
+  static void write_vector(std::ostream& out, const gift::vector<double>& v) {
     out.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(sizeof(double) * v.size()));
   }
   template <class T>

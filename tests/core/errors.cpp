@@ -1,22 +1,15 @@
 // Bad input gives gift::error with a message that names the argument and the problem.
 #include <boost/test/unit_test.hpp>
 
+#include "fixtures.hpp"
+
 #include <gift/column_norms.hpp>
 #include <gift/error.hpp>
 
 #include <limits>
 #include <string>
 
-namespace {
-std::string message_of(const auto& call) {
-  try {
-    call();
-  } catch (const gift::error& e) {
-    return e.what();
-  }
-  return "<no exception>";
-}
-}  // namespace
+using gift_test::message_of;
 
 BOOST_AUTO_TEST_CASE(empty_matrix_is_rejected) {
   const gift::matrix_f empty(0, 5);

@@ -2,7 +2,7 @@
 // computation in double.
 #include <boost/test/unit_test.hpp>
 
-#include "saliency_fixtures.hpp"
+#include "fixtures.hpp"
 
 #include <gift/metric.hpp>
 #include <gift/select.hpp>
@@ -10,7 +10,7 @@
 
 #include <cmath>
 
-using saliency_test::message_has;
+using gift_test::message_has;
 
 namespace {
 // The hand-computed layer (see the comments in presets_hand_computed).
@@ -109,8 +109,8 @@ using metrics = std::tuple<gift::gift_sw, gift::quik, gift::owq, gift::wanda_col
 }  // namespace
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(fused_metric_equals_explicit_reference, Metric, metrics) {
-  const gift::matrix_f w = saliency_test::normal(300, 70, 11, 0.02f);
-  const gift::matrix_f x = saliency_test::heavy_tailed(520, 70, 12);
+  const gift::matrix_f w = gift_test::normal(300, 70, 11, 0.02f);
+  const gift::matrix_f x = gift_test::heavy_tailed(520, 70, 12);
   gift::activation_stats stats(70, {3});
   stats.update(x);
   const gift::vector<double> found = gift::column_sensitivity<Metric>(w, stats);

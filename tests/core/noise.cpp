@@ -2,13 +2,13 @@
 // columns untouched, fresh noise per step and layer, the same noise for the same key.
 #include <boost/test/unit_test.hpp>
 
-#include "training_fixtures.hpp"
+#include "fixtures.hpp"
 
 #include <gift/noise.hpp>
 
 #include <cmath>
 
-using namespace training_test;
+using namespace gift_test;
 
 BOOST_AUTO_TEST_CASE(per_row_standard_deviation_is_half_delta) {
   const Eigen::Index rows = 12, cols = 24000;

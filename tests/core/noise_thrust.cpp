@@ -2,7 +2,7 @@
 // and of gift_linear's panels, for any thread count.
 #include <boost/test/unit_test.hpp>
 
-#include "training_fixtures.hpp"
+#include "fixtures.hpp"
 
 #include <gift/backend/thrust.hpp>
 #include <gift/nn/gift_linear.hpp>
@@ -10,7 +10,7 @@
 
 #include <omp.h>
 
-using namespace training_test;
+using namespace gift_test;
 
 namespace {
 using omp_matrix = gift::thrust_matrix<float, gift::backend::system::omp>;

@@ -1,7 +1,7 @@
 // gift::salient_columns: the one validated form of a layer's salient set.
 #include <boost/test/unit_test.hpp>
 
-#include "training_fixtures.hpp"
+#include "fixtures.hpp"
 
 #include <gift/salient_columns.hpp>
 
@@ -38,20 +38,20 @@ BOOST_AUTO_TEST_CASE(none_and_default_differ_in_width) {
 
 BOOST_AUTO_TEST_CASE(bad_indices_are_rejected_with_the_reason) {
   const std::vector<std::int64_t> out_of_range{1, 9}, negative{-2}, repeated{2, 4, 2};
-  const std::string range = training_test::message_of([&] { (void)gift::salient_columns::from_indices(out_of_range, 9, "caller"); });
+  const std::string range = gift_test::message_of([&] { (void)gift::salient_columns::from_indices(out_of_range, 9, "caller"); });
   BOOST_TEST(range.find("caller") != std::string::npos);
   BOOST_TEST(range.find("[0, 9)") != std::string::npos);
   BOOST_TEST(range.find("entry 1 is 9") != std::string::npos);
-  BOOST_TEST(training_test::message_of([&] { (void)gift::salient_columns::from_indices(negative, 9); }).find("is -2") !=
+  BOOST_TEST(gift_test::message_of([&] { (void)gift::salient_columns::from_indices(negative, 9); }).find("is -2") !=
              std::string::npos);
-  BOOST_TEST(training_test::message_of([&] { (void)gift::salient_columns::from_indices(repeated, 9); }).find("column 2") !=
+  BOOST_TEST(gift_test::message_of([&] { (void)gift::salient_columns::from_indices(repeated, 9); }).find("column 2") !=
              std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(width_check_names_both_widths) {
   const auto s = gift::salient_columns::from_indices(std::vector<std::int64_t>{1}, 8);
   s.require_columns(8, "here");
-  const std::string message = training_test::message_of([&] { s.require_columns(6, "here"); });
+  const std::string message = gift_test::message_of([&] { s.require_columns(6, "here"); });
   BOOST_TEST(message.find("here") != std::string::npos);
   BOOST_TEST(message.find("8") != std::string::npos);
   BOOST_TEST(message.find("6") != std::string::npos);

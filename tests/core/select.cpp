@@ -1,14 +1,14 @@
 // Salient-column selection: hand cases, ties, fractions, a brute-force reference.
 #include <boost/test/unit_test.hpp>
 
-#include "saliency_fixtures.hpp"
+#include "fixtures.hpp"
 
 #include <gift/select.hpp>
 
 #include <algorithm>
 #include <numeric>
 
-using saliency_test::message_has;
+using gift_test::message_has;
 
 BOOST_AUTO_TEST_CASE(select_hand_computed) {
   gift::vector<double> scores(5);
@@ -29,7 +29,7 @@ BOOST_AUTO_TEST_CASE(select_hand_computed) {
 }
 
 BOOST_AUTO_TEST_CASE(select_fraction) {
-  gift::vector<double> scores = saliency_test::normal(4096, 1, 20).cast<double>();
+  gift::vector<double> scores = gift_test::normal(4096, 1, 20).cast<double>();
   const gift::salient_columns by_fraction = gift::select_salient(scores, gift::fraction{0.03});
   BOOST_TEST(by_fraction.size() == 123u);  // round(0.03 · 4096) = round(122.88)
   BOOST_TEST((by_fraction == gift::select_salient(scores, 123)));
@@ -39,7 +39,7 @@ BOOST_AUTO_TEST_CASE(select_fraction) {
 
 BOOST_AUTO_TEST_CASE(select_matches_full_sort_with_many_ties) {
   // Scores rounded to a few levels, so ties are everywhere.
-  gift::vector<double> scores = (saliency_test::normal(1000, 1, 21).cast<double>() * 3.0).array().round();
+  gift::vector<double> scores = (gift_test::normal(1000, 1, 21).cast<double>() * 3.0).array().round();
   std::vector<std::int64_t> order(1000);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) { return scores(a) > scores(b); });

@@ -2,7 +2,7 @@
 // column_norms, merging, persistence.
 #include <boost/test/unit_test.hpp>
 
-#include "saliency_fixtures.hpp"
+#include "fixtures.hpp"
 
 #include <gift/column_norms.hpp>
 #include <gift/gram.hpp>
@@ -14,7 +14,7 @@
 
 #include <unistd.h>
 
-using saliency_test::message_has;
+using gift_test::message_has;
 
 BOOST_AUTO_TEST_CASE(stats_hand_computed) {
   gift::matrix_f x(2, 3);
@@ -37,16 +37,16 @@ BOOST_AUTO_TEST_CASE(stats_hand_computed) {
 
 using stat_norms = std::tuple<gift::l1, gift::l2, gift::linf, gift::lp<3>, gift::lp<2>>;
 BOOST_AUTO_TEST_CASE_TEMPLATE(stats_of_one_batch_match_column_norms_bitwise, Norm, stat_norms) {
-  const gift::matrix_f x = saliency_test::heavy_tailed(700, 37, 1);  // 3 row blocks, last partial
+  const gift::matrix_f x = gift_test::heavy_tailed(700, 37, 1);  // 3 row blocks, last partial
   gift::activation_stats stats(37, {3});
   stats.update(x);
   const gift::vector_f expected = gift::column_norms<Norm>(x);
   const gift::vector_f found = stats.norm<Norm>().template cast<float>();
-  BOOST_TEST(saliency_test::same_bits(found, expected));
+  BOOST_TEST(gift_test::bit_identical(found, expected));
 }
 
 BOOST_AUTO_TEST_CASE(stats_merge_equals_one_pass) {
-  const gift::matrix_f x = saliency_test::heavy_tailed(900, 20, 2);
+  const gift::matrix_f x = gift_test::heavy_tailed(900, 20, 2);
   gift::activation_stats all(20, {4}), first(20, {4}), second(20, {4}), streamed(20, {4});
   all.update(x);
   first.update(x.topRows(333));
@@ -71,12 +71,12 @@ BOOST_AUTO_TEST_CASE(stats_merge_equals_one_pass) {
 
 BOOST_AUTO_TEST_CASE(stats_reject_bad_batches_and_stay_unchanged) {
   gift::activation_stats stats(4);
-  stats.update(saliency_test::normal(10, 4, 3));
+  stats.update(gift_test::normal(10, 4, 3));
   const gift::vector<double> before = stats.sum_squares();
-  gift::matrix_f bad = saliency_test::normal(10, 4, 4);
+  gift::matrix_f bad = gift_test::normal(10, 4, 4);
   bad(7, 2) = std::nanf("");
   BOOST_CHECK_EXCEPTION(stats.update(bad), gift::error, message_has("'x' must be finite", "(7, 2) is nan"));
-  BOOST_CHECK_EXCEPTION(stats.update(saliency_test::normal(3, 5, 5)), gift::error, message_has("has 5 columns", "4 input columns"));
+  BOOST_CHECK_EXCEPTION(stats.update(gift_test::normal(3, 5, 5)), gift::error, message_has("has 5 columns", "4 input columns"));
   BOOST_TEST((stats.sum_squares() == before));
   BOOST_TEST(stats.token_count() == 10u);
   BOOST_CHECK_EXCEPTION((void)stats.norm<gift::lp<3>>(), gift::error, message_has("activation_stats(columns, {3})"));
@@ -90,7 +90,7 @@ BOOST_AUTO_TEST_CASE(stats_save_load_round_trip) {
   std::filesystem::create_directories(folder);
   const auto path = folder / "layer0.stats";
   gift::activation_stats stats(33, {3, 5});
-  stats.update(saliency_test::heavy_tailed(300, 33, 6));
+  stats.update(gift_test::heavy_tailed(300, 33, 6));
   stats.save(path);
   const gift::activation_stats loaded = gift::activation_stats::load(path);
   BOOST_TEST(loaded.columns() == 33u);
@@ -116,7 +116,7 @@ BOOST_AUTO_TEST_CASE(stats_save_load_round_trip) {
 }
 
 BOOST_AUTO_TEST_CASE(gram_matches_brute_force_and_merges) {
-  const gift::matrix_f x = saliency_test::normal(150, 12, 7);
+  const gift::matrix_f x = gift_test::normal(150, 12, 7);
   gift::gram_accumulator all(12), a(12), b(12);
   all.update(x);
   a.update(x.topRows(60));
@@ -134,5 +134,5 @@ BOOST_AUTO_TEST_CASE(gram_matches_brute_force_and_merges) {
   gift::matrix_f bad = x;
   bad(3, 4) = std::numeric_limits<float>::infinity();
   BOOST_CHECK_EXCEPTION(all.update(bad), gift::error, message_has("gram_accumulator", "(3, 4) is inf"));
-  BOOST_CHECK_THROW(all.update(saliency_test::normal(5, 11, 8)), gift::error);
+  BOOST_CHECK_THROW(all.update(gift_test::normal(5, 11, 8)), gift::error);
 }

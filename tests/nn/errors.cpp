@@ -1,7 +1,7 @@
 // Bad input to the training core gives gift::error with a message that names the problem.
 #include <boost/test/unit_test.hpp>
 
-#include "training_fixtures.hpp"
+#include "fixtures.hpp"
 
 #include <gift/nn/gift_linear.hpp>
 #include <gift/noise.hpp>
@@ -9,7 +9,7 @@
 
 #include <limits>
 
-using namespace training_test;
+using namespace gift_test;
 
 namespace {
 bool mentions(const std::string& message, const std::string& part) {

@@ -3,7 +3,7 @@
 // double, frozen columns bit-identical after training, panel size irrelevant to the result.
 #include <boost/test/unit_test.hpp>
 
-#include "training_fixtures.hpp"
+#include "fixtures.hpp"
 
 #include <gift/nn/gift_linear.hpp>
 #include <gift/noise.hpp>
@@ -11,7 +11,7 @@
 
 #include <cmath>
 
-using namespace training_test;
+using namespace gift_test;
 
 namespace {
 const gift::noise_key base{1234, 17, 0};

@@ -3,16 +3,16 @@
 // bf16 within bf16 rounding, and the CUDA noise op bit-identical to the Eigen one.
 #include <boost/test/unit_test.hpp>
 
-#include "training_fixtures.hpp"
+#include "fixtures.hpp"
 
 #include <gift/backend/cuda.cuh>
-#include <gift/backend/cuda/gift_linear.cuh>
+#include <gift/backend/cuda/nn/gift_linear.cuh>
 #include <gift/nn/gift_linear.hpp>
 #include <gift/noise.hpp>
 
 #include <cuda_bf16.h>
 
-using namespace training_test;
+using namespace gift_test;
 
 namespace {
 const gift::noise_key base{2024, 3, 0};
@@ -62,12 +62,12 @@ BOOST_AUTO_TEST_CASE(fp32_gpu_layer_matches_cpu_layer) {
   const gift::matrix_f weight = normal_matrix(out, in, 51, 0.1f);
   const gift::matrix_f bias = normal_matrix(out, 1, 52);
   gift::nn::gift_linear<float> cpu(weight, bias, salient, row_scales(out), base);
-  gift::nn::cuda_gift_linear<float> gpu(weight, gift::vector_f(bias), salient, row_scales(out), base);
+  gift::nn::gift_linear<float, gift::backend::cuda> gpu(weight, gift::vector_f(bias), salient, row_scales(out), base);
   cpu.set_panel_elements(150 * 16);
   gpu.set_panel_elements(150 * 24);
   // x = I: both return W̃ᵀ + b exactly; without bias the panels must agree bit for bit.
   gift::nn::gift_linear<float> cpu_plain(weight, salient, row_scales(out), base);
-  gift::nn::cuda_gift_linear<float> gpu_plain(weight, gift::vector_f(), salient, row_scales(out), base);
+  gift::nn::gift_linear<float, gift::backend::cuda> gpu_plain(weight, gift::vector_f(), salient, row_scales(out), base);
   const gift::matrix_f identity = gift::matrix_f::Identity(in, in);
   const gift::matrix_f cpu_identity = cpu_plain.forward(identity, 77);
   const gift::matrix_f gpu_identity = gpu_plain.forward(to_device<float>(identity), 77).to_eigen();
@@ -96,7 +96,7 @@ BOOST_AUTO_TEST_CASE(bf16_gpu_layer_is_close_to_cpu_layer) {
   const auto salient = every_nth(in, 8, 1);
   const gift::matrix_f weight = normal_matrix(out, in, 61, 0.1f);
   gift::nn::gift_linear<float> cpu(weight, salient, row_scales(out), base);
-  gift::nn::cuda_gift_linear<__nv_bfloat16> gpu(weight, gift::vector_f(), salient, row_scales(out), base);
+  gift::nn::gift_linear<__nv_bfloat16, gift::backend::cuda> gpu(weight, gift::vector_f(), salient, row_scales(out), base);
   const gift::matrix_f x = normal_matrix(tokens, in, 62);
   const gift::matrix_f dy = normal_matrix(tokens, out, 63);
   const gift::matrix_f y_cpu = cpu.forward(x, 11);
@@ -109,7 +109,6 @@ BOOST_AUTO_TEST_CASE(bf16_gpu_layer_is_close_to_cpu_layer) {
   BOOST_TEST(relative_error(gpu.salient_gradient().to_eigen(), cpu.salient_gradient()) < 3e-2);
 }
 
-#include <gift/backend/cuda/optim.cuh>
 #include <gift/optim/adam.hpp>
 
 BOOST_AUTO_TEST_CASE(gpu_adamw_matches_cpu_adamw) {
@@ -117,9 +116,9 @@ BOOST_AUTO_TEST_CASE(gpu_adamw_matches_cpu_adamw) {
   const auto salient = every_nth(in, 5, 2);
   const gift::matrix_f weight = normal_matrix(out, in, 71, 0.1f);
   gift::nn::gift_linear<float> cpu(weight, salient, row_scales(out), base);
-  gift::nn::cuda_gift_linear<float> gpu(weight, gift::vector_f(), salient, row_scales(out), base);
+  gift::nn::gift_linear<float, gift::backend::cuda> gpu(weight, gift::vector_f(), salient, row_scales(out), base);
   gift::optim::adamw<float> cpu_optimizer(cpu.parameters(), 0.1);
-  gift::optim::cuda_adam gpu_optimizer(gpu.parameters(), {0.9, 0.999, 1e-8, 0.1, true});
+  gift::optim::adam gpu_optimizer(gpu.parameters(), gift::optim::adam_options{0.9, 0.999, 1e-8, 0.1, true});
   BOOST_TEST(gpu_optimizer.state_elements() == static_cast<std::size_t>(2 * out * static_cast<Eigen::Index>(salient.size())));
   for (std::uint32_t step = 0; step < 5; ++step) {
     const gift::matrix_f x = normal_matrix(tokens, in, 400 + step);

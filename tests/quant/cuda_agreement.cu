@@ -19,7 +19,7 @@ gift::matrix_f normal(Eigen::Index rows, Eigen::Index cols, std::uint32_t layer,
   return m * scale;
 }
 template <class A, class B>
-bool same_bits(const A& a, const B& b) {
+bool bit_identical(const A& a, const B& b) {
   return a.rows() == b.rows() && a.cols() == b.cols() &&
          std::memcmp(a.data(), b.data(), sizeof(typename A::Scalar) * static_cast<std::size_t>(a.size())) == 0;
 }
@@ -37,7 +37,7 @@ BOOST_AUTO_TEST_CASE(cuda_statistics_scores_and_selection_match_eigen) {
   const auto dw = gift::cuda_matrix<float>::from_eigen(w);
   const gift::vector<double> expected = gift::column_sensitivity<gift::gift_sw>(w, eigen);
   const gift::vector<double> found = gift::column_sensitivity<gift::gift_sw>(gift::backend::cuda{}, dw, eigen);
-  BOOST_TEST(same_bits(found, expected));
+  BOOST_TEST(bit_identical(found, expected));
   const gift::backend::thrust_vector_t<gift::backend::system::cuda, double> scores(expected.data(),
                                                                                    expected.data() + expected.size());
   BOOST_TEST((gift::select_salient(gift::backend::cuda{}, scores, 17) == gift::select_salient(expected, 17)));
@@ -53,7 +53,7 @@ BOOST_AUTO_TEST_CASE(cuda_quantizers_match_eigen) {
     // gift's kernel (one block per row) and the Thrust fallback (one thread per row).
     const auto kernel = gift::quantize_symmetric(gift::backend::cuda{}, dw, options, salient);
     const auto fallback = gift::quantize_symmetric(gift::backend::thrust_cuda{}, dw, options, salient);
-    BOOST_TEST(same_bits(fallback.delta.to_eigen(), expected.delta));
+    BOOST_TEST(bit_identical(fallback.delta.to_eigen(), expected.delta));
     BOOST_TEST((fallback.codes.to_eigen() == expected.codes));
     // The kernel sums the error in another order: the chosen α may differ only where two
     // candidates' errors agree to float accuracy; Δ is then within one candidate step.
@@ -64,6 +64,6 @@ BOOST_AUTO_TEST_CASE(cuda_quantizers_match_eigen) {
   }
   const auto expected = gift::quantize_asymmetric(w, {4, 128});
   const auto found = gift::quantize_asymmetric(dw, {4, 128});
-  BOOST_TEST(same_bits(found.scale.to_eigen(), expected.scale));
+  BOOST_TEST(bit_identical(found.scale.to_eigen(), expected.scale));
   BOOST_TEST((found.codes.to_eigen() == expected.codes));
 }

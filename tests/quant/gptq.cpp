@@ -2,7 +2,7 @@
 // on correlated inputs, the grid property, compensation reaching the salient columns, errors.
 #include <boost/test/unit_test.hpp>
 
-#include "saliency_fixtures.hpp"
+#include "fixtures.hpp"
 
 #include <gift/gram.hpp>
 #include <gift/metric.hpp>
@@ -11,7 +11,7 @@
 
 #include <cmath>
 
-using saliency_test::message_has;
+using gift_test::message_has;
 
 namespace {
 struct correlated_layer {
@@ -20,10 +20,10 @@ struct correlated_layer {
   gift::activation_stats stats{96};
   correlated_layer() {
     // Inputs mixed through a dense matrix: strongly correlated columns, a few heavy ones.
-    const gift::matrix_f z = saliency_test::heavy_tailed(2048, 96, 40);
-    const gift::matrix_f mix = saliency_test::normal(96, 96, 41, 0.3f) + gift::matrix_f::Identity(96, 96);
+    const gift::matrix_f z = gift_test::heavy_tailed(2048, 96, 40);
+    const gift::matrix_f mix = gift_test::normal(96, 96, 41, 0.3f) + gift::matrix_f::Identity(96, 96);
     x = z * mix;
-    w = saliency_test::normal(48, 96, 42, 0.05f);
+    w = gift_test::normal(48, 96, 42, 0.05f);
     gift::gram_accumulator h(96);
     h.update(x);
     gram = h.gram();
@@ -48,7 +48,7 @@ BOOST_AUTO_TEST_CASE(gptq_beats_round_to_nearest_on_correlated_inputs) {
     BOOST_TEST(e_gptq < 0.8 * e_rtn);
     BOOST_TEST(e_ordered < 0.8 * e_rtn);
     // The same steps as RTN, and every weight on the grid.
-    BOOST_TEST(saliency_test::same_bits(gptq.delta, gift::vector_f(rtn.delta.col(0))));
+    BOOST_TEST(gift_test::bit_identical(gptq.delta, gift::vector_f(rtn.delta.col(0))));
     for (Eigen::Index r = 0; r < layer.w.rows(); ++r)
       for (Eigen::Index j = 0; j < layer.w.cols(); ++j)
         BOOST_TEST(gptq.weights(r, j) == static_cast<float>(gptq.codes(r, j)) * gptq.delta(r));
@@ -69,7 +69,7 @@ BOOST_AUTO_TEST_CASE(gptq_keeps_salient_columns_in_full_precision_and_compensate
   BOOST_TEST_MESSAGE("3 bits: GPTQ+salient " << e_mixed << ", GPTQ " << e_plain << ", RTN+salient " << e_rtn);
   BOOST_TEST(e_mixed < e_plain);
   BOOST_TEST(e_mixed < 0.8 * e_rtn);
-  BOOST_TEST(saliency_test::same_bits(mixed.delta, gift::vector_f(rtn.delta.col(0))));
+  BOOST_TEST(gift_test::bit_identical(mixed.delta, gift::vector_f(rtn.delta.col(0))));
   for (Eigen::Index j = 0; j < layer.w.cols(); ++j) {
     if (salient.mask()[static_cast<std::size_t>(j)]) {
       BOOST_TEST((mixed.codes.col(j).array() == 0).all());
@@ -131,5 +131,5 @@ BOOST_AUTO_TEST_CASE(gptq_rejects_bad_input) {
   // The identity Gram is fine: GPTQ degenerates to round-to-nearest.
   const auto q = gift::gptq(w, identity);
   const auto rtn = gift::quantize_symmetric(w, {4});
-  BOOST_TEST(saliency_test::same_bits(q.weights, rtn.dequantized));
+  BOOST_TEST(gift_test::bit_identical(q.weights, rtn.dequantized));
 }

@@ -2,7 +2,7 @@
 // salient columns excluded from the scale, groups, the asymmetric variant.
 #include <boost/test/unit_test.hpp>
 
-#include "saliency_fixtures.hpp"
+#include "fixtures.hpp"
 
 #include <gift/quant/asymmetric.hpp>
 #include <gift/quant/symmetric.hpp>
@@ -10,14 +10,14 @@
 #include <cmath>
 #include <limits>
 
-using saliency_test::message_has;
+using gift_test::message_has;
 
 namespace {
 // Weights with outliers in the salient columns (multiples of 20 plus column 7).
 struct layer_with_outliers {
   gift::matrix_f w;
   gift::salient_columns salient;
-  layer_with_outliers(Eigen::Index rows, Eigen::Index cols, std::uint32_t seed) : w(saliency_test::normal(rows, cols, seed)) {
+  layer_with_outliers(Eigen::Index rows, Eigen::Index cols, std::uint32_t seed) : w(gift_test::normal(rows, cols, seed)) {
     std::vector<std::int64_t> idx{7};
     for (std::int64_t j = 0; j < cols; j += 20) idx.push_back(j);
     salient = gift::salient_columns::from_indices(idx, static_cast<std::size_t>(cols));
@@ -135,17 +135,17 @@ BOOST_AUTO_TEST_CASE(salient_columns_do_not_influence_the_scale) {
   for (const auto& search : {gift::alpha_search::paper_grid(), gift::alpha_search::reference_code(2.4)}) {
     const auto masked = gift::search_scales(layer.w, {4, search, 0}, layer.salient);
     const auto plain = gift::search_scales(zeroed, {4, search, 0});
-    BOOST_TEST(saliency_test::same_bits(masked.alpha, plain.alpha));
+    BOOST_TEST(gift_test::bit_identical(masked.alpha, plain.alpha));
     const auto unmasked = gift::search_scales(layer.w, {4, search, 0});
     BOOST_TEST((unmasked.alpha.array() > masked.alpha.array()).all());  // outliers would inflate α
   }
   const gift::vector_f deltas = gift::row_deltas(layer.w, 4, gift::alpha_search::paper_grid(), layer.salient);
-  BOOST_TEST(saliency_test::same_bits(deltas, gift::vector_f(
+  BOOST_TEST(gift_test::bit_identical(deltas, gift::vector_f(
       gift::search_scales(zeroed, {4, gift::alpha_search::paper_grid(), 0}).delta.col(0))));
 }
 
 BOOST_AUTO_TEST_CASE(groups_quantize_like_separate_rows) {
-  const gift::matrix_f w = saliency_test::normal(5, 70, 33);
+  const gift::matrix_f w = gift_test::normal(5, 70, 33);
   const std::size_t group = 32;  // groups of 32, 32, 6
   const auto grouped = gift::quantize_symmetric(w, {3, gift::alpha_search::reference_code(), group});
   BOOST_TEST(grouped.delta.cols() == 3);
@@ -153,13 +153,13 @@ BOOST_AUTO_TEST_CASE(groups_quantize_like_separate_rows) {
     const Eigen::Index first = g * 32, width = std::min<Eigen::Index>(32, 70 - first);
     const gift::matrix_f slice = w.middleCols(first, width);
     const auto alone = gift::quantize_symmetric(slice, {3, gift::alpha_search::reference_code(), 0});
-    BOOST_TEST(saliency_test::same_bits(gift::vector_f(grouped.delta.col(g)), gift::vector_f(alone.delta.col(0))));
+    BOOST_TEST(gift_test::bit_identical(gift::vector_f(grouped.delta.col(g)), gift::vector_f(alone.delta.col(0))));
     BOOST_TEST((grouped.codes.middleCols(first, width) == alone.codes));
   }
   // Reusing the steps reproduces the codes.
   const auto again = gift::quantize_with_deltas(w, grouped.delta, 3, group);
   BOOST_TEST((again.codes == grouped.codes));
-  BOOST_TEST(saliency_test::same_bits(again.dequantized, grouped.dequantized));
+  BOOST_TEST(gift_test::bit_identical(again.dequantized, grouped.dequantized));
 }
 
 BOOST_AUTO_TEST_CASE(asymmetric_hand_computed_and_bounds) {
@@ -201,7 +201,7 @@ BOOST_AUTO_TEST_CASE(all_zero_rows_get_a_positive_step) {
 }
 
 BOOST_AUTO_TEST_CASE(quantizers_reject_bad_input) {
-  const gift::matrix_f w = saliency_test::normal(4, 6, 35);
+  const gift::matrix_f w = gift_test::normal(4, 6, 35);
   for (const int bits : {1, 9, 0, -4})
     BOOST_CHECK_EXCEPTION((void)gift::quantize_symmetric(w, {bits}), gift::error,
                           message_has("'bits' must be in 2..8", "is " + std::to_string(bits)));

@@ -2,7 +2,7 @@
 // selection and quantizers bit-identical, the Gram matrix within 1e-12, for any thread count.
 #include <boost/test/unit_test.hpp>
 
-#include "saliency_fixtures.hpp"
+#include "fixtures.hpp"
 
 #include <gift/backend/thrust.hpp>
 #include <gift/gram.hpp>
@@ -14,8 +14,8 @@
 
 #include <omp.h>
 
-using saliency_test::message_has;
-using saliency_test::same_bits;
+using gift_test::message_has;
+using gift_test::bit_identical;
 
 namespace {
 template <class System>
@@ -23,8 +23,8 @@ using host_matrix = gift::thrust_matrix<float, System>;
 using systems = std::tuple<gift::backend::system::omp, gift::backend::system::cpp>;
 
 struct sample {
-  gift::matrix_f w = saliency_test::normal(301, 140, 50, 0.02f);  // 2 row blocks, the last partial
-  gift::matrix_f x = saliency_test::heavy_tailed(530, 140, 51);
+  gift::matrix_f w = gift_test::normal(301, 140, 50, 0.02f);  // 2 row blocks, the last partial
+  gift::matrix_f x = gift_test::heavy_tailed(530, 140, 51);
   gift::salient_columns salient;
   sample() {
     w.col(3) *= 30.0f;
@@ -72,10 +72,10 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(scores_and_selection_bit_identical, Metric, metric
   for (int threads : {1, 2, 5}) {
     omp_set_num_threads(threads);
     const auto omp = host_matrix<gift::backend::system::omp>::from_eigen(s.w);
-    BOOST_TEST(same_bits(gift::column_sensitivity<Metric>(omp, stats), expected), threads << " threads");
+    BOOST_TEST(bit_identical(gift::column_sensitivity<Metric>(omp, stats), expected), threads << " threads");
   }
   const auto cpp = host_matrix<gift::backend::system::cpp>::from_eigen(s.w);
-  BOOST_TEST(same_bits(gift::column_sensitivity<Metric>(cpp, stats), expected));
+  BOOST_TEST(bit_identical(gift::column_sensitivity<Metric>(cpp, stats), expected));
   // Selection on scores held in Thrust memory.
   const gift::backend::thrust_vector_t<gift::backend::system::omp, double> device(expected.data(),
                                                                                    expected.data() + expected.size());
@@ -92,25 +92,25 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(quantizers_bit_identical, System, systems) {
       const gift::symmetric_options options{3, search, group};
       const auto expected = gift::quantize_symmetric(s.w, options, s.salient);
       const auto found = gift::quantize_symmetric(w, options, s.salient);
-      BOOST_TEST(same_bits(found.alpha.to_eigen(), expected.alpha));
-      BOOST_TEST(same_bits(found.delta.to_eigen(), expected.delta));
+      BOOST_TEST(bit_identical(found.alpha.to_eigen(), expected.alpha));
+      BOOST_TEST(bit_identical(found.delta.to_eigen(), expected.delta));
       BOOST_TEST((found.codes.to_eigen() == expected.codes));
-      BOOST_TEST(same_bits(found.dequantized.to_eigen(), expected.dequantized));
+      BOOST_TEST(bit_identical(found.dequantized.to_eigen(), expected.dequantized));
       const auto scales = gift::search_scales(w, options, s.salient);
-      BOOST_TEST(same_bits(scales.delta.to_eigen(), expected.delta));
+      BOOST_TEST(bit_identical(scales.delta.to_eigen(), expected.delta));
       BOOST_TEST(scales.codes.size() == 0u);
     }
   }
   const auto expected = gift::quantize_asymmetric(s.w, {4, 32}, s.salient);
   const auto found = gift::quantize_asymmetric(w, {4, 32}, s.salient);
-  BOOST_TEST(same_bits(found.scale.to_eigen(), expected.scale));
-  BOOST_TEST(same_bits(found.zero.to_eigen(), expected.zero));
+  BOOST_TEST(bit_identical(found.scale.to_eigen(), expected.scale));
+  BOOST_TEST(bit_identical(found.zero.to_eigen(), expected.zero));
   BOOST_TEST((found.codes.to_eigen() == expected.codes));
-  BOOST_TEST(same_bits(found.dequantized.to_eigen(), expected.dequantized));
+  BOOST_TEST(bit_identical(found.dequantized.to_eigen(), expected.dequantized));
 }
 
 BOOST_AUTO_TEST_CASE(thrust_quantizers_detect_non_finite_weights) {
-  gift::matrix_f host = saliency_test::normal(6, 9, 52);
+  gift::matrix_f host = gift_test::normal(6, 9, 52);
   host(4, 8) = std::numeric_limits<float>::infinity();
   const auto w = host_matrix<gift::backend::system::omp>::from_eigen(host);
   BOOST_CHECK_EXCEPTION((void)gift::quantize_symmetric(w, {4}), gift::error, message_has("(4, 8) is inf"));

@@ -31,7 +31,7 @@ inline void set_threads(const arguments& args) {
 
 /// Cuts `ids` into `count` non-overlapping sequences of `length` tokens, starting at sequence
 /// `first` (wrapping around the stream, so a training run may take more than one pass).
-inline model::token_matrix pack_sequences(const std::vector<std::int32_t>& ids, std::int64_t length, std::int64_t first,
+inline model::token_matrix wrapped_sequences(const std::vector<std::int32_t>& ids, std::int64_t length, std::int64_t first,
                                           std::int64_t count) {
   const auto available = static_cast<std::int64_t>(ids.size()) / length;
   gift::detail::require(available > 0, "gift: the text has ", ids.size(), " tokens, fewer than one sequence of ", length,
@@ -54,7 +54,7 @@ inline model::loss_sum perplexity(model::llama_model<float>& model, const std::v
   progress_bar bar(label, sequences * length, "tok");
   for (std::int64_t first = 0; first < sequences; first += batch) {
     const auto count = std::min(batch, sequences - first);
-    total += model.evaluate(pack_sequences(ids, length, first, count));
+    total += model.evaluate(wrapped_sequences(ids, length, first, count));
     bar.advance(count * length, "ppl " + std::to_string(total.perplexity()));
   }
   return total;

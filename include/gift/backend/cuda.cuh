@@ -9,10 +9,9 @@
 #endif
 
 #include <gift/backend/cuda/fill_standard_normal.cuh>
-#include <gift/backend/cuda/gift_linear.cuh>
+#include <gift/backend/cuda/nn/gift_linear.cuh>
 #include <gift/backend/cuda/launch.cuh>
 #include <gift/backend/cuda/noisy_gemm.cuh>
-#include <gift/backend/cuda/optim.cuh>
 #include <gift/backend/cuda/quant/symmetric.cuh>
 #include <gift/backend/thrust.hpp>
 

@@ -7,7 +7,11 @@
 #include <gift/backend/thrust/fill_standard_normal.hpp>
 #include <gift/backend/thrust/gram.hpp>
 #include <gift/backend/thrust/matrix.hpp>
+#include <gift/backend/thrust/nn/gift_linear.hpp>
 #include <gift/backend/thrust/noise.hpp>
+#include <gift/backend/thrust/optim/adam.hpp>
+#include <gift/backend/thrust/optim/parameter.hpp>
+#include <gift/backend/thrust/optim/sgd.hpp>
 #include <gift/backend/thrust/system.hpp>
 #include <gift/backend/thrust/metric.hpp>
 #include <gift/backend/thrust/quant/asymmetric.hpp>

@@ -65,6 +65,40 @@ GIFT_HOST_DEVICE GIFT_FORCE_INLINE double dadd(double a, double b) {
 #endif
 }
 
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE double dsub(double a, double b) {
+#if GIFT_DEVICE_PASS
+  return __dsub_rn(a, b);
+#else
+  return a - b;
+#endif
+}
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE double ddiv(double a, double b) {
+#if GIFT_DEVICE_PASS
+  return __ddiv_rn(a, b);
+#else
+  return a / b;
+#endif
+}
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE double dsqrt(double a) {
+#if GIFT_DEVICE_PASS
+  return __dsqrt_rn(a);
+#else
+  return std::sqrt(a);
+#endif
+}
+
+// The same operations overloaded on the precision, for code templated on the scalar.
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE float rn_add(float a, float b) { return fadd(a, b); }
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE float rn_sub(float a, float b) { return fsub(a, b); }
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE float rn_mul(float a, float b) { return fmul(a, b); }
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE float rn_div(float a, float b) { return fdiv(a, b); }
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE float rn_sqrt(float a) { return fsqrt(a); }
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE double rn_add(double a, double b) { return dadd(a, b); }
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE double rn_sub(double a, double b) { return dsub(a, b); }
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE double rn_mul(double a, double b) { return dmul(a, b); }
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE double rn_div(double a, double b) { return ddiv(a, b); }
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE double rn_sqrt(double a) { return dsqrt(a); }
+
 /// The bits of a float, without aliasing UB.
 GIFT_HOST_DEVICE GIFT_FORCE_INLINE std::uint32_t float_bits(float x) {
   std::uint32_t u;
@@ -76,6 +110,20 @@ GIFT_HOST_DEVICE GIFT_FORCE_INLINE float bits_float(std::uint32_t u) {
   float x;
   std::memcpy(&x, &u, sizeof x);
   return x;
+}
+
+/// ln m for a mantissa m in [√½, √2): 2 atanh(s) with s = (m − 1) / (m + 1), |s| ≤ 0.1716, as
+/// 2 · (s + s³/3 + s⁵/5 + s⁷/7 + s⁹/9) (the next term is below 4e-10). Shared by
+/// `reproducible_log` and the vectorised power in detail/quant/row_kernels.hpp, so both round
+/// alike.
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE float log_of_reduced_mantissa(float m) {
+  const float s = fdiv(fsub(m, 1.0f), fadd(m, 1.0f));
+  const float s2 = fmul(s, s);
+  float poly = fadd(fmul(s2, 1.0f / 9.0f), 1.0f / 7.0f);
+  poly = fadd(fmul(s2, poly), 1.0f / 5.0f);
+  poly = fadd(fmul(s2, poly), 1.0f / 3.0f);
+  poly = fadd(fmul(s2, poly), 1.0f);
+  return fmul(fmul(2.0f, s), poly);
 }
 
 /// Natural logarithm of a positive normal float, from plain arithmetic only (no libm), so that
@@ -90,14 +138,7 @@ GIFT_HOST_DEVICE inline float reproducible_log(float x) {
     m = fmul(m, 0.5f);
     exponent += 1;
   }
-  const float s = fdiv(fsub(m, 1.0f), fadd(m, 1.0f));
-  const float s2 = fmul(s, s);
-  // 2 * (s + s^3/3 + s^5/5 + s^7/7 + s^9/9); |s| <= 0.1716 so the next term is below 4e-10.
-  float poly = fadd(fmul(s2, 1.0f / 9.0f), 1.0f / 7.0f);
-  poly = fadd(fmul(s2, poly), 1.0f / 5.0f);
-  poly = fadd(fmul(s2, poly), 1.0f / 3.0f);
-  poly = fadd(fmul(s2, poly), 1.0f);
-  const float log_m = fmul(fmul(2.0f, s), poly);
+  const float log_m = log_of_reduced_mantissa(m);
   // ln 2 split in two parts so e * ln2 stays exact in its high part.
   const float e = static_cast<float>(exponent);
   return fadd(fadd(fmul(e, 0.693145751953125f), log_m), fmul(e, 1.428606765330187e-06f));

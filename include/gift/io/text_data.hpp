@@ -15,6 +15,7 @@
 /// \endcode
 
 #include <gift/error.hpp>
+#include <gift/fwd.hpp>
 #include <gift/io/gzip.hpp>
 #include <gift/io/tokenizer.hpp>
 
@@ -140,8 +141,8 @@ struct text_split {
   return ids;
 }
 
-/// Row-major matrix of token ids: one sequence per row.
-using token_matrix = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+/// Row-major matrix of token ids, one sequence per row (`gift::token_matrix`).
+using gift::token_matrix;
 
 /// Cuts `ids` into consecutive rows of `sequence_length` ids, starting every `stride` ids
 /// (default: `sequence_length`, no overlap); the incomplete tail is dropped. For next-token

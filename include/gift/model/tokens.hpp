@@ -1,8 +1,9 @@
 #pragma once
 /// \file gift/model/tokens.hpp
-/// \brief `gift::model::token_matrix`: a batch of token-id sequences (`batch × sequence`).
+/// \brief The model's token batches (`gift::token_matrix`, `batch × sequence`) and their check.
 
 #include <gift/error.hpp>
+#include <gift/fwd.hpp>
 
 #include <Eigen/Core>
 
@@ -10,8 +11,8 @@
 
 namespace gift::model {
 
-/// Token ids, one sequence per row (`batch × sequence`, row-major so a row is contiguous).
-using token_matrix = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+/// Token ids, one sequence per row (`gift::token_matrix`: row-major, so a row is contiguous).
+using gift::token_matrix;
 
 namespace detail {
 /// Throws unless `tokens` is non-empty and every id lies in `[0, vocab)`.

@@ -1,17 +1,27 @@
 #pragma once
 /// \file gift/optim/adam.hpp
-/// \brief `gift::optim::adam<T>` and `adamw<T>`: Adam with coupled (L2) or decoupled weight decay,
-/// holding two moment buffers only for the elements it is given — for gift_linear layers that is
-/// 2 · out · k values per layer, never anything for the frozen columns.
+/// \brief `gift::optim::adam<T, Backend>` and `adamw<T, Backend>`: Adam with coupled (L2) or
+/// decoupled weight decay, holding two moment buffers only for the elements it is given — for
+/// gift_linear layers that is 2 · out · k values per layer, never anything for the frozen columns.
+///
+/// The backend follows from the views (`parameter<T, Backend>`): host memory through Eigen's
+/// backend, the Thrust systems, or CUDA device memory. The settings are checked once here; every
+/// backend applies the same element update (detail/optim/adam.hpp), so they agree bit for bit.
 
+#include <gift/backend/dispatch.hpp>
+#include <gift/backend/eigen/optim/adam.hpp>
+#include <gift/backend/eigen/optim/parameter.hpp>
+#include <gift/detail/optim/adam.hpp>
+#include <gift/detail/optim/parameter.hpp>
 #include <gift/error.hpp>
 #include <gift/optim/parameter.hpp>
 
-#include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -26,74 +36,64 @@ struct adam_options {
   bool decoupled = false;      ///< true: AdamW (p ← p − lr·λ·p before the Adam step); false: L2 in g
 };
 
+namespace detail {
+/// Validates `options` once and turns them into the plan every backend applies.
+inline gift::detail::adam_plan adam_plan_of(const adam_options& options, const char* where) {
+  gift::detail::require(options.beta1 >= 0.0 && options.beta1 < 1.0, where,
+                        ": option 'beta1' must lie in [0, 1), but it is ", options.beta1);
+  gift::detail::require(options.beta2 >= 0.0 && options.beta2 < 1.0, where,
+                        ": option 'beta2' must lie in [0, 1), but it is ", options.beta2);
+  gift::detail::require(std::isfinite(options.epsilon) && options.epsilon > 0.0, where,
+                        ": option 'epsilon' must be finite and > 0, but it is ", options.epsilon);
+  gift::detail::require(std::isfinite(options.weight_decay) && options.weight_decay >= 0.0, where,
+                        ": option 'weight_decay' must be finite and >= 0, but it is ", options.weight_decay);
+  return gift::detail::adam_plan{options.beta1, options.beta2, options.epsilon, options.weight_decay, options.decoupled};
+}
+
+/// The state buffer type of `Backend` for elements of type T.
+template <class T, class Backend>
+using state_buffer_t = decltype(backend::dispatch<ops::optimizer_state>(Backend{}, std::type_identity<T>{},
+                                                                        std::size_t{}));
+}  // namespace detail
+
 /// Adam (Kingma & Ba) over parameter views:
 /// `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`, `p ← p − lr · m̂ / (√v̂ + ε)` with bias-corrected
 /// `m̂ = m / (1−β₁ᵗ)`, `v̂ = v / (1−β₂ᵗ)`. Weight decay is coupled (added to g) unless
-/// `decoupled`, which gives AdamW.
-template <std::floating_point T>
+/// `decoupled`, which gives AdamW. `Backend` is the views' backend (deduced from them).
+template <std::floating_point T, backend_tag Backend = backend::eigen>
 class adam {
 public:
+  /// The views' type.
+  using parameter_type = parameter<T, Backend>;
+
   /// Takes the views to train (they must outlive the optimizer) and the settings.
   /// \throws gift::error on β outside [0, 1), ε ≤ 0, a negative weight decay, or a view whose
   /// value and gradient lengths differ.
-  adam(std::vector<parameter<T>> parameters, adam_options options = {})
-      : parameters_(std::move(parameters)), options_(options) {
-    constexpr const char* where = "gift::optim::adam";
-    gift::detail::require(options_.beta1 >= 0.0 && options_.beta1 < 1.0, where,
-                          ": option 'beta1' must lie in [0, 1), but it is ", options_.beta1);
-    gift::detail::require(options_.beta2 >= 0.0 && options_.beta2 < 1.0, where,
-                          ": option 'beta2' must lie in [0, 1), but it is ", options_.beta2);
-    gift::detail::require(std::isfinite(options_.epsilon) && options_.epsilon > 0.0, where,
-                          ": option 'epsilon' must be finite and > 0, but it is ", options_.epsilon);
-    gift::detail::require(std::isfinite(options_.weight_decay) && options_.weight_decay >= 0.0, where,
-                          ": option 'weight_decay' must be finite and >= 0, but it is ", options_.weight_decay);
+  adam(std::vector<parameter_type> parameters, adam_options options = {})
+      : parameters_(std::move(parameters)), options_(options), plan_(detail::adam_plan_of(options, "gift::optim::adam")) {
+    detail::require_matching_views(parameters_, "gift::optim::adam");
     for (const auto& p : parameters_) {
-      gift::detail::require(p.value.size() == p.gradient.size(), where, ": parameter '", p.name, "' has ",
-                            p.value.size(), " values but ", p.gradient.size(), " gradient entries");
-      first_moment_.emplace_back(p.value.size(), T(0));
-      second_moment_.emplace_back(p.value.size(), T(0));
+      first_moment_.push_back(backend::dispatch<ops::optimizer_state>(Backend{}, std::type_identity<T>{}, p.value.size()));
+      second_moment_.push_back(backend::dispatch<ops::optimizer_state>(Backend{}, std::type_identity<T>{}, p.value.size()));
     }
   }
 
   /// One update with learning rate `learning_rate` (from a schedule).
   /// \throws gift::error on a negative or non-finite learning rate.
   void step(double learning_rate) {
-    gift::detail::require(std::isfinite(learning_rate) && learning_rate >= 0.0,
-                          "gift::optim::adam::step: argument 'learning_rate' must be finite and >= 0, but it is ",
-                          learning_rate);
+    detail::require_learning_rate(learning_rate, "gift::optim::adam::step");
     ++steps_;
-    const double t = static_cast<double>(steps_);
-    // Bias corrections in double, folded into the step size and ε (PyTorch's formulation):
-    // p -= (lr / c1) · m / (√v / √c2 + ε).
-    const T step_size = static_cast<T>(learning_rate / (1.0 - std::pow(options_.beta1, t)));
-    const T sqrt_correction2 = static_cast<T>(std::sqrt(1.0 - std::pow(options_.beta2, t)));
-    const T beta1 = static_cast<T>(options_.beta1), beta2 = static_cast<T>(options_.beta2);
-    const T one_minus_beta1 = static_cast<T>(1.0 - options_.beta1);
-    const T one_minus_beta2 = static_cast<T>(1.0 - options_.beta2);
-    const T epsilon = static_cast<T>(options_.epsilon);
     for (std::size_t b = 0; b < parameters_.size(); ++b) {
       auto& p = parameters_[b];
-      const double lambda = p.decay ? options_.weight_decay : 0.0;
-      const T coupled = options_.decoupled ? T(0) : static_cast<T>(lambda);
-      const T shrink = static_cast<T>(1.0 - learning_rate * (options_.decoupled ? lambda : 0.0));
-      T* m = first_moment_[b].data();
-      T* v = second_moment_[b].data();
-      for (std::size_t e = 0; e < p.value.size(); ++e) {
-        T value = p.value[e];
-        T g = p.gradient[e];
-        if (coupled != T(0)) g += coupled * value;
-        if (shrink != T(1)) value *= shrink;
-        m[e] = beta1 * m[e] + one_minus_beta1 * g;
-        v[e] = beta2 * v[e] + one_minus_beta2 * (g * g);
-        const T denominator = std::sqrt(v[e]) / sqrt_correction2 + epsilon;
-        p.value[e] = value - step_size * (m[e] / denominator);
-      }
+      const auto constants = gift::detail::adam_step_constants<T>(plan_, learning_rate, steps_, p.decay);
+      backend::dispatch<ops::adam_step>(Backend{}, p.value, std::span<const T>(p.gradient), first_moment_[b],
+                                        second_moment_[b], constants);
     }
   }
 
   /// Clears the gradients of every view.
   void zero_grad() {
-    for (auto& p : parameters_) std::fill(p.gradient.begin(), p.gradient.end(), T(0));
+    for (auto& p : parameters_) backend::dispatch<ops::zero_fill>(Backend{}, p.gradient);
   }
 
   /// Number of optimizer-state elements held: two per trained element.
@@ -107,23 +107,32 @@ public:
   /// The settings.
   [[nodiscard]] const adam_options& options() const noexcept { return options_; }
   /// The views being trained.
-  [[nodiscard]] const std::vector<parameter<T>>& parameters() const noexcept { return parameters_; }
+  [[nodiscard]] const std::vector<parameter_type>& parameters() const noexcept { return parameters_; }
 
 private:
-  std::vector<parameter<T>> parameters_;
+  std::vector<parameter_type> parameters_;
   adam_options options_;
-  std::vector<std::vector<T>> first_moment_, second_moment_;
+  gift::detail::adam_plan plan_;
+  std::vector<detail::state_buffer_t<T, Backend>> first_moment_, second_moment_;
   std::uint64_t steps_ = 0;
 };
 
+/// Deduces the scalar and the backend from the views.
+template <class T, class Backend>
+adam(std::vector<parameter<T, Backend>>, adam_options = {}) -> adam<T, Backend>;
+
 /// AdamW (Loshchilov & Hutter): Adam with decoupled weight decay `p ← p − lr·λ·p`.
-template <std::floating_point T>
-class adamw : public adam<T> {
+template <std::floating_point T, backend_tag Backend = backend::eigen>
+class adamw : public adam<T, Backend> {
 public:
   /// As `adam`, with `decoupled` forced on; λ defaults to 0.01 (PyTorch's AdamW default).
-  explicit adamw(std::vector<parameter<T>> parameters, double weight_decay = 0.01, double beta1 = 0.9,
+  explicit adamw(std::vector<parameter<T, Backend>> parameters, double weight_decay = 0.01, double beta1 = 0.9,
                  double beta2 = 0.999, double epsilon = 1e-8)
-      : adam<T>(std::move(parameters), adam_options{beta1, beta2, epsilon, weight_decay, true}) {}
+      : adam<T, Backend>(std::move(parameters), adam_options{beta1, beta2, epsilon, weight_decay, true}) {}
 };
+
+/// Deduces the scalar and the backend from the views.
+template <class T, class Backend, class... Settings>
+adamw(std::vector<parameter<T, Backend>>, Settings...) -> adamw<T, Backend>;
 
 }  // namespace gift::optim

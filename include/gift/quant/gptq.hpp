@@ -44,12 +44,14 @@ struct gptq_result {
 };
 
 /// GPTQ with salient columns in full precision. `weights` is out × in, `gram` is in × in
-/// (symmetric, `XᵀX` of the calibration inputs), `salient` may be empty (plain GPTQ).
+/// (symmetric, `XᵀX` of the calibration inputs), `salient` may be empty (plain GPTQ). The backend
+/// follows from the weights' type; the Eigen backend implements it (a Thrust or CUDA weight is a
+/// compile error that names what is missing).
 /// \throws gift::error for bits outside 2..8, empty or non-finite inputs, mismatched shapes, an
 /// asymmetric Gram matrix, bad damping or block size, or a Gram matrix that is not positive
 /// definite after damping.
-template <class Derived, class GramDerived>
-gptq_result gptq(const Eigen::MatrixBase<Derived>& weights, const Eigen::MatrixBase<GramDerived>& gram,
+template <matrix_shaped Weights, class GramDerived>
+gptq_result gptq(const Weights& weights, const Eigen::MatrixBase<GramDerived>& gram,
                  const salient_columns& salient = {}, const gptq_options& options = {}) {
   constexpr const char* where = "gift::gptq";
   detail::require_bits(options.bits, where);
@@ -78,9 +80,8 @@ gptq_result gptq(const Eigen::MatrixBase<Derived>& weights, const Eigen::MatrixB
   // backend then runs the column sweep with them fixed.
   gptq_result result;
   result.bits = options.bits;
-  result.delta = search_scales(backend::eigen{}, weights, symmetric_options{options.bits, options.search, 0}, salient)
-                     .delta.col(0);
-  backend::dispatch<ops::gptq>(backend::eigen{}, weights, gram, salient,
+  result.delta = row_deltas(weights, options.bits, options.search, salient);
+  backend::dispatch<ops::gptq>(backend_for_t<Weights>{}, weights, gram, salient,
                                detail::gptq_plan{options.bits, options.damping, options.block_size, options.act_order},
                                result);
   return result;

@@ -62,6 +62,17 @@ inline symmetric_plan symmetric_plan_of(const symmetric_options& options, const 
   options.search.validate(where);
   return symmetric_plan{options.bits, options.group_size, options.search.ratios, options.search.error_exponent};
 }
+/// The symmetric quantizer's front end: validates once, then runs the α search (and, with
+/// `with_codes`, the codes) on `tag`'s backend.
+template <backend_tag Backend, matrix_shaped Weights>
+auto run_symmetric(Backend tag, const Weights& weights, const symmetric_options& options,
+                   const salient_columns& salient, bool with_codes, const char* where) {
+  const symmetric_plan plan = symmetric_plan_of(options, where);
+  const auto rows = static_cast<std::size_t>(weights.rows()), cols = static_cast<std::size_t>(weights.cols());
+  require_weights_shape(rows, cols, where);
+  return backend::dispatch<ops::symmetric_quantize>(tag, std::type_identity<symmetric_quantized_t<Weights>>{}, where,
+                                                    weights, plan, keep_flags(salient, cols, where), with_codes);
+}
 }  // namespace detail
 
 /// Quantizes `weights` (out × in) with the symmetric quantizer on `tag`'s backend; the scale of
@@ -73,12 +84,7 @@ inline symmetric_plan symmetric_plan_of(const symmetric_options& options, const 
 template <backend_tag Backend, matrix_shaped Weights>
 auto quantize_symmetric(Backend tag, const Weights& weights, const symmetric_options& options,
                         const salient_columns& salient = {}) {
-  constexpr const char* where = "gift::quantize_symmetric";
-  const detail::symmetric_plan plan = detail::symmetric_plan_of(options, where);
-  const auto rows = static_cast<std::size_t>(weights.rows()), cols = static_cast<std::size_t>(weights.cols());
-  detail::require_weights_shape(rows, cols, where);
-  return backend::dispatch<ops::symmetric_quantize>(tag, std::type_identity<symmetric_quantized_t<Weights>>{}, where,
-                                                    weights, plan, detail::keep_flags(salient, cols, where), true);
+  return detail::run_symmetric(tag, weights, options, salient, true, "gift::quantize_symmetric");
 }
 
 /// As above, on the backend the weights' type implies.
@@ -92,12 +98,7 @@ auto quantize_symmetric(const Weights& weights, const symmetric_options& options
 template <backend_tag Backend, matrix_shaped Weights>
 auto search_scales(Backend tag, const Weights& weights, const symmetric_options& options,
                    const salient_columns& salient = {}) {
-  constexpr const char* where = "gift::search_scales";
-  const detail::symmetric_plan plan = detail::symmetric_plan_of(options, where);
-  const auto rows = static_cast<std::size_t>(weights.rows()), cols = static_cast<std::size_t>(weights.cols());
-  detail::require_weights_shape(rows, cols, where);
-  return backend::dispatch<ops::symmetric_quantize>(tag, std::type_identity<symmetric_quantized_t<Weights>>{}, where,
-                                                    weights, plan, detail::keep_flags(salient, cols, where), false);
+  return detail::run_symmetric(tag, weights, options, salient, false, "gift::search_scales");
 }
 
 /// As above, on the backend the weights' type implies.
@@ -108,12 +109,25 @@ auto search_scales(const Weights& weights, const symmetric_options& options, con
 }
 
 /// The per-row step Δ_i of `bits`-bit symmetric quantization with `search` over the non-salient
-/// columns: the noise scale of GIFT-SW training (`½ · Δ_i · Ω_ij`). CPU (Eigen) weights.
-template <class Derived>
-gift::vector<float> row_deltas(const Eigen::MatrixBase<Derived>& weights, int bits, const alpha_search& search,
+/// columns: the noise scale of GIFT-SW training (`½ · Δ_i · Ω_ij`). The search runs on `tag`'s
+/// backend; Δ comes back to the host (one float per row), as the layers take it.
+template <backend_tag Backend, matrix_shaped Weights>
+gift::vector<float> row_deltas(Backend tag, const Weights& weights, int bits, const alpha_search& search,
                                const salient_columns& salient = {}) {
-  auto scales = search_scales(backend::eigen{}, weights, symmetric_options{bits, search, 0}, salient);
-  return scales.delta.col(0);
+  const auto scales = search_scales(tag, weights, symmetric_options{bits, search, 0}, salient);
+  if constexpr (eigen_dense<decltype(scales.delta)>) {
+    return scales.delta.col(0);
+  } else {
+    return scales.delta.to_eigen().col(0);
+  }
+}
+
+/// As above, on the backend the weights' type implies.
+template <matrix_shaped Weights>
+  requires(!backend_tag<Weights>)
+gift::vector<float> row_deltas(const Weights& weights, int bits, const alpha_search& search,
+                               const salient_columns& salient = {}) {
+  return row_deltas(backend_for_t<Weights>{}, weights, bits, search, salient);
 }
 
 /// Codes and dequantized weights for given steps `delta` (rows × groups, as returned by

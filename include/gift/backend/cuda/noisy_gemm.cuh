@@ -143,7 +143,7 @@ void gemm_row_major(cublasHandle_t handle, bool transpose_a, bool transpose_b, s
                             cuda_data_type<TA>(), static_cast<int>(ldb), a, cuda_data_type<TA>(), static_cast<int>(lda),
                             &beta, c, std::is_same_v<TC, float> ? CUDA_R_32F : CUDA_R_16BF, static_cast<int>(ldc),
                             CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
-               "gift::nn::cuda_gift_linear: cublasGemmEx");
+               "gift::nn::gift_linear<cuda>: cublasGemmEx");
 }
 
 }  // namespace gift::backend

@@ -49,13 +49,8 @@ struct implementation<ops::column_norms<Norm>, eigen> {
       all_finite = all_finite && std::isfinite(norm);
       result(static_cast<Eigen::Index>(j)) = static_cast<scalar>(norm);
     }
-    if (!all_finite) {
-      // Rare path: find the first offending element so the message can point at it.
-      for (Eigen::Index r = 0; r < m.rows(); ++r)
-        for (Eigen::Index j = 0; j < m.cols(); ++j)
-          gift::detail::require_finite(m(r, j), "gift::column_norms", "matrix", static_cast<std::size_t>(r),
-                                       static_cast<std::size_t>(j));
-    }
+    // Rare path: find the first offending element so the message can point at it.
+    if (!all_finite) gift::detail::throw_first_non_finite(m, "gift::column_norms", "matrix");
     return result;
   }
 };

@@ -99,11 +99,7 @@ struct implementation<ops::column_norms<Norm>, thrust<System>> {
                        detail::column_block_fold<Norm, T>{::thrust::raw_pointer_cast(partials.data()), blocks, cols});
     if (::thrust::count_if(policy, result.begin(), result.end(), detail::is_not_finite{}) != 0) {
       // Rare path: locate the first bad element on the host for the message.
-      const gift::matrix<T> host = matrix.to_eigen();
-      for (Eigen::Index r = 0; r < host.rows(); ++r)
-        for (Eigen::Index j = 0; j < host.cols(); ++j)
-          gift::detail::require_finite(host(r, j), "gift::column_norms", "matrix", static_cast<std::size_t>(r),
-                                       static_cast<std::size_t>(j));
+      gift::detail::throw_first_non_finite(matrix.to_eigen(), "gift::column_norms", "matrix");
     }
     return result;
   }

@@ -53,13 +53,7 @@ std::vector<double> thrust_perturbation_norms(const thrust_matrix<float, MatrixS
     result[j] = Norm::finish(total);
     finite = finite && std::isfinite(result[j]);
   }
-  if (!finite) {
-    const gift::matrix<float> w = weights.to_eigen();
-    for (Eigen::Index r = 0; r < w.rows(); ++r)
-      for (Eigen::Index c = 0; c < w.cols(); ++c)
-        gift::detail::require_finite(w(r, c), "gift::column_sensitivity", "weights", static_cast<std::size_t>(r),
-                                     static_cast<std::size_t>(c));
-  }
+  if (!finite) gift::detail::throw_first_non_finite(weights.to_eigen(), "gift::column_sensitivity", "weights");
   return result;
 }
 }  // namespace detail

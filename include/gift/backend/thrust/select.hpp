@@ -36,7 +36,7 @@ struct implementation<ops::select_salient, thrust<System>> {
     using scalar = typename Vector::value_type;
     const auto policy = thrust_system_traits<System>::policy();
     const std::size_t n = scores.size();
-    constexpr bool host_memory = std::is_same_v<System, system::cpp> || std::is_same_v<System, system::omp>;
+    constexpr bool host_memory = detail::host_memory_system<System>;
     bool any_bad = false;
     if constexpr (host_memory) {
       // Host systems hold host memory: read it in place. (Thrust's host algorithms bind a

@@ -13,6 +13,8 @@
 #include <gift/backend/tags.hpp>
 
 #include <thrust/execution_policy.h>
+
+#include <type_traits>
 #include <thrust/system/cpp/execution_policy.h>
 #include <thrust/system/cpp/vector.h>
 #include <thrust/system/omp/execution_policy.h>
@@ -63,5 +65,11 @@ struct thrust_system_traits<system::cuda> {
 /// The Thrust vector of `T` living in `System`'s memory.
 template <class System, class T>
 using thrust_vector_t = typename thrust_system_traits<System>::template vector<T>;
+
+namespace detail {
+/// True for the Thrust systems whose memory is host memory (readable by the CPU in place).
+template <class System>
+inline constexpr bool host_memory_system = std::is_same_v<System, system::cpp> || std::is_same_v<System, system::omp>;
+}  // namespace detail
 
 }  // namespace gift::backend

@@ -58,14 +58,7 @@ GIFT_HOST_DEVICE GIFT_FORCE_INLINE float power_abs(float u, float p) {
   const std::int32_t up = (mantissa + (0x00800000 - 0x003504f3)) >> 23;
   const float m = lane_bits_float(static_cast<std::uint32_t>(mantissa | ((127 - up) << 23)));
   const float e = static_cast<float>((bits >> 23) - 127 + up);
-  // log m = 2 atanh(s), s = (m − 1) / (m + 1), |s| ≤ 0.172.
-  const float s = fdiv(fsub(m, 1.0f), fadd(m, 1.0f));
-  const float s2 = fmul(s, s);
-  float poly = fadd(fmul(s2, 1.0f / 9.0f), 1.0f / 7.0f);
-  poly = fadd(fmul(s2, poly), 1.0f / 5.0f);
-  poly = fadd(fmul(s2, poly), 1.0f / 3.0f);
-  poly = fadd(fmul(s2, poly), 1.0f);
-  const float log2_m = fmul(fmul(fmul(2.0f, s), poly), 1.44269504088896341f);
+  const float log2_m = fmul(log_of_reduced_mantissa(m), 1.44269504088896341f);
   const float y = fmul(p, fadd(e, log2_m));
   // 2^y = 2^i · 2^f, i = round(y), f in [−0.5, 0.5]: 2^f = e^(f ln 2) by its Taylor series.
   const float i = fsub(fadd(y, 12582912.0f), 12582912.0f);

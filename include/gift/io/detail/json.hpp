@@ -5,6 +5,7 @@
 /// offset, never a crash.
 
 #include <gift/error.hpp>
+#include <gift/io/unicode.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -222,24 +223,6 @@ private:
     return code;
   }
 
-  static void append_utf8(std::string& out, unsigned code) {
-    if (code < 0x80) {
-      out.push_back(static_cast<char>(code));
-    } else if (code < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (code >> 6)));
-      out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
-    } else if (code < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (code >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (code >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((code >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
-    }
-  }
-
   std::string parse_string() {
     const std::size_t start = pos_;
     ++pos_;  // opening quote
@@ -273,7 +256,7 @@ private:
           } else if (code >= 0xDC00 && code < 0xE000) {
             fail("lone low surrogate in a JSON string");
           }
-          append_utf8(out, code);
+          io::append_utf8(out, static_cast<char32_t>(code));
           break;
         }
         default: fail_at(pos_ - 1, "unknown escape in a JSON string");

@@ -46,11 +46,7 @@ template <class System>
 void require_finite_rows(const thrust_matrix<float, System>& max_abs, const thrust_matrix<float, System>& weights,
                          const char* where) {
   const gift::matrix<float> maxima = max_abs.to_eigen();
-  if (maxima.allFinite()) return;
-  const gift::matrix<float> host = weights.to_eigen();
-  for (Eigen::Index r = 0; r < host.rows(); ++r)
-    for (Eigen::Index c = 0; c < host.cols(); ++c)
-      gift::detail::require_finite(host(r, c), where, "weights", static_cast<std::size_t>(r), static_cast<std::size_t>(c));
+  if (!maxima.allFinite()) gift::detail::throw_first_non_finite(weights.to_eigen(), where, "weights");
 }
 
 template <class T>

@@ -1,0 +1,393 @@
+#pragma once
+/// \file gift/backend/eigen/nn/gift_linear.hpp
+/// \brief The GIFT-SW linear layer on the CPU (Eigen): only the salient columns learn, the frozen
+/// columns see fresh quantization noise every training step.
+///
+/// Storage. W is kept whole (out × in, frozen) next to the trainable salient block (out × k, the
+/// master copy). The forward pass then needs one GEMM per panel with no gather of the frozen
+/// input columns and no scatter of the input gradient; the compact alternative (W_N as
+/// out × (in − k) plus W_S) saves k·out floats (≈3 %) but costs two GEMMs and a copy of x_N and of
+/// dx_N per pass. The original values of the salient columns inside W are never read.
+///
+/// Noise without a full-size temporary. A training forward computes `y = x W̃ᵀ` where W̃ is W with
+/// `½ Δ_i Ω_ij` added to the frozen columns and the current salient block in the salient ones.
+/// W̃ is generated one panel at a time (≤ 16 MB, `set_panel_elements`) and consumed by an Eigen GEMM
+/// right away: row panels of W̃ give column blocks of y; for `dx = dy W̃` column panels of W̃ give
+/// column blocks of dx. Threads take whole panels (generate + single-threaded GEMM), so a pass
+/// has one parallel region and the scratch is one panel per thread. The backward pass regenerates exactly the same W̃ from the key, so nothing
+/// of size out × in is stored or allocated per step. Ω_ij is `standard_normal(key, i*in + j)`,
+/// indexed by the position in the ORIGINAL W, so it equals `gift::add_quantization_noise`.
+
+#include <gift/backend/dispatch.hpp>
+#include <gift/backend/eigen/noise_rows.hpp>
+#include <gift/backend/tags.hpp>
+#include <gift/detail/nn/gift_linear.hpp>
+#include <gift/detail/noise.hpp>
+#include <gift/error.hpp>
+#include <gift/fwd.hpp>
+#include <gift/random.hpp>
+#include <gift/salient_columns.hpp>
+
+#include <Eigen/Core>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gift::backend {
+
+template <>
+struct implementation<ops::gift_linear, eigen> {
+  static constexpr bool available = true;
+
+  /// The layer `y = x W̃ᵀ (+ b)` on the CPU, templated on the scalar so that a double instance
+  /// can serve as a gradient-check reference; training uses float.
+  template <std::floating_point T>
+  class layer {
+  public:
+    /// The scalar type of the weights, activations and gradients.
+    using scalar = T;
+
+    /// Builds the layer from `weight` (out × in), its salient columns (selected for this layer's
+    /// width), the per-row quantization scale `delta` (out entries, finite, > 0) and the noise
+    /// stream's `seed` and `layer` (the step field of `base` is ignored: each forward call names
+    /// its step). No bias.
+    /// \throws gift::error on empty or non-finite weights, a selection of another width or a bad
+    /// scale.
+    template <class Weight>
+    layer(const Eigen::MatrixBase<Weight>& weight, const gift::salient_columns& salient,
+                const gift::vector<float>& delta, noise_key base)
+        : layer(weight, gift::vector<T>(), false, salient, delta, base) {}
+
+    /// As above, with the salient columns as indices (any order), validated by
+    /// `gift::salient_columns::from_indices` against the weight's width.
+    /// \throws gift::error for an index out of range or repeated, or as above.
+    template <class Weight>
+    layer(const Eigen::MatrixBase<Weight>& weight, std::span<const std::int64_t> salient_indices,
+                const gift::vector<float>& delta, noise_key base)
+        : layer(weight,
+                      gift::salient_columns::from_indices(salient_indices, static_cast<std::size_t>(weight.cols()),
+                                                          "gift::nn::gift_linear"),
+                      delta, base) {}
+
+    /// As above, with a bias of `out` entries (trainable, like the salient block).
+    template <class Weight, class Bias>
+    layer(const Eigen::MatrixBase<Weight>& weight, const Eigen::MatrixBase<Bias>& bias,
+                const gift::salient_columns& salient, const gift::vector<float>& delta, noise_key base)
+        : layer(weight, gift::vector<T>(bias.template cast<T>()), true, salient, delta, base) {}
+
+    /// As above (bias), with the salient columns as indices (any order).
+    template <class Weight, class Bias>
+    layer(const Eigen::MatrixBase<Weight>& weight, const Eigen::MatrixBase<Bias>& bias,
+                std::span<const std::int64_t> salient_indices, const gift::vector<float>& delta, noise_key base)
+        : layer(weight, bias,
+                      gift::salient_columns::from_indices(salient_indices, static_cast<std::size_t>(weight.cols()),
+                                                          "gift::nn::gift_linear"),
+                      delta, base) {}
+
+    /// Output features (rows of W).
+    [[nodiscard]] std::int64_t out_features() const noexcept { return weight_.rows(); }
+    /// Input features (columns of W).
+    [[nodiscard]] std::int64_t in_features() const noexcept { return weight_.cols(); }
+    /// The salient columns (indices ascending, and the mask).
+    [[nodiscard]] const gift::salient_columns& salient_columns() const noexcept { return selection_; }
+    /// The per-row quantization scale Δ.
+    [[nodiscard]] const gift::vector<float>& delta() const noexcept { return delta_; }
+    /// The noise stream's seed and layer id (step 0).
+    [[nodiscard]] noise_key base_key() const noexcept { return base_; }
+    /// Whether a bias is present.
+    [[nodiscard]] bool has_bias() const noexcept { return has_bias_; }
+
+    /// Training mode injects noise in `forward`; evaluation mode uses the clean weights.
+    void set_training(bool training) noexcept { training_ = training; }
+    /// True in training mode (the default).
+    [[nodiscard]] bool training() const noexcept { return training_; }
+
+    /// Elements of W̃ generated per panel; bounds the scratch memory of a pass to one panel per
+    /// thread (default 2^22, 16 MB in float). Each panel's GEMM re-packs the activations, so
+    /// wider panels cost less (measured: 2^20 cost 1.40x dense at T = 4096, 11008 x 4096, where
+    /// the backward panels were only 92 columns wide); panels are also capped so that every thread
+    /// gets about four.
+    void set_panel_elements(std::size_t elements) {
+      gift::detail::require(elements > 0, "gift::nn::gift_linear::set_panel_elements: argument 'elements' must be > 0");
+      panel_elements_ = elements;
+    }
+
+    /// The trainable salient block (out × k), in the order of `salient_columns()`.
+    [[nodiscard]] gift::matrix<T>& salient_weight() noexcept { return salient_weight_; }
+    /// \copydoc salient_weight()
+    [[nodiscard]] const gift::matrix<T>& salient_weight() const noexcept { return salient_weight_; }
+    /// Accumulated gradient of the salient block (out × k); `zero_grad` clears it.
+    [[nodiscard]] gift::matrix<T>& salient_gradient() noexcept { return salient_gradient_; }
+    /// \copydoc salient_gradient()
+    [[nodiscard]] const gift::matrix<T>& salient_gradient() const noexcept { return salient_gradient_; }
+    /// The bias (empty without one).
+    [[nodiscard]] gift::vector<T>& bias() noexcept { return bias_; }
+    /// \copydoc bias()
+    [[nodiscard]] const gift::vector<T>& bias() const noexcept { return bias_; }
+    /// Accumulated gradient of the bias (empty without a bias); `zero_grad` clears it.
+    [[nodiscard]] gift::vector<T>& bias_gradient() noexcept { return bias_gradient_; }
+    /// \copydoc bias_gradient()
+    [[nodiscard]] const gift::vector<T>& bias_gradient() const noexcept { return bias_gradient_; }
+
+    /// The scalar of the trained blocks and their gradients.
+    using master_scalar = T;
+
+    /// Everything this layer trains (salient block, then the bias if any), as plain views; the
+    /// front end turns them into optimizer parameters.
+    [[nodiscard]] std::vector<gift::detail::trainable_block<T>> trainable_blocks() {
+      std::vector<gift::detail::trainable_block<T>> views;
+      const std::string prefix = "layer(layer " + std::to_string(base_.layer) + ")";
+      views.push_back({std::span<T>(salient_weight_.data(), static_cast<std::size_t>(salient_weight_.size())),
+                       std::span<T>(salient_gradient_.data(), static_cast<std::size_t>(salient_gradient_.size())), true,
+                       prefix + " salient"});
+      if (has_bias_) {
+        views.push_back({std::span<T>(bias_.data(), static_cast<std::size_t>(bias_.size())),
+                         std::span<T>(bias_gradient_.data(), static_cast<std::size_t>(bias_gradient_.size())), false,
+                         prefix + " bias"});
+      }
+      return views;
+    }
+
+    /// Clears the accumulated gradients.
+    void zero_grad() {
+      salient_gradient_.setZero();
+      bias_gradient_.setZero();
+    }
+
+    /// `y = x W̃ᵀ (+ b)` for `x` of shape tokens × in. In training mode W̃ carries the noise of
+    /// `step` on its frozen columns; in evaluation mode W̃ is the clean weight. Caches what
+    /// `backward` needs: the salient input columns x_S (tokens × k) and the step.
+    /// \throws gift::error on a shape mismatch, a non-finite input or a step beyond 32 bits.
+    template <class Input>
+    [[nodiscard]] gift::matrix<T> forward(const Eigen::MatrixBase<Input>& x, std::uint64_t step) {
+      constexpr const char* where = "gift::nn::gift_linear::forward";
+      check_input(x, where);
+      gift::detail::check_step(step, where);
+      gift::matrix<T> y = multiply_by_transpose(x, training_, static_cast<std::uint32_t>(step));
+      // Cache x_S only: dx needs dy and W̃ (regenerated), dW_S needs x_S.
+      cached_salient_input_.resize(x.rows(), static_cast<Eigen::Index>(salient_indices().size()));
+      for (Eigen::Index t = 0; t < x.rows(); ++t)
+        for (std::size_t s = 0; s < salient_indices().size(); ++s)
+          cached_salient_input_(t, static_cast<Eigen::Index>(s)) = static_cast<T>(x(t, salient_indices()[s]));
+      cached_step_ = static_cast<std::uint32_t>(step);
+      cached_noisy_ = training_;
+      has_cache_ = true;
+      return y;
+    }
+
+    /// `y = x Wᵀ (+ b)` with clean weights (evaluation), whatever the mode; caches nothing.
+    template <class Input>
+    [[nodiscard]] gift::matrix<T> forward_eval(const Eigen::MatrixBase<Input>& x) const {
+      check_input(x, "gift::nn::gift_linear::forward_eval");
+      return multiply_by_transpose(x, false, 0);
+    }
+
+    /// Back-propagates `dy` (tokens × out) through the last `forward`: returns `dx = dy W̃` with the
+    /// SAME W̃ (noise regenerated from the key), and accumulates `dW_S += dyᵀ x_S` and
+    /// `db += Σ_tokens dy`.
+    /// \throws gift::error without a preceding forward, on a shape mismatch or a non-finite dy.
+    template <class OutputGradient>
+    [[nodiscard]] gift::matrix<T> backward(const Eigen::MatrixBase<OutputGradient>& dy) {
+      constexpr const char* where = "gift::nn::gift_linear::backward";
+      gift::detail::require(has_cache_, where, ": no forward pass to differentiate; call forward(x, step) first");
+      gift::detail::require(dy.rows() == cached_salient_input_.rows() && dy.cols() == out_features(), where,
+                            ": argument 'dy' must be tokens x out = ", cached_salient_input_.rows(), " x ",
+                            out_features(), " (the shape forward returned), but it is ", dy.rows(), " x ", dy.cols());
+      check_finite(dy, where, "dy");
+      const Eigen::Index tokens = dy.rows(), in = in_features(), out = out_features();
+      gift::matrix<T> dx(tokens, in);
+      // Column panels of W̃ (out × width) give disjoint column blocks of dx, full depth `out`.
+      const Eigen::Index width = panel_extent(out, in, 4);
+      for_each_panel(in, width, out * width, [&](Eigen::Index first, Eigen::Index count, T* scratch) {
+        Eigen::Map<gift::matrix<T>> block(scratch, out, count);
+        fill_panel(block, 0, first, cached_noisy_, cached_step_);
+        dx.middleCols(first, count).noalias() = dy.template cast<T>() * block;
+      });
+      salient_gradient_.noalias() += dy.template cast<T>().transpose() * cached_salient_input_;
+      if (has_bias_) bias_gradient_ += dy.template cast<T>().colwise().sum().transpose();
+      return dx;
+    }
+
+    /// The dense weight with the trained salient columns written back (out × in), e.g. for saving
+    /// or quantizing after fine-tuning.
+    [[nodiscard]] gift::matrix<T> merged_weight() const {
+      gift::matrix<T> merged = weight_;
+      for (std::size_t s = 0; s < salient_indices().size(); ++s)
+        merged.col(salient_indices()[s]) = salient_weight_.col(static_cast<Eigen::Index>(s));
+      return merged;
+    }
+
+    /// The frozen weight as stored (out × in); its salient columns hold the ORIGINAL values.
+    [[nodiscard]] const gift::matrix<T>& frozen_weight() const noexcept { return weight_; }
+
+  private:
+    template <class Weight>
+    layer(const Eigen::MatrixBase<Weight>& weight, gift::vector<T> bias, bool has_bias,
+                const gift::salient_columns& salient, const gift::vector<float>& delta, noise_key base)
+        : weight_(weight.template cast<T>()), bias_(std::move(bias)), has_bias_(has_bias), selection_(salient),
+          base_(base) {
+      constexpr const char* where = "gift::nn::gift_linear";
+      gift::detail::require(weight_.rows() > 0 && weight_.cols() > 0, where,
+                            ": argument 'weight' must be non-empty (out x in), but it is ", weight_.rows(), " x ",
+                            weight_.cols());
+      check_finite(weight_, where, "weight");
+      selection_.require_columns(static_cast<std::size_t>(weight_.cols()), where);
+      gift::detail::check_delta(delta, weight_.rows(), where);
+      if (has_bias_) {
+        gift::detail::require(bias_.size() == weight_.rows(), where, ": argument 'bias' must have out = ", weight_.rows(),
+                              " entries, but it has ", bias_.size());
+        check_finite(bias_, where, "bias");
+      }
+      delta_ = delta;
+      half_delta_.resize(weight_.rows());
+      for (Eigen::Index i = 0; i < weight_.rows(); ++i) half_delta_(i) = gift::detail::half_delta<T>(delta_(i));
+      const auto k = static_cast<Eigen::Index>(salient_indices().size());
+      salient_weight_.resize(weight_.rows(), k);
+      for (Eigen::Index s = 0; s < k; ++s) salient_weight_.col(s) = weight_.col(salient_indices()[static_cast<std::size_t>(s)]);
+      salient_gradient_ = gift::matrix<T>::Zero(weight_.rows(), k);
+      bias_gradient_ = gift::vector<T>::Zero(has_bias_ ? weight_.rows() : 0);
+    }
+
+    template <class Matrix>
+    static void check_finite(const Eigen::MatrixBase<Matrix>& m, const char* where, const char* argument) {
+      if (!m.allFinite()) gift::detail::throw_first_non_finite(m, where, argument);
+    }
+
+    template <class Input>
+    void check_input(const Eigen::MatrixBase<Input>& x, const char* where) const {
+      gift::detail::require(x.cols() == in_features(), where, ": argument 'x' must be tokens x in with in = ",
+                            in_features(), ", but it is ", x.rows(), " x ", x.cols(),
+                            "; the layer computes y = x W^T with W of shape ", out_features(), " x ", in_features());
+      check_finite(x, where, "x");
+    }
+
+    /// Rows (or columns) per panel: as many as fit `panel_elements_` given the other extent, but
+    /// few enough that every thread gets several panels; a multiple of `align` (whole Philox
+    /// blocks when rows are 4-aligned), at least `align`.
+    [[nodiscard]] Eigen::Index panel_extent(Eigen::Index other_extent, Eigen::Index total, Eigen::Index align) const {
+      Eigen::Index extent = static_cast<Eigen::Index>(panel_elements_) / std::max<Eigen::Index>(other_extent, 1);
+      const Eigen::Index balanced = (total + 4 * thread_count() - 1) / (4 * thread_count());
+      extent = std::min(extent, std::max<Eigen::Index>(balanced, 64));
+      extent = std::max(align, extent / align * align);
+      return std::min(extent, total);
+    }
+
+    static Eigen::Index thread_count() {
+  #if defined(_OPENMP)
+      return static_cast<Eigen::Index>(omp_get_max_threads());
+  #else
+      return 1;
+  #endif
+    }
+
+    /// Runs `work(first, count, scratch)` for the panels [first, first + count) of `total` in
+    /// steps of `extent`, panels spread over the threads, each thread with its own scratch of
+    /// `scratch_elements`. Threads generate and multiply their own panels (single-threaded GEMMs
+    /// on disjoint output blocks) and meet once at the end: on a loaded machine a stalled thread
+    /// delays only its own panels, where a barrier per panel would stall everyone.
+    template <class Work>
+    static void for_each_panel(Eigen::Index total, Eigen::Index extent, Eigen::Index scratch_elements, const Work& work) {
+      const Eigen::Index panels = (total + extent - 1) / extent;
+  #if defined(_OPENMP)
+  #pragma omp parallel if (panels > 1)
+  #endif
+      {
+        std::vector<T> scratch(static_cast<std::size_t>(scratch_elements));
+  #if defined(_OPENMP)
+  #pragma omp for schedule(dynamic, 1)
+  #endif
+        for (Eigen::Index p = 0; p < panels; ++p) {
+          const Eigen::Index first = p * extent;
+          work(first, std::min(extent, total - first), scratch.data());
+        }
+      }
+    }
+
+    /// Writes W̃[first_row : first_row + rows, first_col : first_col + cols] into `panel`: frozen
+    /// elements with noise (when `noisy`), salient elements from the trained block.
+    void fill_panel(Eigen::Map<gift::matrix<T>>& panel, Eigen::Index first_row, Eigen::Index first_col, bool noisy,
+                    std::uint32_t step) const {
+      const Eigen::Index rows = panel.rows(), cols = panel.cols(), in = in_features();
+      const noise_key key{base_.seed, base_.layer, step};
+      // Salient columns inside this panel: a contiguous run of the sorted index list.
+      const auto begin = std::lower_bound(salient_indices().begin(), salient_indices().end(), first_col);
+      const auto end = std::lower_bound(begin, salient_indices().end(), first_col + cols);
+      const auto first_salient = static_cast<Eigen::Index>(begin - salient_indices().begin());
+      const auto salient_count = static_cast<Eigen::Index>(end - begin);
+  #if defined(_OPENMP)
+  #pragma omp parallel if (rows * cols > (1 << 14))
+  #endif
+      {
+        std::vector<float> omega(noisy ? static_cast<std::size_t>(cols) : 0);
+  #if defined(_OPENMP)
+  #pragma omp for schedule(static)
+  #endif
+        for (Eigen::Index r = 0; r < rows; ++r) {
+          const Eigen::Index i = first_row + r;
+          T* destination = panel.data() + r * cols;
+          const T* source = weight_.data() + i * in + first_col;
+          if (noisy) {
+            backend::detail::standard_normal_range(key, static_cast<std::uint64_t>(i) * static_cast<std::uint64_t>(in) +
+                                                            static_cast<std::uint64_t>(first_col),
+                                                   static_cast<std::uint64_t>(cols), omega.data());
+            const T half = half_delta_(i);
+            for (Eigen::Index c = 0; c < cols; ++c)
+              destination[c] = gift::detail::noisy_weight(source[c], half, omega[static_cast<std::size_t>(c)]);
+          } else {
+            std::copy(source, source + cols, destination);
+          }
+          for (Eigen::Index s = first_salient; s < first_salient + salient_count; ++s)
+            destination[salient_indices()[static_cast<std::size_t>(s)] - first_col] = salient_weight_(i, s);
+        }
+      }
+    }
+
+    /// x W̃ᵀ (+ b), one row panel of W̃ at a time.
+    template <class Input>
+    gift::matrix<T> multiply_by_transpose(const Eigen::MatrixBase<Input>& x, bool noisy, std::uint32_t step) const {
+      const Eigen::Index tokens = x.rows(), in = in_features(), out = out_features();
+      gift::matrix<T> y(tokens, out);
+      // Row panels of W̃ (height × in) give disjoint column blocks of y, full depth `in`.
+      const Eigen::Index height = panel_extent(in, out, 8);
+      for_each_panel(out, height, height * in, [&](Eigen::Index first, Eigen::Index count, T* scratch) {
+        Eigen::Map<gift::matrix<T>> block(scratch, count, in);
+        fill_panel(block, first, 0, noisy, step);
+        y.middleCols(first, count).noalias() = x.template cast<T>() * block.transpose();
+      });
+      if (has_bias_) y.rowwise() += bias_.transpose();
+      return y;
+    }
+
+    gift::matrix<T> weight_;            // out × in, frozen (salient columns: original values, unused)
+    gift::matrix<T> salient_weight_;    // out × k, trainable master copy
+    gift::matrix<T> salient_gradient_;  // out × k
+    gift::vector<T> bias_;
+    gift::vector<T> bias_gradient_;
+    bool has_bias_ = false;
+    gift::salient_columns selection_;
+    // The salient indices, ascending (the panels look them up by position).
+    [[nodiscard]] const std::vector<std::int64_t>& salient_indices() const noexcept { return selection_.indices(); }
+    gift::vector<float> delta_;
+    gift::vector<T> half_delta_;
+    noise_key base_;
+    bool training_ = true;
+    std::size_t panel_elements_ = std::size_t{1} << 22;
+    // What backward needs from forward.
+    gift::matrix<T> cached_salient_input_;
+    std::uint32_t cached_step_ = 0;
+    bool cached_noisy_ = false;
+    bool has_cache_ = false;
+  };
+};
+
+}  // namespace gift::backend
