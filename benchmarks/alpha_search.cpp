@@ -5,6 +5,8 @@
 // over W).
 #include <benchmark/benchmark.h>
 
+#include "fixtures.hpp"
+
 #include <gift/backend/thrust.hpp>
 #include <gift/quant/symmetric.hpp>
 #include <gift/fill_standard_normal.hpp>
@@ -15,14 +17,7 @@
 namespace {
 constexpr Eigen::Index size = 4096;
 
-const gift::matrix_f& weights() {
-  static const gift::matrix_f w = [] {
-    gift::matrix_f m(size, size);
-    gift::fill_standard_normal(m, gift::noise_key{3, 0, 0});
-    return m;
-  }();
-  return w;
-}
+const gift::matrix_f& weights() { return bench::normal_weights(size, size, 3); }
 
 const gift::salient_columns& salient() {
   static const gift::salient_columns s = [] {

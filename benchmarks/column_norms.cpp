@@ -2,6 +2,8 @@
 // the same matrix measured in the same run (the ceiling for a one-pass reduction).
 #include <benchmark/benchmark.h>
 
+#include "fixtures.hpp"
+
 #include <gift/backend/thrust.hpp>
 #include <gift/column_norms.hpp>
 #include <gift/fill_standard_normal.hpp>
@@ -12,14 +14,7 @@
 namespace {
 constexpr Eigen::Index size = 4096;
 
-const gift::matrix_f& weights() {
-  static const gift::matrix_f w = [] {
-    gift::matrix_f m(size, size);
-    gift::fill_standard_normal(m, gift::noise_key{1, 0, 0});
-    return m;
-  }();
-  return w;
-}
+const gift::matrix_f& weights() { return bench::normal_weights(size, size, 1); }
 
 void set_bytes(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * size * size * static_cast<std::int64_t>(sizeof(float)));

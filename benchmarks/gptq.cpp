@@ -3,6 +3,8 @@
 // GPTQ is O(in³ + out·in²): one iteration each.
 #include <benchmark/benchmark.h>
 
+#include "fixtures.hpp"
+
 #include <gift/quant/gptq.hpp>
 #include <gift/quant/symmetric.hpp>
 #include <gift/fill_standard_normal.hpp>
@@ -13,16 +15,7 @@
 namespace {
 constexpr Eigen::Index in = 4096;
 
-const gift::matrix_f& weights(Eigen::Index out) {
-  static std::map<Eigen::Index, gift::matrix_f> cache;
-  auto found = cache.find(out);
-  if (found == cache.end()) {
-    gift::matrix_f w(out, in);
-    gift::fill_standard_normal(w, gift::noise_key{4, static_cast<std::uint32_t>(out), 0});
-    found = cache.emplace(out, std::move(w) * 0.02f).first;
-  }
-  return found->second;
-}
+const gift::matrix_f& weights(Eigen::Index out) { return bench::normal_weights(out, in, 4, 0.02f); }
 
 const gift::matrix<double>& gram() {
   static const gift::matrix<double> h = [] {

@@ -4,6 +4,8 @@
 // Target: >= 70% for the metrics that read W (gift_sw, owq, wanda_columns).
 #include <benchmark/benchmark.h>
 
+#include "fixtures.hpp"
+
 #include <gift/backend/thrust.hpp>
 #include <gift/metric.hpp>
 #include <gift/select.hpp>
@@ -17,16 +19,7 @@
 namespace {
 constexpr Eigen::Index in = 4096;
 
-const gift::matrix_f& weights(Eigen::Index out) {
-  static std::map<Eigen::Index, gift::matrix_f> cache;
-  auto found = cache.find(out);
-  if (found == cache.end()) {
-    gift::matrix_f w(out, in);
-    gift::fill_standard_normal(w, gift::noise_key{1, static_cast<std::uint32_t>(out), 0});
-    found = cache.emplace(out, std::move(w)).first;
-  }
-  return found->second;
-}
+const gift::matrix_f& weights(Eigen::Index out) { return bench::normal_weights(out, in, 1); }
 
 const gift::activation_stats& statistics() {
   static const gift::activation_stats stats = [] {

@@ -15,77 +15,26 @@
 
 namespace gift::detail {
 
-GIFT_HOST_DEVICE GIFT_FORCE_INLINE float fmul(float a, float b) {
+// Each operation is one IEEE operation rounded to nearest: a device intrinsic in the device pass
+// (which nvcc never contracts), the plain operator on the host (built with -ffp-contract=off).
 #if GIFT_DEVICE_PASS
-  return __fmul_rn(a, b);
+/// Returns `device_call` in the device pass, `host_expression` elsewhere (undefined below).
+#define GIFT_DETAIL_ROUNDED(device_call, host_expression) return device_call
 #else
-  return a * b;
+/// Returns `device_call` in the device pass, `host_expression` elsewhere (undefined below).
+#define GIFT_DETAIL_ROUNDED(device_call, host_expression) return host_expression
 #endif
-}
-GIFT_HOST_DEVICE GIFT_FORCE_INLINE float fadd(float a, float b) {
-#if GIFT_DEVICE_PASS
-  return __fadd_rn(a, b);
-#else
-  return a + b;
-#endif
-}
-GIFT_HOST_DEVICE GIFT_FORCE_INLINE float fsub(float a, float b) {
-#if GIFT_DEVICE_PASS
-  return __fsub_rn(a, b);
-#else
-  return a - b;
-#endif
-}
-GIFT_HOST_DEVICE GIFT_FORCE_INLINE float fdiv(float a, float b) {
-#if GIFT_DEVICE_PASS
-  return __fdiv_rn(a, b);
-#else
-  return a / b;
-#endif
-}
-GIFT_HOST_DEVICE GIFT_FORCE_INLINE float fsqrt(float a) {
-#if GIFT_DEVICE_PASS
-  return __fsqrt_rn(a);
-#else
-  return std::sqrt(a);
-#endif
-}
-GIFT_HOST_DEVICE GIFT_FORCE_INLINE double dmul(double a, double b) {
-#if GIFT_DEVICE_PASS
-  return __dmul_rn(a, b);
-#else
-  return a * b;
-#endif
-}
-GIFT_HOST_DEVICE GIFT_FORCE_INLINE double dadd(double a, double b) {
-#if GIFT_DEVICE_PASS
-  return __dadd_rn(a, b);
-#else
-  return a + b;
-#endif
-}
-
-GIFT_HOST_DEVICE GIFT_FORCE_INLINE double dsub(double a, double b) {
-#if GIFT_DEVICE_PASS
-  return __dsub_rn(a, b);
-#else
-  return a - b;
-#endif
-}
-GIFT_HOST_DEVICE GIFT_FORCE_INLINE double ddiv(double a, double b) {
-#if GIFT_DEVICE_PASS
-  return __ddiv_rn(a, b);
-#else
-  return a / b;
-#endif
-}
-GIFT_HOST_DEVICE GIFT_FORCE_INLINE double dsqrt(double a) {
-#if GIFT_DEVICE_PASS
-  return __dsqrt_rn(a);
-#else
-  return std::sqrt(a);
-#endif
-}
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE float fmul(float a, float b) { GIFT_DETAIL_ROUNDED(__fmul_rn(a, b), a * b); }
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE float fadd(float a, float b) { GIFT_DETAIL_ROUNDED(__fadd_rn(a, b), a + b); }
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE float fsub(float a, float b) { GIFT_DETAIL_ROUNDED(__fsub_rn(a, b), a - b); }
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE float fdiv(float a, float b) { GIFT_DETAIL_ROUNDED(__fdiv_rn(a, b), a / b); }
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE float fsqrt(float a) { GIFT_DETAIL_ROUNDED(__fsqrt_rn(a), std::sqrt(a)); }
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE double dmul(double a, double b) { GIFT_DETAIL_ROUNDED(__dmul_rn(a, b), a * b); }
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE double dadd(double a, double b) { GIFT_DETAIL_ROUNDED(__dadd_rn(a, b), a + b); }
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE double dsub(double a, double b) { GIFT_DETAIL_ROUNDED(__dsub_rn(a, b), a - b); }
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE double ddiv(double a, double b) { GIFT_DETAIL_ROUNDED(__ddiv_rn(a, b), a / b); }
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE double dsqrt(double a) { GIFT_DETAIL_ROUNDED(__dsqrt_rn(a), std::sqrt(a)); }
+#undef GIFT_DETAIL_ROUNDED
 
 // The same operations overloaded on the precision, for code templated on the scalar.
 GIFT_HOST_DEVICE GIFT_FORCE_INLINE float rn_add(float a, float b) { return fadd(a, b); }

@@ -28,9 +28,23 @@
 namespace gift::nn {
 
 /// A GIFT-SW linear layer `y = x W̃ᵀ (+ b)` with weights of type `T` on `Backend`. The state and
-/// the passes are the backend's (`backend::implementation<ops::gift_linear, Backend>::layer<T>`,
-/// whose constructors, `forward`, `forward_eval`, `backward`, `merged_weight` and accessors this
-/// class inherits); `parameters()` hands the trainable blocks to an optimizer of the same backend.
+/// the passes are the backend's (`backend::implementation<ops::gift_linear, Backend>::layer<T>`),
+/// with the same interface on every backend, in the backend's own matrix type `M` (an Eigen
+/// matrix, a `thrust_matrix<T, System>`, a CUDA device matrix):
+/// - `gift_linear(weight, salient, delta, key)` and `gift_linear(weight, bias, salient, delta,
+///   key)`: the frozen weight (out × in), its `gift::salient_columns` (or indices, validated by
+///   the same factory), Δ per output row (finite, > 0) and the noise stream (`key.step` unused);
+/// - `M forward(x, step)`: `x W̃ᵀ (+ b)` with the noise of `step` on the frozen columns in
+///   training mode, caching what `backward` needs; `M forward_eval(x)`: clean weights;
+/// - `M backward(dy)`: `dy W̃` with the same W̃, accumulating `dW_S += dyᵀ x_S` and `db`;
+/// - `salient_weight()`, `salient_gradient()`, `bias()`, `bias_gradient()`, `zero_grad()`,
+///   `merged_weight()` (trained columns written back), `frozen_weight()`;
+/// - (the CUDA layer has no `forward_eval` and `frozen_weight` yet: evaluate with
+///   `set_training(false)` and `forward`);
+/// - `salient_columns()`, `delta()`, `base_key()`, `has_bias()`, `set_training()`, `training()`,
+///   `set_panel_elements()`, `out_features()`, `in_features()`.
+///
+/// `parameters()` hands the trainable blocks to an optimizer, which then runs on the same backend.
 template <class T = float, backend_tag Backend = backend::eigen>
 class gift_linear
     : public backend::implementation<ops::gift_linear, backend::resolved_t<ops::gift_linear, Backend>>::template layer<T> {

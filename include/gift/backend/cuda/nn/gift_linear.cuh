@@ -41,7 +41,7 @@ struct implementation<ops::gift_linear, cuda> {
 
   /// GIFT-SW linear layer `y = x W̃ᵀ (+ b)` on the GPU for T = float or __nv_bfloat16.
   template <cuda_training_scalar T>
-  class layer {
+  class layer : public gift::detail::gift_linear_settings {
   public:
     /// A device matrix of the layer's element type.
     using device_matrix = thrust_matrix<T, backend::system::cuda>;
@@ -54,15 +54,10 @@ struct implementation<ops::gift_linear, cuda> {
     template <class Weight>
     layer(const Eigen::MatrixBase<Weight>& weight, const gift::vector<float>& bias,
                      const gift::salient_columns& salient, const gift::vector<float>& delta, noise_key base)
-        : out_(weight.rows()), in_(weight.cols()), base_(base), handle_(make_handle()) {
+        : gift::detail::gift_linear_settings(salient, delta, base, bias.size() != 0, checked_rows(weight), weight.cols(),
+                                             "gift::nn::gift_linear<cuda>"),
+          out_(weight.rows()), in_(weight.cols()), handle_(make_handle()) {
       constexpr const char* where = "gift::nn::gift_linear<cuda>";
-      gift::detail::require(out_ > 0 && in_ > 0, where, ": argument 'weight' must be non-empty, but it is ", out_, " x ",
-                            in_);
-      gift::detail::require(weight.allFinite(), where, ": argument 'weight' must be finite");
-      salient.require_columns(static_cast<std::size_t>(in_), where);
-      salient_ = salient.indices();
-      gift::detail::check_delta(delta, out_, where);
-      has_bias_ = bias.size() != 0;
       gift::detail::require(!has_bias_ || bias.size() == out_, where, ": argument 'bias' must have out = ", out_,
                             " entries (or none), but it has ", bias.size());
       const gift::matrix<float> host = weight.template cast<float>();
@@ -75,15 +70,15 @@ struct implementation<ops::gift_linear, cuda> {
         weight_ = device_matrix(static_cast<std::size_t>(out_), static_cast<std::size_t>(in_));
         ::thrust::copy(rounded.begin(), rounded.end(), weight_.storage().begin());
       }
-      const auto k = static_cast<Eigen::Index>(salient_.size());
+      const auto k = static_cast<Eigen::Index>(salient_indices().size());
       gift::matrix<float> master(out_, k);
-      for (Eigen::Index s = 0; s < k; ++s) master.col(s) = host.col(salient_[static_cast<std::size_t>(s)]);
+      for (Eigen::Index s = 0; s < k; ++s) master.col(s) = host.col(salient_indices()[static_cast<std::size_t>(s)]);
       salient_master_ = thrust_matrix<float, backend::system::cuda>::from_eigen(master);
-      salient_gradient_ = thrust_matrix<float, backend::system::cuda>(static_cast<std::size_t>(out_), salient_.size());
-      std::vector<std::int32_t> slot(static_cast<std::size_t>(in_), -1), columns(salient_.size());
-      for (std::size_t s = 0; s < salient_.size(); ++s) {
-        slot[static_cast<std::size_t>(salient_[s])] = static_cast<std::int32_t>(s);
-        columns[s] = static_cast<std::int32_t>(salient_[s]);
+      salient_gradient_ = thrust_matrix<float, backend::system::cuda>(static_cast<std::size_t>(out_), salient_indices().size());
+      std::vector<std::int32_t> slot(static_cast<std::size_t>(in_), -1), columns(salient_indices().size());
+      for (std::size_t s = 0; s < salient_indices().size(); ++s) {
+        slot[static_cast<std::size_t>(salient_indices()[s])] = static_cast<std::int32_t>(s);
+        columns[s] = static_cast<std::int32_t>(salient_indices()[s]);
       }
       slot_.assign(slot.begin(), slot.end());
       columns_.assign(columns.begin(), columns.end());
@@ -117,17 +112,6 @@ struct implementation<ops::gift_linear, cuda> {
     [[nodiscard]] std::int64_t out_features() const noexcept { return out_; }
     /// Input features (columns of W).
     [[nodiscard]] std::int64_t in_features() const noexcept { return in_; }
-    /// The salient column indices, ascending.
-    [[nodiscard]] const std::vector<std::int64_t>& salient_columns() const noexcept { return salient_; }
-    /// Training mode injects noise; evaluation mode uses clean weights.
-    void set_training(bool training) noexcept { training_ = training; }
-    /// True in training mode (the default).
-    [[nodiscard]] bool training() const noexcept { return training_; }
-    /// Elements of W̃ per panel (scratch bound, default 2^22).
-    void set_panel_elements(std::size_t elements) {
-      gift::detail::require(elements > 0, "gift::nn::gift_linear<cuda>::set_panel_elements: 'elements' must be > 0");
-      panel_elements_ = elements;
-    }
 
     /// fp32 master copy of the salient block (out × k), on the device.
     [[nodiscard]] thrust_matrix<float, backend::system::cuda>& salient_weight() noexcept { return salient_master_; }
@@ -185,11 +169,11 @@ struct implementation<ops::gift_linear, cuda> {
                                                                            ::thrust::raw_pointer_cast(bias_.data()));
         backend::check_cuda(cudaGetLastError(), "gift::nn::gift_linear<cuda> bias kernel");
       }
-      cached_salient_input_ = device_matrix(tokens, salient_.size());
-      if (tokens > 0 && !salient_.empty()) {
-        const auto shape = backend::grid_stride_shape(tokens * salient_.size());
+      cached_salient_input_ = device_matrix(tokens, salient_indices().size());
+      if (tokens > 0 && !salient_indices().empty()) {
+        const auto shape = backend::grid_stride_shape(tokens * salient_indices().size());
         backend::detail::gather_columns_kernel<<<shape.blocks, shape.threads>>>(
-            raw(x), tokens, static_cast<std::uint64_t>(in_), ::thrust::raw_pointer_cast(columns_.data()), salient_.size(),
+            raw(x), tokens, static_cast<std::uint64_t>(in_), ::thrust::raw_pointer_cast(columns_.data()), salient_indices().size(),
             raw(cached_salient_input_));
         backend::check_cuda(cudaGetLastError(), "gift::nn::gift_linear<cuda> gather kernel");
       }
@@ -217,13 +201,13 @@ struct implementation<ops::gift_linear, cuda> {
         backend::gemm_row_major(handle_.get(), false, false, static_cast<std::int64_t>(tokens), count, out_, raw(dy), out_,
                                 raw(panel_), count, raw(dx) + first, in_);
       }
-      if (!salient_.empty() && tokens > 0) {
+      if (!salient_indices().empty() && tokens > 0) {
         // dW_S (out × k, fp32) += dyᵀ x_S
-        backend::gemm_row_major(handle_.get(), true, false, out_, static_cast<std::int64_t>(salient_.size()),
+        backend::gemm_row_major(handle_.get(), true, false, out_, static_cast<std::int64_t>(salient_indices().size()),
                                 static_cast<std::int64_t>(tokens), raw(dy), out_, raw(cached_salient_input_),
-                                static_cast<std::int64_t>(salient_.size()),
+                                static_cast<std::int64_t>(salient_indices().size()),
                                 ::thrust::raw_pointer_cast(salient_gradient_.storage().data()),
-                                static_cast<std::int64_t>(salient_.size()), 1.0f);
+                                static_cast<std::int64_t>(salient_indices().size()), 1.0f);
       }
       if (has_bias_) {
         const auto shape = backend::grid_stride_shape(static_cast<std::uint64_t>(out_));
@@ -238,12 +222,22 @@ struct implementation<ops::gift_linear, cuda> {
     [[nodiscard]] gift::matrix<float> merged_weight() const {
       gift::matrix<float> merged = to_host_float(weight_);
       const gift::matrix<float> master = salient_master_.to_eigen();
-      for (std::size_t s = 0; s < salient_.size(); ++s)
-        merged.col(salient_[s]) = master.col(static_cast<Eigen::Index>(s));
+      for (std::size_t s = 0; s < salient_indices().size(); ++s)
+        merged.col(salient_indices()[s]) = master.col(static_cast<Eigen::Index>(s));
       return merged;
     }
 
   private:
+    /// The weight's rows, after checking that it is non-empty and finite.
+    template <class Weight>
+    static std::int64_t checked_rows(const Eigen::MatrixBase<Weight>& weight) {
+      constexpr const char* where = "gift::nn::gift_linear<cuda>";
+      gift::detail::require(weight.rows() > 0 && weight.cols() > 0, where,
+                            ": argument 'weight' must be non-empty, but it is ", weight.rows(), " x ", weight.cols());
+      gift::detail::require(weight.allFinite(), where, ": argument 'weight' must be finite");
+      return weight.rows();
+    }
+
     struct handle_deleter {
       void operator()(cublasContext* handle) const noexcept { cublasDestroy(handle); }
     };
@@ -293,7 +287,7 @@ struct implementation<ops::gift_linear, cuda> {
                     std::uint32_t step) {
       const backend::detail::salient_layout layout{::thrust::raw_pointer_cast(slot_.data()),
                                                    ::thrust::raw_pointer_cast(salient_master_.storage().data()),
-                                                   static_cast<std::int64_t>(salient_.size())};
+                                                   static_cast<std::int64_t>(salient_indices().size())};
       const std::uint64_t tasks = static_cast<std::uint64_t>(rows) * (static_cast<std::uint64_t>(cols + 3) / 4 + 1);
       const auto shape = backend::grid_stride_shape(tasks);
       backend::detail::noisy_panel_kernel<<<shape.blocks, shape.threads>>>(
@@ -305,12 +299,7 @@ struct implementation<ops::gift_linear, cuda> {
     }
 
     std::int64_t out_, in_;
-    noise_key base_;
     handle_ptr handle_;
-    std::vector<std::int64_t> salient_;
-    bool has_bias_ = false;
-    bool training_ = true;
-    std::size_t panel_elements_ = std::size_t{1} << 22;
     device_matrix weight_;
     thrust_matrix<float, backend::system::cuda> salient_master_, salient_gradient_;
     backend::thrust_vector_t<backend::system::cuda, float> bias_, bias_gradient_, half_delta_;

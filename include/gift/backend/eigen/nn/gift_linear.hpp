@@ -52,7 +52,7 @@ struct implementation<ops::gift_linear, eigen> {
   /// The layer `y = x W̃ᵀ (+ b)` on the CPU, templated on the scalar so that a double instance
   /// can serve as a gradient-check reference; training uses float.
   template <std::floating_point T>
-  class layer {
+  class layer : public gift::detail::gift_linear_settings {
   public:
     /// The scalar type of the weights, activations and gradients.
     using scalar = T;
@@ -98,30 +98,6 @@ struct implementation<ops::gift_linear, eigen> {
     [[nodiscard]] std::int64_t out_features() const noexcept { return weight_.rows(); }
     /// Input features (columns of W).
     [[nodiscard]] std::int64_t in_features() const noexcept { return weight_.cols(); }
-    /// The salient columns (indices ascending, and the mask).
-    [[nodiscard]] const gift::salient_columns& salient_columns() const noexcept { return selection_; }
-    /// The per-row quantization scale Δ.
-    [[nodiscard]] const gift::vector<float>& delta() const noexcept { return delta_; }
-    /// The noise stream's seed and layer id (step 0).
-    [[nodiscard]] noise_key base_key() const noexcept { return base_; }
-    /// Whether a bias is present.
-    [[nodiscard]] bool has_bias() const noexcept { return has_bias_; }
-
-    /// Training mode injects noise in `forward`; evaluation mode uses the clean weights.
-    void set_training(bool training) noexcept { training_ = training; }
-    /// True in training mode (the default).
-    [[nodiscard]] bool training() const noexcept { return training_; }
-
-    /// Elements of W̃ generated per panel; bounds the scratch memory of a pass to one panel per
-    /// thread (default 2^22, 16 MB in float). Each panel's GEMM re-packs the activations, so
-    /// wider panels cost less (measured: 2^20 cost 1.40x dense at T = 4096, 11008 x 4096, where
-    /// the backward panels were only 92 columns wide); panels are also capped so that every thread
-    /// gets about four.
-    void set_panel_elements(std::size_t elements) {
-      gift::detail::require(elements > 0, "gift::nn::gift_linear::set_panel_elements: argument 'elements' must be > 0");
-      panel_elements_ = elements;
-    }
-
     /// The trainable salient block (out × k), in the order of `salient_columns()`.
     [[nodiscard]] gift::matrix<T>& salient_weight() noexcept { return salient_weight_; }
     /// \copydoc salient_weight()
@@ -146,7 +122,7 @@ struct implementation<ops::gift_linear, eigen> {
     /// front end turns them into optimizer parameters.
     [[nodiscard]] std::vector<gift::detail::trainable_block<T>> trainable_blocks() {
       std::vector<gift::detail::trainable_block<T>> views;
-      const std::string prefix = "layer(layer " + std::to_string(base_.layer) + ")";
+      const std::string prefix = "gift_linear(layer " + std::to_string(base_.layer) + ")";
       views.push_back({std::span<T>(salient_weight_.data(), static_cast<std::size_t>(salient_weight_.size())),
                        std::span<T>(salient_gradient_.data(), static_cast<std::size_t>(salient_gradient_.size())), true,
                        prefix + " salient"});
@@ -234,21 +210,15 @@ struct implementation<ops::gift_linear, eigen> {
     template <class Weight>
     layer(const Eigen::MatrixBase<Weight>& weight, gift::vector<T> bias, bool has_bias,
                 const gift::salient_columns& salient, const gift::vector<float>& delta, noise_key base)
-        : weight_(weight.template cast<T>()), bias_(std::move(bias)), has_bias_(has_bias), selection_(salient),
-          base_(base) {
+        : gift::detail::gift_linear_settings(salient, delta, base, has_bias, checked_rows(weight), weight.cols(),
+                                             "gift::nn::gift_linear"),
+          weight_(weight.template cast<T>()), bias_(std::move(bias)) {
       constexpr const char* where = "gift::nn::gift_linear";
-      gift::detail::require(weight_.rows() > 0 && weight_.cols() > 0, where,
-                            ": argument 'weight' must be non-empty (out x in), but it is ", weight_.rows(), " x ",
-                            weight_.cols());
-      check_finite(weight_, where, "weight");
-      selection_.require_columns(static_cast<std::size_t>(weight_.cols()), where);
-      gift::detail::check_delta(delta, weight_.rows(), where);
       if (has_bias_) {
         gift::detail::require(bias_.size() == weight_.rows(), where, ": argument 'bias' must have out = ", weight_.rows(),
                               " entries, but it has ", bias_.size());
         check_finite(bias_, where, "bias");
       }
-      delta_ = delta;
       half_delta_.resize(weight_.rows());
       for (Eigen::Index i = 0; i < weight_.rows(); ++i) half_delta_(i) = gift::detail::half_delta<T>(delta_(i));
       const auto k = static_cast<Eigen::Index>(salient_indices().size());
@@ -256,6 +226,18 @@ struct implementation<ops::gift_linear, eigen> {
       for (Eigen::Index s = 0; s < k; ++s) salient_weight_.col(s) = weight_.col(salient_indices()[static_cast<std::size_t>(s)]);
       salient_gradient_ = gift::matrix<T>::Zero(weight_.rows(), k);
       bias_gradient_ = gift::vector<T>::Zero(has_bias_ ? weight_.rows() : 0);
+    }
+
+    /// The weight's rows, after checking that it is non-empty and finite (before anything is
+    /// stored, so a bad weight is reported as such).
+    template <class Weight>
+    static std::int64_t checked_rows(const Eigen::MatrixBase<Weight>& weight) {
+      constexpr const char* where = "gift::nn::gift_linear";
+      gift::detail::require(weight.rows() > 0 && weight.cols() > 0, where,
+                            ": argument 'weight' must be non-empty (out x in), but it is ", weight.rows(), " x ",
+                            weight.cols());
+      check_finite(weight, where, "weight");
+      return weight.rows();
     }
 
     template <class Matrix>
@@ -373,15 +355,7 @@ struct implementation<ops::gift_linear, eigen> {
     gift::matrix<T> salient_gradient_;  // out × k
     gift::vector<T> bias_;
     gift::vector<T> bias_gradient_;
-    bool has_bias_ = false;
-    gift::salient_columns selection_;
-    // The salient indices, ascending (the panels look them up by position).
-    [[nodiscard]] const std::vector<std::int64_t>& salient_indices() const noexcept { return selection_.indices(); }
-    gift::vector<float> delta_;
     gift::vector<T> half_delta_;
-    noise_key base_;
-    bool training_ = true;
-    std::size_t panel_elements_ = std::size_t{1} << 22;
     // What backward needs from forward.
     gift::matrix<T> cached_salient_input_;
     std::uint32_t cached_step_ = 0;

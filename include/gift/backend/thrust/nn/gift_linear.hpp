@@ -77,7 +77,7 @@ struct implementation<ops::gift_linear, thrust<System>> {
 
   /// The layer on a Thrust host system, for float or double (gradient checks).
   template <std::floating_point T>
-  class layer {
+  class layer : public gift::detail::gift_linear_settings {
   public:
     /// A matrix of the layer's system.
     using matrix_type = thrust_matrix<T, System>;
@@ -106,24 +106,6 @@ struct implementation<ops::gift_linear, thrust<System>> {
     [[nodiscard]] std::int64_t out_features() const noexcept { return static_cast<std::int64_t>(weight_.rows()); }
     /// Input features (columns of W).
     [[nodiscard]] std::int64_t in_features() const noexcept { return static_cast<std::int64_t>(weight_.cols()); }
-    /// The salient columns.
-    [[nodiscard]] const gift::salient_columns& salient_columns() const noexcept { return selection_; }
-    /// The per-row quantization scale Δ.
-    [[nodiscard]] const gift::vector<float>& delta() const noexcept { return delta_; }
-    /// The noise stream's seed and layer id (step 0).
-    [[nodiscard]] noise_key base_key() const noexcept { return base_; }
-    /// Whether a bias is present.
-    [[nodiscard]] bool has_bias() const noexcept { return has_bias_; }
-    /// Training mode injects noise in `forward`; evaluation mode uses the clean weights.
-    void set_training(bool training) noexcept { training_ = training; }
-    /// True in training mode (the default).
-    [[nodiscard]] bool training() const noexcept { return training_; }
-    /// Elements of W̃ generated per panel (default 2^22); whole rows, at least one.
-    void set_panel_elements(std::size_t elements) {
-      gift::detail::require(elements > 0, "gift::nn::gift_linear<thrust>::set_panel_elements: 'elements' must be > 0");
-      panel_elements_ = elements;
-    }
-
     /// The trainable salient block (out × k), in the order of `salient_columns().indices()`.
     [[nodiscard]] matrix_type& salient_weight() noexcept { return salient_weight_; }
     /// \copydoc salient_weight()
@@ -225,14 +207,10 @@ struct implementation<ops::gift_linear, thrust<System>> {
 
     layer(const matrix_type& weight, const gift::vector<T>& bias, bool has_bias, const gift::salient_columns& salient,
           const gift::vector<float>& delta, noise_key base)
-        : weight_(weight), has_bias_(has_bias), selection_(salient), delta_(delta), base_(base) {
+        : gift::detail::gift_linear_settings(salient, delta, base, has_bias, checked_rows(weight),
+                                             static_cast<std::int64_t>(weight.cols()), "gift::nn::gift_linear<thrust>"),
+          weight_(weight) {
       constexpr const char* where = "gift::nn::gift_linear<thrust>";
-      gift::detail::require(weight_.rows() > 0 && weight_.cols() > 0, where,
-                            ": argument 'weight' must be non-empty (out x in), but it is ", weight_.rows(), " x ",
-                            weight_.cols());
-      require_finite(weight_, where, "weight");
-      selection_.require_columns(weight_.cols(), where);
-      gift::detail::check_delta(delta, out_features(), where);
       if (has_bias_) {
         gift::detail::require(bias.size() == out_features(), where, ": argument 'bias' must have out = ",
                               out_features(), " entries, but it has ", bias.size());
@@ -267,6 +245,16 @@ struct implementation<ops::gift_linear, thrust<System>> {
     static const_host_matrix host_view(const matrix_type& m) {
       return const_host_matrix(::thrust::raw_pointer_cast(m.storage().data()), static_cast<Eigen::Index>(m.rows()),
                                static_cast<Eigen::Index>(m.cols()));
+    }
+
+    /// The weight's rows, after checking that it is non-empty and finite.
+    static std::int64_t checked_rows(const matrix_type& weight) {
+      constexpr const char* where = "gift::nn::gift_linear<thrust>";
+      gift::detail::require(weight.rows() > 0 && weight.cols() > 0, where,
+                            ": argument 'weight' must be non-empty (out x in), but it is ", weight.rows(), " x ",
+                            weight.cols());
+      require_finite(weight, where, "weight");
+      return static_cast<std::int64_t>(weight.rows());
     }
 
     static void require_finite(const matrix_type& m, const char* where, const char* argument) {
@@ -324,14 +312,8 @@ struct implementation<ops::gift_linear, thrust<System>> {
     matrix_type salient_weight_;    // out × k, trainable
     matrix_type salient_gradient_;  // out × k
     vector_type bias_, bias_gradient_;
-    bool has_bias_ = false;
-    gift::salient_columns selection_;
-    gift::vector<float> delta_;
     vector_type half_delta_;
     thrust_vector_t<System, std::int32_t> slot_;
-    noise_key base_;
-    bool training_ = true;
-    std::size_t panel_elements_ = std::size_t{1} << 22;
     matrix_type cached_salient_input_;
     std::uint32_t cached_step_ = 0;
     bool cached_noisy_ = false;
