@@ -109,6 +109,19 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(quantizers_bit_identical, System, systems) {
   BOOST_TEST(bit_identical(found.dequantized.to_eigen(), expected.dequantized));
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(row_deltas_follow_the_weight_type, System, systems) {
+  // The noise scale of GIFT-SW training from a Thrust weight: the same Δ, bit for bit.
+  const sample s;
+  const auto w = host_matrix<System>::from_eigen(s.w);
+  for (const int bits : {2, 4}) {
+    const auto search = gift::alpha_search::paper_grid();
+    const gift::vector_f expected = gift::row_deltas(s.w, bits, search, s.salient);
+    BOOST_TEST(expected.size() == s.w.rows());
+    BOOST_TEST(bit_identical(gift::row_deltas(w, bits, search, s.salient), expected));
+    BOOST_TEST(bit_identical(gift::row_deltas(gift::backend::thrust_cpp{}, w, bits, search, s.salient), expected));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(thrust_quantizers_detect_non_finite_weights) {
   gift::matrix_f host = gift_test::normal(6, 9, 52);
   host(4, 8) = std::numeric_limits<float>::infinity();
