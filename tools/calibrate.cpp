@@ -37,9 +37,9 @@ int run_calibrate(int argc, char** argv) {
   model_options(args);
   text_options(args, "train");
   args.option("out", "", "output folder", true)
-      .option("tokens", "8192", "calibration tokens (whole sequences)")
-      .option("seq", "256", "sequence length")
-      .option("batch", "4", "sequences per forward pass")
+      .integer_option("tokens", "8192", "calibration tokens (whole sequences)", 1, 1000000000)
+      .integer_option("seq", "256", "sequence length", 2, 1 << 20)
+      .integer_option("batch", "4", "sequences per forward pass", 1, 4096)
       .flag("gram", "also accumulate X^T X per layer (needed by quantize --method gptq) into <out>/gram.safetensors")
       .flag("json", "print the result as JSON on stdout")
       .option("output-json", "", "also write the JSON result to this file");

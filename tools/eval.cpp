@@ -14,9 +14,10 @@ int run_eval(int argc, char** argv) {
   arguments args("eval", "Perplexity of the model (optionally with --weights) on validation text.");
   model_options(args);
   text_options(args, "validation");
-  args.option("tokens", "16384", "evaluate on the first N tokens of the split (whole sequences)")
-      .option("seq", "256", "sequence length")
-      .option("batch", "4", "sequences per forward pass")
+  args.integer_option("tokens", "16384", "evaluate on the first N tokens of the split (whole sequences)", 1,
+                      1000000000)
+      .integer_option("seq", "256", "sequence length", 2, 1 << 20)
+      .integer_option("batch", "4", "sequences per forward pass", 1, 4096)
       .option("label", "", "a name for this result in the table/JSON")
       .flag("json", "print the result as JSON on stdout (the table goes to stderr)")
       .option("output-json", "", "also write the JSON result to this file");

@@ -14,11 +14,14 @@
 #include <gift/optim/schedule.hpp>
 #include <gift/quant/symmetric.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace gift::cli {
@@ -31,19 +34,20 @@ int run_finetune(int argc, char** argv) {
   text_options(args, "train");
   args.option("salient", "", "salient-column file from gift select", true)
       .option("out", "", "safetensors file for the fine-tuned weights (also the checkpoint)", true)
-      .option("steps", "100", "optimizer steps")
-      .option("batch", "1", "sequences per step")
-      .option("seq", "256", "sequence length")
-      .option("tokens", "0", "training tokens to read (0: steps * batch * seq)")
-      .option("lr", "1e-4", "peak learning rate")
+      .integer_option("steps", "100", "optimizer steps", 1, 1000000000)
+      .integer_option("batch", "1", "sequences per step", 1, 4096)
+      .integer_option("seq", "256", "sequence length", 2, 1 << 20)
+      .integer_option("tokens", "0", "training tokens to read (0: steps * batch * seq)", 0, 1000000000000)
+      .number_option("lr", "1e-4", "peak learning rate", 0.0, 1.0)
       .option("schedule", "cosine", "constant | linear | cosine (with warmup)")
-      .option("warmup", "0.03", "warmup share of the steps")
-      .option("weight-decay", "0", "AdamW decoupled weight decay")
-      .option("clip", "1.0", "clip the global gradient norm to this (0: off)")
-      .option("noise-bits", "4", "bit-width whose step delta scales the noise, when --weights holds no <layer>.delta")
+      .number_option("warmup", "0.03", "warmup share of the steps", 0.0, 1.0)
+      .number_option("weight-decay", "0", "AdamW decoupled weight decay", 0.0, 1.0)
+      .number_option("clip", "1.0", "clip the global gradient norm to this (0: off)", 0.0, 1e6)
+      .integer_option("noise-bits", "4", "bit-width whose step delta scales the noise, when --weights holds no <layer>.delta",
+                      2, 8)
       .flag("no-noise", "train without noise injection (ablation)")
-      .option("seed", "0", "noise seed")
-      .option("checkpoint-every", "0", "also write --out every N steps (0: only at the end)")
+      .integer_option("seed", "0", "noise seed", 0, 9223372036854775807LL)
+      .integer_option("checkpoint-every", "0", "also write --out every N steps (0: only at the end)", 0, 1000000000)
       .flag("json", "print the result as JSON on stdout")
       .option("output-json", "", "also write the JSON result to this file");
   if (!args.parse(argc, argv, 2)) return 0;
@@ -112,8 +116,21 @@ int run_finetune(int argc, char** argv) {
       const auto tokens = wrapped_sequences(ids, length, step * batch, batch);
       const double loss =
           model.forward_backward(tokens, {noise, static_cast<std::uint32_t>(step)}).mean();
+      // A diverged run stops here, before anything non-finite reaches the weights or a file: the
+      // last checkpoint written (if any) stays as it was.
+      const std::string at = "gift finetune: step " + std::to_string(step + 1) + " of " + std::to_string(steps);
+      gift::detail::require(std::isfinite(loss), at, ": the loss is ", loss,
+                            "; training diverged: lower --lr (now ", lr, ") or keep --clip on");
+      try {
+        (void)optim::gradient_norm(parameters);  // names the first block whose gradient is not finite
+      } catch (const error& e) {
+        throw error(at + ": " + e.what() + " (lower --lr, now " + std::to_string(lr) + ")");
+      }
       if (clip > 0) optim::clip_gradient_norm<float>(parameters, clip);
       optimizer.step(schedule(static_cast<std::uint64_t>(step)));
+      for (const auto& p : parameters)
+        gift::detail::require(std::all_of(p.value.begin(), p.value.end(), [](float w) { return std::isfinite(w); }), at,
+                              ": the update made '", p.name, "' non-finite; lower --lr (now ", lr, ")");
       if (step == 0) first_loss = loss;
       last_loss = loss;
       running = step == 0 ? loss : 0.9 * running + 0.1 * loss;

@@ -20,11 +20,10 @@ int run_generate(int argc, char** argv) {
   model_options(args);
   args.option("prompt", "The Linux kernel", "text to continue")
       .flag("chat", "wrap the prompt in the model's chat template (<|im_start|>user ... assistant)")
-      .option("max-new", "48", "tokens to generate")
-      .option("temperature", "0", "0: greedy; > 0: sample from softmax(logits / T)")
-      .option("top-k", "40", "sample among the k most likely tokens (0: all)")
-      .option("seed", "1", "sampling seed")
-      .option("tokenizer-model", "", "GGUF whose tokenizer to use (default: --model)")
+      .integer_option("max-new", "48", "tokens to generate", 0, 1 << 16)
+      .number_option("temperature", "0", "0: greedy; > 0: sample from softmax(logits / T)", 0.0, 100.0)
+      .integer_option("top-k", "40", "sample among the k most likely tokens (0: all)", 0, 1 << 20)
+      .integer_option("seed", "1", "sampling seed", 0, 9223372036854775807LL)
       .flag("json", "print the result as JSON on stdout")
       .option("output-json", "", "also write the JSON result to this file");
   if (!args.parse(argc, argv, 2)) return 0;

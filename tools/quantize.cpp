@@ -40,7 +40,7 @@ int run_quantize(int argc, char** argv) {
   model_options(args);
   args.option("salient", "", "salient-column file from gift select", true)
       .option("out", "", "safetensors file to write", true)
-      .option("bits", "4", "bit-width, 2..8")
+      .integer_option("bits", "4", "bit-width", 2, 8)
       .option("alpha", "max", "scale search: max | grid<N> (paper, e.g. grid100) | ref80 (authors' code)")
       .option("method", "rtn", "rtn (round to nearest) | gptq")
       .option("gram", "", "gram.safetensors from gift calibrate --gram (for --method gptq)")

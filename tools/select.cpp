@@ -69,8 +69,9 @@ int run_select(int argc, char** argv) {
       .option("tau", "", "custom metric: norm of D = W - Q4(W) per column (1 | 2 | inf)")
       .option("rho", "", "custom metric: norm of the activations (1 | 2 | inf)")
       .option("gamma", "", "custom metric: activation exponent (0.5 | 1 | 2)")
-      .option("k", "0", "salient columns per layer (0: use --fraction)")
-      .option("fraction", "0.03125", "share of each layer's input columns (0.03125 = the paper's 128 of 4096)")
+      .integer_option("k", "0", "salient columns per layer (0: use --fraction)", 0, 1 << 20)
+      .number_option("fraction", "0.03125", "share of each layer's input columns (0.03125 = the paper's 128 of 4096)",
+                     1e-9, 1.0)
       .flag("json", "print the result as JSON on stdout")
       .option("output-json", "", "also write the JSON result to this file");
   if (!args.parse(argc, argv, 2)) return 0;

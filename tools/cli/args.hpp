@@ -3,6 +3,7 @@
 // (name, default, help) and gets `--help` for free. Values are `--name value` or `--name=value`.
 #include <gift/error.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <iomanip>
 #include <iostream>
@@ -20,12 +21,25 @@ public:
 
   /// Declares `--name <value>` with a default ("" with `required` for a mandatory one).
   arguments& option(const std::string& name, std::string default_value, std::string help, bool required = false) {
-    options_.push_back({name, std::move(default_value), std::move(help), false, required});
+    options_.push_back({name, std::move(default_value), std::move(help), false, required, kind::text, 0, 0});
+    return *this;
+  }
+  /// Declares `--name <integer>` that must lie in [lo, hi]; checked (default included) by `parse`,
+  /// before any work starts.
+  arguments& integer_option(const std::string& name, std::string default_value, std::string help, std::int64_t lo,
+                            std::int64_t hi) {
+    options_.push_back({name, std::move(default_value), std::move(help), false, false, kind::integer,
+                        static_cast<double>(lo), static_cast<double>(hi)});
+    return *this;
+  }
+  /// Declares `--name <number>` that must be finite and lie in [lo, hi]; checked by `parse`.
+  arguments& number_option(const std::string& name, std::string default_value, std::string help, double lo, double hi) {
+    options_.push_back({name, std::move(default_value), std::move(help), false, false, kind::number, lo, hi});
     return *this;
   }
   /// Declares a switch `--name`.
   arguments& flag(const std::string& name, std::string help) {
-    options_.push_back({name, "0", std::move(help), true, false});
+    options_.push_back({name, "0", std::move(help), true, false, kind::text, 0, 0});
     return *this;
   }
 
@@ -64,6 +78,7 @@ public:
     for (const auto& s : options_) {
       gift::detail::require(!s.required || values_.count(s.name) != 0, "gift ", command_, ": option --", s.name,
                             " is required (", s.help, ")");
+      check_range(s);
     }
     return true;
   }
@@ -118,6 +133,7 @@ public:
       std::ostringstream left;
       left << "  --" << s.name << (s.is_flag ? "" : " <value>");
       out << std::left << std::setw(30) << left.str() << s.help;
+      if (s.type != kind::text) out << " (" << range_text(s, s.lo) << " .. " << range_text(s, s.hi) << ")";
       if (s.required) out << " (required)";
       else if (!s.is_flag && !s.default_value.empty()) out << " [default: " << s.default_value << "]";
       out << "\n";
@@ -126,10 +142,30 @@ public:
   }
 
 private:
+  enum class kind { text, integer, number };
   struct spec {
     std::string name, default_value, help;
     bool is_flag = false, required = false;
+    kind type = kind::text;
+    double lo = 0, hi = 0;  // the allowed range of an integer or number option
   };
+  /// Parses a typed option's value and checks its range, naming the option, the value and the range.
+  void check_range(const spec& s) const {
+    if (s.type == kind::text) return;
+    const double value = s.type == kind::integer ? static_cast<double>(integer(s.name)) : number(s.name);
+    gift::detail::require(std::isfinite(value) && value >= s.lo && value <= s.hi, "gift ", command_, ": --", s.name,
+                          " must be in [", range_text(s, s.lo), ", ", range_text(s, s.hi), "], but is ", get(s.name),
+                          " (", s.help, ")");
+  }
+  static std::string range_text(const spec& s, double x) {
+    std::ostringstream out;
+    if (s.type == kind::integer) {
+      out << static_cast<long long>(x);
+    } else {
+      out << x;
+    }
+    return out.str();
+  }
   const spec* find(const std::string& name) const {
     for (const auto& s : options_)
       if (s.name == name) return &s;

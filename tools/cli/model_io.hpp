@@ -31,7 +31,8 @@ inline std::string layer_name(int block, model::projection p) {
 inline void model_options(arguments& args) {
   args.option("model", "", "GGUF model file (default: $GIFT_MODEL)");
   args.option("weights", "", "safetensors with linear weights that replace the GGUF ones (from quantize/finetune)");
-  args.option("threads", "0", "OpenMP threads (0: the runtime's default)");
+  // A bound far above any machine this runs on, and far below what exhausts the OS.
+  args.integer_option("threads", "0", "OpenMP threads (0: the runtime's default)", 0, 256);
 }
 
 /// The model path from --model or $GIFT_MODEL.

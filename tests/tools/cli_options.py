@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Bad options of the `gift` command line: each is refused before any work starts (no model is
+loaded: these probes run without one), with exit code 1 and a message that names the option, the
+value and the allowed range. Usage: cli_options.py <path to the gift binary>."""
+import subprocess
+import sys
+
+gift = sys.argv[1]
+failures = []
+probes = 0
+
+
+def probe(args, *fragments, code=1):
+    global probes
+    probes += 1
+    run = subprocess.run([gift, *args], capture_output=True, text=True, timeout=60,
+                         env={"PATH": "/usr/bin:/bin", "GIFT_MODEL": "/nonexistent/model.gguf"})
+    output = run.stdout + run.stderr
+    missing = [f for f in fragments if f not in output]
+    if run.returncode != code or missing:
+        failures.append(f"gift {' '.join(args)}: exit {run.returncode} (expected {code}), "
+                        f"missing {missing} in: {output.strip()[:300]}")
+
+
+# Thread counts that crashed libgomp (100000) or hung the machine (20000).
+probe(["eval", "--threads", "100000"], "--threads must be in [0, 256]", "100000")
+probe(["eval", "--threads", "20000"], "--threads must be in [0, 256]")
+probe(["calibrate", "--out", "o", "--threads", "-1"], "--threads must be in [0, 256]", "-1")
+probe(["eval", "--threads", "two"], "--threads must be an integer", "'two'")
+# Learning rates that wrote non-finite weights with exit 0.
+probe(["finetune", "--salient", "s", "--out", "o", "--lr", "1e38"], "--lr must be in [0, 1]", "1e38")
+probe(["finetune", "--salient", "s", "--out", "o", "--lr", "1e6"], "--lr must be in [0, 1]")
+probe(["finetune", "--salient", "s", "--out", "o", "--lr", "nan"], "--lr must be in [0, 1]", "nan")
+# Negative counts that were accepted silently.
+probe(["select", "--stats", "s", "--out", "o", "--k", "-3"], "--k must be in [0, 1048576]", "-3")
+probe(["generate", "--max-new", "-1"], "--max-new must be in [0, 65536]")
+probe(["generate", "--top-k", "-5"], "--top-k must be in [0, 1048576]")
+probe(["finetune", "--salient", "s", "--out", "o", "--clip", "-1"], "--clip must be in [0, 1e+06]")
+probe(["finetune", "--salient", "s", "--out", "o", "--checkpoint-every", "-2"], "--checkpoint-every must be in")
+probe(["finetune", "--salient", "s", "--out", "o", "--steps", "0"], "--steps must be in [1, 1000000000]")
+probe(["select", "--stats", "s", "--out", "o", "--fraction", "0"], "--fraction must be in")
+probe(["quantize", "--salient", "s", "--out", "o", "--bits", "9"], "--bits must be in [2, 8]", "9")
+probe(["eval", "--seq", "1"], "--seq must be in [2, 1048576]")
+probe(["eval", "--tokens", "10x"], "--tokens must be an integer", "'10x'")
+# Unknown and removed options are refused, not ignored.
+probe(["eval", "--lr", "1"], "unknown option --lr")
+probe(["generate", "--tokenizer-model", "x.gguf"], "unknown option --tokenizer-model")
+# A good value passes the checks and reaches the next step (here: the missing model).
+probe(["eval", "--threads", "2"], "model", code=1)
+# --help shows the ranges.
+probe(["finetune", "--help"], "(0 .. 1)", "--lr", code=0)
+
+for failure in failures:
+    print(failure)
+print(f"cli: {probes - len(failures)} passed, {len(failures)} failed")
+sys.exit(1 if failures else 0)
