@@ -5,10 +5,13 @@
 /// training step — on the backend its weights' container implies.
 ///
 /// One template for every backend: `gift_linear<float>` (or `gift_linear layer(W, ...)` with an
-/// Eigen W) runs on the CPU through Eigen (backend/eigen/nn/gift_linear.hpp);
-/// `gift_linear<float, backend::cuda>` and `gift_linear<__nv_bfloat16, backend::cuda>` on the GPU
-/// (backend/cuda/nn/gift_linear.cuh, include <gift/backend/cuda.cuh>). A backend that has no
-/// layer yet (the Thrust host systems) is a compile error that names the missing header. Every
+/// Eigen W) runs on the CPU through Eigen (backend/eigen/nn/gift_linear.hpp); a
+/// `gift::thrust_matrix<T, system::omp|cpp>` weight gives the Thrust host layer
+/// (backend/thrust/nn/gift_linear.hpp, include <gift/backend/thrust.hpp>);
+/// `gift_linear<float, backend::cuda>` and `gift_linear<__nv_bfloat16, backend::cuda>` run on the
+/// GPU (backend/cuda/nn/gift_linear.cuh, include <gift/backend/cuda.cuh>). A backend that has no
+/// layer (`thrust<system::cuda>`: use `backend::cuda`) is a compile error that names the missing
+/// header. Every
 /// backend draws Ω_ij as `standard_normal(key, i*in + j)`, indexed by the element's position in
 /// the original W, so all of them inject the noise `gift::add_quantization_noise` would.
 
