@@ -1,12 +1,15 @@
 // Tokens per second of the LLaMA model on the CPU: an evaluation forward pass, a GIFT-SW training
 // step (all 210 linear layers with 3% salient columns and noise, forward + backward + AdamW), and
-// the same forward + backward with every linear layer frozen; the program ends by printing the
-// training step's time relative to the frozen step, both measured in this run.
+// the same forward + backward with every linear layer frozen, at 1 x 128 and 1 x 512 tokens; and
+// the rate of the noise generator (values per second on one thread) on every SIMD path this CPU
+// runs. The program ends by printing the training step's time relative to the frozen step at
+// each length, and each path's rate relative to the scalar generator, all measured in this run.
 //
 // Uses the real SmolLM2-135M model when GIFT_MODEL names its GGUF file, otherwise a random model
 // of the same shape (the timings depend on the shape only).
 #include <benchmark/benchmark.h>
 
+#include <gift/backend/eigen/noise_rows.hpp>
 #include <gift/model/gift_sw_linear.hpp>
 #include <gift/model/load_gguf.hpp>
 #include <gift/model/synthetic.hpp>
@@ -26,7 +29,6 @@ namespace gm = gift::model;
 namespace {
 
 constexpr Eigen::Index batch = 1;
-constexpr Eigen::Index sequence = 128;
 
 struct fixture {
   std::optional<gm::llama_model<float>> model;
@@ -34,7 +36,6 @@ struct fixture {
   // Frozen and GIFT-SW modules for every layer; swapped into the model as a benchmark needs.
   std::vector<std::unique_ptr<gm::linear_module<float>>> frozen, trainable;
   std::vector<gift::optim::parameter<float>> parameters;
-  gm::token_matrix tokens;
   bool trainable_installed = false;
 
   fixture() {
@@ -48,8 +49,6 @@ struct fixture {
       source = "synthetic SmolLM2-135M shape (set GIFT_MODEL=<gguf> for the real model)";
     }
     const auto& c = model->config();
-    tokens.resize(batch, sequence);
-    for (Eigen::Index t = 0; t < sequence; ++t) tokens(0, t) = static_cast<std::int32_t>((t * 7919 + 13) % c.vocab);
     for (int b = 0; b < c.layers; ++b) {
       for (gm::projection p : gm::all_projections) {
         const gift::matrix<float> w = model->linear(b, p).effective_weight();
@@ -65,6 +64,13 @@ struct fixture {
         frozen.emplace_back();
       }
     }
+  }
+  /// A fixed, spread-out token sequence of `sequence` tokens.
+  gm::token_matrix tokens(Eigen::Index sequence) const {
+    gm::token_matrix t(batch, sequence);
+    for (Eigen::Index i = 0; i < sequence; ++i)
+      t(0, i) = static_cast<std::int32_t>((i * 7919 + 13) % model->config().vocab);
+    return t;
   }
   void install(bool gift_sw) {
     if (gift_sw == trainable_installed) return;
@@ -89,13 +95,14 @@ fixture& shared() {
 
 void set_counters(benchmark::State& state) {
   state.counters["tokens/s"] =
-      benchmark::Counter(static_cast<double>(state.iterations() * batch * sequence), benchmark::Counter::kIsRate);
+      benchmark::Counter(static_cast<double>(state.iterations() * batch * state.range(0)), benchmark::Counter::kIsRate);
 }
 
 void BM_forward(benchmark::State& state) {
   auto& f = shared();
   f.install(false);
-  for (auto _ : state) benchmark::DoNotOptimize(f.model->evaluate(f.tokens));
+  const gm::token_matrix tokens = f.tokens(state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(f.model->evaluate(tokens));
   set_counters(state);
   state.SetLabel(f.source);
 }
@@ -103,51 +110,111 @@ void BM_forward(benchmark::State& state) {
 void BM_train_step_frozen(benchmark::State& state) {
   auto& f = shared();
   f.install(false);
+  const gm::token_matrix tokens = f.tokens(state.range(0));
   std::uint32_t step = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(f.model->forward_backward(f.tokens, {true, step++}));
+  for (auto _ : state) benchmark::DoNotOptimize(f.model->forward_backward(tokens, {true, step++}));
   set_counters(state);
 }
 
 void BM_train_step_gift_sw(benchmark::State& state) {
   auto& f = shared();
   f.install(true);
+  const gm::token_matrix tokens = f.tokens(state.range(0));
   gift::optim::adamw<float> optimizer(f.parameters, 0.0);
   std::uint32_t step = 0;
   for (auto _ : state) {
     optimizer.zero_grad();
-    benchmark::DoNotOptimize(f.model->forward_backward(f.tokens, {true, step++}));
+    benchmark::DoNotOptimize(f.model->forward_backward(tokens, {true, step++}));
     optimizer.step(1e-5);
   }
   set_counters(state);
   f.install(false);
 }
 
-BENCHMARK(BM_forward)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_train_step_frozen)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_train_step_gift_sw)->Unit(benchmark::kMillisecond)->UseRealTime();
+// The noise of one 576-wide weight row after another (the shape of SmolLM2's attention and
+// gate/up inputs), on one thread: the generator's rate without the GEMMs around it.
+constexpr std::uint64_t noise_row = 576;
+
+void set_noise_counters(benchmark::State& state) {
+  state.counters["values/s"] = benchmark::Counter(static_cast<double>(state.iterations() * noise_row),
+                                                  benchmark::Counter::kIsRate);
+}
+
+void BM_noise_scalar(benchmark::State& state) {
+  const gift::noise_key key{42, 7, 3};
+  std::vector<float> row(noise_row);
+  std::uint64_t first = 0;
+  for (auto _ : state) {
+    for (std::uint64_t b = 0; b < noise_row / 4; ++b) gift::standard_normal4(key, first / 4 + b, row.data() + 4 * b);
+    first += noise_row;
+    benchmark::DoNotOptimize(row.data());
+  }
+  set_noise_counters(state);
+}
+
+void BM_noise_simd(benchmark::State& state) {
+  namespace d = gift::backend::detail;
+  const auto simd = static_cast<d::noise_simd>(state.range(0));
+  constexpr const char* names[] = {"portable", "sse2", "avx2", "avx512"};
+  if (!d::noise_simd_available(simd)) {
+    state.SkipWithError("this CPU cannot run the path");
+    return;
+  }
+  const gift::noise_key key{42, 7, 3};
+  std::vector<float> row(noise_row);
+  std::uint64_t first = 0;
+  for (auto _ : state) {
+    d::standard_normal_range_on(simd, key, first, noise_row, row.data());
+    first += noise_row;
+    benchmark::DoNotOptimize(row.data());
+  }
+  set_noise_counters(state);
+  state.SetLabel(std::string(names[state.range(0)]) + (simd == d::fastest_noise_simd() ? " (used)" : ""));
+}
+
+BENCHMARK(BM_noise_scalar);
+BENCHMARK(BM_noise_simd)->DenseRange(0, 3);
+BENCHMARK(BM_forward)->Arg(128)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_train_step_frozen)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_train_step_gift_sw)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Prints the ratios after the usual console output.
 class ratio_reporter : public benchmark::ConsoleReporter {
 public:
   void ReportRuns(const std::vector<Run>& runs) override {
+    // One time per benchmark: the median when repetitions are asked for, else the single run.
     for (const auto& run : runs) {
-      if (run.run_type == Run::RT_Iteration) seconds_[run.benchmark_name()] = run.GetAdjustedRealTime();
+      if (run.error_occurred) continue;
+      if (run.run_type == Run::RT_Aggregate && run.aggregate_name == "median")
+        seconds_[run.run_name.str()] = run.GetAdjustedRealTime();
+      else if (run.run_type == Run::RT_Iteration && run.repetitions <= 1)
+        seconds_[run.benchmark_name()] = run.GetAdjustedRealTime();
     }
     ConsoleReporter::ReportRuns(runs);
   }
   void Finalize() override {
     ConsoleReporter::Finalize();
-    const auto find = [&](const std::string& prefix) -> double {
-      for (const auto& [name, time] : seconds_)
-        if (name.rfind(prefix, 0) == 0) return time;
-      return 0;
+    const auto find = [&](const std::string& name) -> double {
+      const auto it = seconds_.find(name);
+      return it == seconds_.end() ? 0.0 : it->second;
     };
-    const double frozen = find("BM_train_step_frozen"), gift_sw = find("BM_train_step_gift_sw"),
-                 forward = find("BM_forward");
-    if (frozen > 0 && gift_sw > 0) {
-      std::cout << "GIFT-SW training step / all-frozen step = " << gift_sw / frozen << "\n";
+    for (const char* length : {"128", "512"}) {
+      const double frozen = find(std::string("BM_train_step_frozen/") + length + "/real_time");
+      const double gift_sw = find(std::string("BM_train_step_gift_sw/") + length + "/real_time");
+      if (frozen > 0 && gift_sw > 0)
+        std::cout << "GIFT-SW training step / all-frozen step at 1 x " << length << " tokens = " << gift_sw / frozen
+                  << "\n";
     }
-    if (forward > 0 && frozen > 0) std::cout << "all-frozen step / forward = " << frozen / forward << "\n";
+    const double forward = find("BM_forward/128/real_time"), frozen = find("BM_train_step_frozen/128/real_time");
+    if (forward > 0 && frozen > 0) std::cout << "all-frozen step / forward at 1 x 128 tokens = " << frozen / forward << "\n";
+    const double scalar = find("BM_noise_scalar");
+    for (int path = 0; path < 4; ++path) {
+      const double time = find("BM_noise_simd/" + std::to_string(path));  // ns per row (the default unit)
+      if (scalar > 0 && time > 0)
+        std::cout << "noise path " << path << " (0 portable, 1 sse2, 2 avx2, 3 avx512): " << scalar / time
+                  << "x the scalar generator's rate, " << time / static_cast<double>(noise_row)
+                  << " ns per value per thread\n";
+    }
   }
 
 private:

@@ -182,8 +182,9 @@ struct implementation<ops::gift_linear, eigen> {
       check_finite(dy, where, "dy");
       const Eigen::Index tokens = dy.rows(), in = in_features(), out = out_features();
       gift::matrix<T> dx(tokens, in);
-      // Column panels of W̃ (out × width) give disjoint column blocks of dx, full depth `out`.
-      const Eigen::Index width = panel_extent(out, in, 4);
+      // Column panels of W̃ (out × width) give disjoint column blocks of dx, full depth `out`. Widths
+      // in whole generator batches: each row's stretch of noise is then made without a wasted tail.
+      const Eigen::Index width = panel_extent(out, in, 4 * backend::detail::noise_tail_batch_blocks);
       for_each_panel(in, width, out * width, [&](Eigen::Index first, Eigen::Index count, T* scratch) {
         Eigen::Map<gift::matrix<T>> block(scratch, out, count);
         fill_panel(block, 0, first, cached_noisy_, cached_step_);
@@ -310,28 +311,58 @@ struct implementation<ops::gift_linear, eigen> {
   #pragma omp parallel if (rows * cols > (1 << 14))
   #endif
       {
-        std::vector<float> omega(noisy ? static_cast<std::size_t>(cols) : 0);
+        // Rows per group: enough that a short stretch per row (a narrow column panel) still
+        // fills whole generator batches; one group's noise is generated, then applied.
+        const Eigen::Index group =
+            std::max<Eigen::Index>(1, 4 * backend::detail::noise_batch_blocks / std::max<Eigen::Index>(cols, 1));
+        std::vector<float> omega(noisy ? static_cast<std::size_t>(group * cols) : 0);
+        const auto simd = backend::detail::fastest_noise_simd();
   #if defined(_OPENMP)
   #pragma omp for schedule(static)
   #endif
-        for (Eigen::Index r = 0; r < rows; ++r) {
-          const Eigen::Index i = first_row + r;
-          T* destination = panel.data() + r * cols;
-          const T* source = weight_.data() + i * in + first_col;
+        for (Eigen::Index first_in_group = 0; first_in_group < rows; first_in_group += group) {
+          const Eigen::Index last = std::min(rows, first_in_group + group);
           if (noisy) {
-            backend::detail::standard_normal_range(key, static_cast<std::uint64_t>(i) * static_cast<std::uint64_t>(in) +
-                                                            static_cast<std::uint64_t>(first_col),
-                                                   static_cast<std::uint64_t>(cols), omega.data());
-            const T half = half_delta_(i);
-            for (Eigen::Index c = 0; c < cols; ++c)
-              destination[c] = gift::detail::noisy_weight(source[c], half, omega[static_cast<std::size_t>(c)]);
-          } else {
-            std::copy(source, source + cols, destination);
+            backend::detail::standard_normal_gather gather(simd, key);
+            for (Eigen::Index r = first_in_group; r < last; ++r)
+              gather.request(static_cast<std::uint64_t>(first_row + r) * static_cast<std::uint64_t>(in) +
+                                 static_cast<std::uint64_t>(first_col),
+                             static_cast<std::uint64_t>(cols), omega.data() + (r - first_in_group) * cols);
           }
-          for (Eigen::Index s = first_salient; s < first_salient + salient_count; ++s)
-            destination[salient_indices()[static_cast<std::size_t>(s)] - first_col] = salient_weight_(i, s);
+          for (Eigen::Index r = first_in_group; r < last; ++r) {
+            const Eigen::Index i = first_row + r;
+            T* destination = panel.data() + r * cols;
+            const T* source = weight_.data() + i * in + first_col;
+            // A column panel reads a short stretch of every row, `in` apart: too short for the
+            // hardware prefetcher, so each stretch would wait on memory. Ask for a later row's now.
+            if (r + prefetch_rows < rows) prefetch_stretch(source + prefetch_rows * in, cols);
+            if (noisy) {
+              const float* row_omega = omega.data() + (r - first_in_group) * cols;
+              const T half = half_delta_(i);
+              for (Eigen::Index c = 0; c < cols; ++c)
+                destination[c] = gift::detail::noisy_weight(source[c], half, row_omega[c]);
+            } else {
+              std::copy(source, source + cols, destination);
+            }
+            for (Eigen::Index s = first_salient; s < first_salient + salient_count; ++s)
+              destination[salient_indices()[static_cast<std::size_t>(s)] - first_col] = salient_weight_(i, s);
+          }
         }
       }
+    }
+
+    /// Rows ahead whose weights `fill_panel` requests while it works on the current one.
+    static constexpr Eigen::Index prefetch_rows = 8;
+
+    /// Requests the cache lines of `count` weights from `first` (a hint; no effect on results).
+    static void prefetch_stretch(const T* first, Eigen::Index count) {
+  #if defined(__GNUC__)
+      constexpr Eigen::Index per_line = 64 / static_cast<Eigen::Index>(sizeof(T));
+      for (Eigen::Index c = 0; c < count; c += per_line) __builtin_prefetch(first + c);
+  #else
+      (void)first;
+      (void)count;
+  #endif
     }
 
     /// x W̃ᵀ (+ b), one row panel of W̃ at a time.
