@@ -15,6 +15,7 @@
 #include <gift/model/synthetic.hpp>
 #include <gift/optim/adam.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
@@ -131,6 +132,41 @@ void BM_train_step_gift_sw(benchmark::State& state) {
   f.install(false);
 }
 
+// The ratio itself, paired: every iteration runs one frozen step and one GIFT-SW step back to
+// back and times each, so drift in the machine's speed (shared hosts) affects both alike. The
+// `ratio` counter is Σ GIFT-SW time / Σ frozen time over the iterations.
+void BM_step_ratio(benchmark::State& state) {
+  auto& f = shared();
+  const gm::token_matrix tokens = f.tokens(state.range(0));
+  f.install(true);
+  gift::optim::adamw<float> optimizer(f.parameters, 0.0);
+  std::uint32_t step = 0;
+  // One untimed pair first: the first step of each kind touches its buffers for the first time.
+  f.install(false);
+  benchmark::DoNotOptimize(f.model->forward_backward(tokens, {true, step}));
+  f.install(true);
+  benchmark::DoNotOptimize(f.model->forward_backward(tokens, {true, step++}));
+  double frozen_seconds = 0, gift_sw_seconds = 0;
+  for (auto _ : state) {
+    using clock = std::chrono::steady_clock;
+    f.install(false);
+    const auto t0 = clock::now();
+    benchmark::DoNotOptimize(f.model->forward_backward(tokens, {true, step}));
+    const auto t1 = clock::now();
+    f.install(true);
+    const auto t2 = clock::now();
+    optimizer.zero_grad();
+    benchmark::DoNotOptimize(f.model->forward_backward(tokens, {true, step++}));
+    optimizer.step(1e-5);
+    const auto t3 = clock::now();
+    frozen_seconds += std::chrono::duration<double>(t1 - t0).count();
+    gift_sw_seconds += std::chrono::duration<double>(t3 - t2).count();
+    state.SetIterationTime(std::chrono::duration<double>((t1 - t0) + (t3 - t2)).count());
+  }
+  state.counters["ratio"] = frozen_seconds > 0 ? gift_sw_seconds / frozen_seconds : 0.0;
+  f.install(false);
+}
+
 // The noise of one 576-wide weight row after another (the shape of SmolLM2's attention and
 // gate/up inputs), on one thread: the generator's rate without the GEMMs around it.
 constexpr std::uint64_t noise_row = 576;
@@ -177,6 +213,7 @@ BENCHMARK(BM_noise_simd)->DenseRange(0, 3);
 BENCHMARK(BM_forward)->Arg(128)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_train_step_frozen)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_train_step_gift_sw)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_step_ratio)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(4);
 
 // Prints the ratios after the usual console output.
 class ratio_reporter : public benchmark::ConsoleReporter {
@@ -185,10 +222,11 @@ public:
     // One time per benchmark: the median when repetitions are asked for, else the single run.
     for (const auto& run : runs) {
       if (run.error_occurred) continue;
-      if (run.run_type == Run::RT_Aggregate && run.aggregate_name == "median")
-        seconds_[run.run_name.str()] = run.GetAdjustedRealTime();
-      else if (run.run_type == Run::RT_Iteration && run.repetitions <= 1)
-        seconds_[run.benchmark_name()] = run.GetAdjustedRealTime();
+      const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
+      if (!median && !(run.run_type == Run::RT_Iteration && run.repetitions <= 1)) continue;
+      const std::string name = median ? run.run_name.str() : run.benchmark_name();
+      seconds_[name] = run.GetAdjustedRealTime();
+      if (const auto ratio = run.counters.find("ratio"); ratio != run.counters.end()) paired_[name] = ratio->second;
     }
     ConsoleReporter::ReportRuns(runs);
   }
@@ -205,6 +243,8 @@ public:
         std::cout << "GIFT-SW training step / all-frozen step at 1 x " << length << " tokens = " << gift_sw / frozen
                   << "\n";
     }
+    for (const auto& [name, ratio] : paired_)
+      std::cout << "GIFT-SW / frozen step, paired in one loop (" << name << ") = " << ratio << "\n";
     const double forward = find("BM_forward/128/real_time"), frozen = find("BM_train_step_frozen/128/real_time");
     if (forward > 0 && frozen > 0) std::cout << "all-frozen step / forward at 1 x 128 tokens = " << frozen / forward << "\n";
     const double scalar = find("BM_noise_scalar");
@@ -219,6 +259,7 @@ public:
 
 private:
   std::map<std::string, double> seconds_;
+  std::map<std::string, double> paired_;  // BM_step_ratio's counter, by run name
 };
 
 }  // namespace

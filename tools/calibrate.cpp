@@ -1,5 +1,6 @@
 // gift calibrate: per-layer input statistics (and optionally Gram matrices for GPTQ) → files.
 #include "cli/args.hpp"
+#include "cli/calibration_set.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/model_io.hpp"
@@ -33,7 +34,8 @@ model::projection input_owner(model::projection p) {
 int run_calibrate(int argc, char** argv) {
   arguments args("calibrate",
                  "Runs the model on calibration text and writes, for every linear layer, streaming statistics of "
-                 "its input columns (max |x|, sum x^2, sum |x|, tokens) to <out>/<layer>.stats.");
+                 "its input columns (max |x|, sum x^2, sum |x|, tokens) to <out>/<layer>.stats, and last "
+                 "<out>/manifest.txt (sizes and hashes; select and quantize refuse a folder without it).");
   model_options(args);
   text_options(args, "train");
   args.option("out", "", "output folder", true)
@@ -44,6 +46,7 @@ int run_calibrate(int argc, char** argv) {
       .flag("json", "print the result as JSON on stdout")
       .option("output-json", "", "also write the JSON result to this file");
   if (!args.parse(argc, argv, 2)) return 0;
+  require_writable_outputs(args, out_kind::folder);
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
   auto model = load_model(args);
@@ -84,15 +87,23 @@ int run_calibrate(int argc, char** argv) {
   model.set_calibration_hook({});
   const std::filesystem::path out = args.get("out");
   std::filesystem::create_directories(out);
+  // The manifest goes first and comes back last: a run stopped in between leaves no manifest,
+  // and select/quantize refuse the folder instead of mixing two runs.
+  auto manifest = calibration_set::begin(out, static_cast<std::uint64_t>(sequences * length));
   io::safetensors_writer gram_file;
   for (int b = 0; b < config.layers; ++b) {
     for (model::projection p : model::all_projections) {
       const auto owner = static_cast<std::size_t>(model::layer_id(b, input_owner(p)));
       stats[owner]->save(out / (layer_name(b, p) + ".stats"));
+      manifest.add(layer_name(b, p) + ".stats");
       if (with_gram) gram_file.add(layer_name(b, p) + ".gram", grams[owner]->gram().cast<float>());
     }
   }
-  if (with_gram) gram_file.write(out / "gram.safetensors");
+  if (with_gram) {
+    gram_file.write(out / "gram.safetensors");
+    manifest.add("gram.safetensors");
+  }
+  manifest.commit();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report result("calibrate");
   result.add("layers", static_cast<std::int64_t>(layers))

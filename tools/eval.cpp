@@ -22,6 +22,7 @@ int run_eval(int argc, char** argv) {
       .flag("json", "print the result as JSON on stdout (the table goes to stderr)")
       .option("output-json", "", "also write the JSON result to this file");
   if (!args.parse(argc, argv, 2)) return 0;
+  require_writable_outputs(args, out_kind::none);
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
   auto model = load_model(args);

@@ -51,6 +51,7 @@ int run_finetune(int argc, char** argv) {
       .flag("json", "print the result as JSON on stdout")
       .option("output-json", "", "also write the JSON result to this file");
   if (!args.parse(argc, argv, 2)) return 0;
+  require_writable_outputs(args, out_kind::file);
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
   const std::int64_t steps = args.integer("steps"), batch = args.integer("batch"), length = args.integer("seq");

@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 
 #include <gift/error.hpp>
+#include <gift/io/atomic_file.hpp>
 #include <gift/version.hpp>
 
 #include <cstring>
@@ -28,6 +29,8 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const std::string command = argv[1];
+  // Ctrl-C or a kill during a write removes the temporary instead of leaving it behind.
+  gift::io::remove_temporaries_on_signals();
   try {
     if (command == "calibrate") return gift::cli::run_calibrate(argc, argv);
     if (command == "select") return gift::cli::run_select(argc, argv);

@@ -1,6 +1,7 @@
 // gift quantize: non-salient columns to b-bit symmetric (round-to-nearest or GPTQ), salient
 // columns kept in full precision; writes the mixed-precision weights and Δ as safetensors.
 #include "cli/args.hpp"
+#include "cli/calibration_set.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/model_io.hpp"
@@ -47,6 +48,7 @@ int run_quantize(int argc, char** argv) {
       .flag("json", "print the result as JSON on stdout")
       .option("output-json", "", "also write the JSON result to this file");
   if (!args.parse(argc, argv, 2)) return 0;
+  require_writable_outputs(args, out_kind::file);
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
   const int bits = static_cast<int>(args.integer("bits"));
@@ -58,7 +60,10 @@ int run_quantize(int argc, char** argv) {
   if (method == "gptq") {
     gift::detail::require(!args.get("gram").empty(), "gift quantize: --method gptq needs --gram <gram.safetensors> "
                                                      "(write it with gift calibrate --gram)");
-    grams.emplace(io::safetensors_file::open(args.get("gram")));
+    // The Gram file must be the one its calibration run listed (not half of another run).
+    const std::filesystem::path gram = args.get("gram");
+    const auto folder = gram.has_parent_path() ? gram.parent_path() : std::filesystem::path(".");
+    grams.emplace(io::safetensors_file::open(calibration_set::open(folder).verified(gram.filename().string())));
   }
   auto model = load_model(args);
   const salient_map selection = load_salient(args.get("salient"));

@@ -2,6 +2,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/calibration_set.hpp"
 #include "cli/model_io.hpp"
 #include "cli/report.hpp"
 
@@ -66,26 +67,29 @@ int run_select(int argc, char** argv) {
   args.option("stats", "", "folder written by gift calibrate", true)
       .option("out", "", "salient-column file to write", true)
       .option("metric", "gift_sw", "preset: gift_sw | quik | smoothquant | owq | wanda_columns")
-      .option("tau", "", "custom metric: norm of D = W - Q4(W) per column (1 | 2 | inf)")
-      .option("rho", "", "custom metric: norm of the activations (1 | 2 | inf)")
-      .option("gamma", "", "custom metric: activation exponent (0.5 | 1 | 2)")
+      .option("tau", "", "custom metric: norm of D = W - Q4(W) per column (1 | 2 | inf; default inf)")
+      .option("rho", "", "custom metric: norm of the activations (1 | 2 | inf; default inf)")
+      .option("gamma", "", "custom metric: activation exponent (0.5 | 1 | 2; default 1)")
       .integer_option("k", "0", "salient columns per layer (0: use --fraction)", 0, 1 << 20)
       .number_option("fraction", "0.03125", "share of each layer's input columns (0.03125 = the paper's 128 of 4096)",
                      1e-9, 1.0)
       .flag("json", "print the result as JSON on stdout")
       .option("output-json", "", "also write the JSON result to this file");
   if (!args.parse(argc, argv, 2)) return 0;
+  require_writable_outputs(args, out_kind::file);
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
   const bool is_custom = args.given("tau") || args.given("rho") || args.given("gamma");
-  const std::string metric_name =
-      is_custom ? "tau=" + args.get("tau") + " rho=" + args.get("rho") + " gamma=" + args.get("gamma") : args.get("metric");
-  const scorer score = is_custom ? custom(args.get("tau").empty() ? "inf" : args.get("tau"),
-                                          args.get("rho").empty() ? "inf" : args.get("rho"),
-                                          args.get("gamma").empty() ? "1" : args.get("gamma"))
-                                 : preset(args.get("metric"));
+  gift::detail::require(!(is_custom && args.given("metric")), "gift select: give either --metric (a preset) or ",
+                        "--tau/--rho/--gamma (a custom metric), not both: the preset would be ignored");
+  // A custom metric takes the unset exponents from the defaults below; the name says all three.
+  const std::string tau = args.get("tau").empty() ? "inf" : args.get("tau");
+  const std::string rho = args.get("rho").empty() ? "inf" : args.get("rho");
+  const std::string gamma = args.get("gamma").empty() ? "1" : args.get("gamma");
+  const std::string metric_name = is_custom ? "tau=" + tau + " rho=" + rho + " gamma=" + gamma : args.get("metric");
+  const scorer score = is_custom ? custom(tau, rho, gamma) : preset(args.get("metric"));
+  const calibration_set calibration = calibration_set::open(args.get("stats"));
   auto model = load_model(args);
-  const std::filesystem::path stats_dir = args.get("stats");
   salient_map selection;
   std::int64_t total = 0, columns = 0;
   const auto k = args.integer("k");
@@ -94,7 +98,7 @@ int run_select(int argc, char** argv) {
     for (int b = 0; b < model.config().layers; ++b) {
       for (model::projection p : model::all_projections) {
         const std::string name = layer_name(b, p);
-        const auto stats = activation_stats::load(stats_dir / (name + ".stats"));
+        const auto stats = calibration.load_stats(name);
         const gift::matrix<float> weight = model.linear(b, p).effective_weight();
         const gift::vector<double> scores = score(weight, stats);
         salient_columns chosen = k > 0 ? select_salient(scores, k) : select_salient(scores, fraction{args.number("fraction")});

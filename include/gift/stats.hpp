@@ -187,6 +187,15 @@ public:
     detail::require(columns > 0 && columns < (std::uint64_t{1} << 32) && count <= detail::max_extra_powers,
                     "gift::activation_stats::load: '", path.string(), "' has an implausible header (", columns,
                     " columns, ", count, " powers)");
+    // The header's sizes must add up to the file's before anything is allocated: a crafted
+    // header cannot make the reader allocate more than the file holds.
+    std::error_code size_error;
+    const std::uintmax_t file_bytes = std::filesystem::file_size(path, size_error);
+    const std::uint64_t expected = sizeof magic + 8 + 8 + 4 + 4 * std::uint64_t{count} +
+                                   8 * columns * (3 + std::uint64_t{count});
+    detail::require(!size_error && file_bytes == expected, "gift::activation_stats::load: '", path.string(),
+                    "' is ", file_bytes, " bytes, but its header (", columns, " columns, ", count,
+                    " powers) needs ", expected, "; the file is truncated or corrupt: rerun gift calibrate");
     std::vector<int> powers;
     for (std::uint32_t e = 0; e < count; ++e) powers.push_back(read_value<std::int32_t>(in, path));
     activation_stats stats(static_cast<std::size_t>(columns), powers);

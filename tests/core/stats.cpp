@@ -102,6 +102,17 @@ BOOST_AUTO_TEST_CASE(stats_save_load_round_trip) {
   BOOST_TEST((loaded.sum_powers(5) == stats.sum_powers(5)));
   // Only the final file remains: the temporary was renamed.
   BOOST_TEST(std::distance(std::filesystem::directory_iterator(folder), std::filesystem::directory_iterator{}) == 1);
+  // A header that claims more columns than the file holds is refused before anything is
+  // allocated (2^31 columns would ask for 48 GiB).
+  {
+    std::fstream patch(path, std::ios::binary | std::ios::in | std::ios::out);
+    const std::uint64_t huge = std::uint64_t{1} << 31;
+    patch.seekp(8);
+    patch.write(reinterpret_cast<const char*>(&huge), sizeof huge);
+  }
+  BOOST_CHECK_EXCEPTION((void)gift::activation_stats::load(path), gift::error,
+                        message_has("2147483648 columns", "truncated or corrupt"));
+  stats.save(path);
   // Truncated and foreign files are refused.
   std::filesystem::resize_file(path, std::filesystem::file_size(path) - 8);
   BOOST_CHECK_EXCEPTION((void)gift::activation_stats::load(path), gift::error, message_has("truncated"));

@@ -6,9 +6,18 @@
 #include <gift/model/tokens.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <string>
+#include <system_error>
 #include <vector>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
+#endif
 
 #if defined(_OPENMP)
 #include <omp.h>
@@ -27,6 +36,48 @@ inline void set_threads(const arguments& args) {
 #else
   (void)args;
 #endif
+}
+
+/// Checks, before any work, that files can be created in `folder` (made if missing): an output
+/// that cannot be written is reported at once, not after the compute. `option` names the option
+/// that gave the path.
+inline void require_writable_folder(const std::filesystem::path& folder, const std::string& option) {
+  namespace fs = std::filesystem;
+  std::error_code made;
+  fs::create_directories(folder, made);
+  gift::detail::require(!made, "gift: ", option, " '", folder.string(), "': cannot create the folder: ", made.message(),
+                        "; choose a writable location");
+#if defined(__unix__) || defined(__APPLE__)
+  const long process = static_cast<long>(::getpid());
+#else
+  const long process = 0;
+#endif
+  // Named like the atomic writer's temporaries, so a probe a kill leaves behind is cleaned later.
+  const fs::path probe = folder / (".gift-probe.tmp." + std::to_string(process) + ".0");
+  std::FILE* file = std::fopen(probe.string().c_str(), "wb");
+  gift::detail::require(file != nullptr, "gift: ", option, " '", folder.string(), "': cannot create files there: ",
+                        std::strerror(errno), "; choose a writable location");
+  std::fclose(file);
+  std::error_code ignored;
+  fs::remove(probe, ignored);
+}
+
+/// `require_writable_folder` for the folder of the file `path`, which must not be a folder.
+inline void require_writable_file(const std::filesystem::path& path, const std::string& option) {
+  namespace fs = std::filesystem;
+  std::error_code ignored;
+  gift::detail::require(!path.empty() && !fs::is_directory(path, ignored), "gift: ", option, " '", path.string(),
+                        "' must name a file to write, but it ", path.empty() ? "is empty" : "is a folder");
+  require_writable_folder(path.has_parent_path() ? path.parent_path() : fs::path("."), option);
+}
+
+/// Checks a command's output paths before any work: --output-json when given and, for commands
+/// that write one, --out (a file, or a folder for calibrate).
+enum class out_kind { none, file, folder };
+inline void require_writable_outputs(const arguments& args, out_kind out) {
+  if (const std::string json = args.get("output-json"); !json.empty()) require_writable_file(json, "--output-json");
+  if (out == out_kind::file) require_writable_file(args.get("out"), "--out");
+  if (out == out_kind::folder) require_writable_folder(args.get("out"), "--out");
 }
 
 /// Cuts `ids` into `count` non-overlapping sequences of `length` tokens, starting at sequence

@@ -30,7 +30,9 @@ inline std::string layer_name(int block, model::projection p) {
 /// Declares the options every model-reading command shares.
 inline void model_options(arguments& args) {
   args.option("model", "", "GGUF model file (default: $GIFT_MODEL)");
-  args.option("weights", "", "safetensors with linear weights that replace the GGUF ones (from quantize/finetune)");
+  args.option("weights", "", "safetensors with linear weights that replace the GGUF ones (from quantize/finetune); "
+                             "it must hold every layer and nothing unknown")
+      .flag("partial-weights", "allow --weights to hold only some layers (the rest keep the GGUF weights)");
   // A bound far above any machine this runs on, and far below what exhausts the OS.
   args.integer_option("threads", "0", "OpenMP threads (0: the runtime's default)", 0, 256);
 }
@@ -46,24 +48,56 @@ inline std::string model_path(const arguments& args) {
   return path;
 }
 
-/// Loads the GGUF model and replaces every linear layer found in --weights.
+/// Loads the GGUF model and replaces its linear layers with those in --weights. The file must
+/// hold every layer (unless --partial-weights) and no tensor the tool did not write (a
+/// `<layer>.weight` or `<layer>.delta` of this model); each weight must have the layer's shape and
+/// finite values. Everything is checked before any layer is replaced.
 inline model::llama_model<float> load_model(const arguments& args) {
   auto model = model::load_llama(std::filesystem::path(model_path(args)));
   const std::string weights = args.get("weights");
-  if (!weights.empty()) {
-    const auto file = io::safetensors_file::open(weights);
-    int replaced = 0;
-    for (int b = 0; b < model.config().layers; ++b) {
-      for (model::projection p : model::all_projections) {
-        const std::string name = layer_name(b, p) + ".weight";
-        if (file.find_tensor(name) == nullptr) continue;
-        model.replace_linear(b, p, std::make_unique<model::frozen_linear<float>>(file.read_matrix(name)));
-        ++replaced;
-      }
-    }
-    gift::detail::require(replaced > 0, "gift: '", weights, "' holds no linear weight named like 'blk.0.attn_q.weight'");
-    std::cerr << "gift: " << replaced << " linear layers from " << weights << "\n";
+  if (weights.empty()) return model;
+  const auto file = io::safetensors_file::open(weights);
+  std::map<std::string, std::pair<int, model::projection>> known;  // "<layer>.weight" -> layer
+  for (int b = 0; b < model.config().layers; ++b)
+    for (model::projection p : model::all_projections) known.emplace(layer_name(b, p) + ".weight", std::pair{b, p});
+  std::vector<std::string> unknown;
+  for (const auto& tensor : file.tensors()) {
+    const std::string& name = tensor.name;
+    const bool is_delta = name.size() > 6 && name.compare(name.size() - 6, 6, ".delta") == 0 &&
+                          known.count(name.substr(0, name.size() - 6) + ".weight") != 0;
+    if (known.count(name) == 0 && !is_delta) unknown.push_back(name);
   }
+  if (!unknown.empty())
+    throw gift::error(gift::detail::concat("gift: '", weights, "' holds ", unknown.size(), " tensor(s) that are not ",
+                                           "linear layers of this model, e.g. '", unknown.front(),
+                                           "'; is it a file of another model? (expected names like ",
+                                           "'blk.0.attn_q.weight' and 'blk.0.attn_q.delta')"));
+  std::vector<std::string> missing;
+  for (const auto& [name, layer] : known)
+    if (file.find_tensor(name) == nullptr) missing.push_back(name.substr(0, name.size() - 7));
+  if (!missing.empty() && !args.on("partial-weights")) {
+    std::string list;
+    for (std::size_t m = 0; m < missing.size() && m < 5; ++m) list += (m ? ", " : "") + missing[m];
+    throw gift::error(gift::detail::concat("gift: '", weights, "' holds ", known.size() - missing.size(), " of the ",
+                                           known.size(), " linear layers; missing ", missing.size(), ": ", list,
+                                           missing.size() > 5 ? ", ..." : "",
+                                           "; write all of them (gift quantize/finetune do) or pass --partial-weights "
+                                           "to keep the GGUF weights for the rest"));
+  }
+  std::vector<std::pair<std::pair<int, model::projection>, gift::matrix<float>>> replacements;
+  for (const auto& [name, layer] : known) {
+    if (file.find_tensor(name) == nullptr) continue;
+    gift::matrix<float> w = file.read_matrix(name);
+    const auto& current = model.linear(layer.first, layer.second);
+    gift::detail::require(w.rows() == current.out_features() && w.cols() == current.in_features(), "gift: '",
+                          weights, "' tensor '", name, "' is ", w.rows(), " x ", w.cols(), ", but the layer is ",
+                          current.out_features(), " x ", current.in_features(), "; is it a file of another model?");
+    if (!w.allFinite()) gift::detail::throw_first_non_finite(w, ("gift: '" + weights + "'").c_str(), name.c_str());
+    replacements.emplace_back(layer, std::move(w));
+  }
+  for (auto& [layer, w] : replacements)
+    model.replace_linear(layer.first, layer.second, std::make_unique<model::frozen_linear<float>>(std::move(w)));
+  std::cerr << "gift: " << replacements.size() << " linear layers from " << weights << "\n";
   return model;
 }
 

