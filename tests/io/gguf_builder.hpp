@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <optional>
 #include <vector>
 
 namespace gift_test {
@@ -42,6 +43,7 @@ struct tensor_spec {
   std::uint32_t type;
   std::vector<std::uint64_t> shape;
   std::vector<std::uint8_t> data;
+  std::optional<std::uint64_t> offset = {};  ///< data offset to declare (default: packed)
 };
 
 /// A complete file: header, the metadata produced by `write_metadata` (which must write exactly
@@ -62,7 +64,7 @@ std::vector<std::byte> build_gguf(std::uint32_t version, std::uint64_t kv_count,
     w.u32(static_cast<std::uint32_t>(t.shape.size()));
     for (auto d : t.shape) w.u64(d);
     w.u32(t.type);
-    w.u64(offset);
+    w.u64(t.offset.value_or(offset));
     offset += t.data.size();
     offset = (offset + alignment - 1) / alignment * alignment;
   }

@@ -224,6 +224,15 @@ BOOST_AUTO_TEST_CASE(tensor_infos_alignment_and_data_offset) {
   BOOST_TEST(file256.data_offset() == 256u);
   BOOST_TEST(file256.tensor("b").offset == 256u);
   BOOST_TEST(file256.tensor("b").file_offset == 512u);
+
+  // Data regions that overlap are refused, naming both tensors (two 8-byte tensors both
+  // declared at data offset 0).
+  const auto overlapping = gift_test::build_gguf(
+      3, 0, [](byte_writer&) {}, {tensor_spec{"a", 0, {2}, data}, tensor_spec{"b", 0, {2}, data, 0}}, 32);
+  BOOST_CHECK_EXCEPTION((void)parse(overlapping), gift::error, [](const gift::error& e) {
+    const std::string what = e.what();
+    return what.find("'b' data") != std::string::npos && what.find("overlap 'a'") != std::string::npos;
+  });
 }
 
 BOOST_AUTO_TEST_CASE(open_reads_a_file_from_disk) {

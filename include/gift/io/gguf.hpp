@@ -23,6 +23,7 @@
 #include <gift/io/gguf_dequant.hpp>
 #include <gift/io/mapped_file.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <concepts>
 #include <cstddef>
@@ -652,6 +653,22 @@ struct gguf_parser {
                             size, " bytes); the file is truncated"));
       }
       info.file_offset = out.data_offset_ + info.offset;
+    }
+    // No two tensors may share bytes: a crafted file could otherwise make one tensor's data
+    // alias another's (llama.cpp's loader checks the same).
+    std::vector<std::size_t> order(out.tensors_.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return out.tensors_[a].offset < out.tensors_[b].offset; });
+    for (std::size_t k = 1; k < order.size(); ++k) {
+      const io::gguf_tensor_info& previous = out.tensors_[order[k - 1]];
+      const io::gguf_tensor_info& next = out.tensors_[order[k]];
+      if (previous.byte_size > 0 && next.byte_size > 0 && previous.offset + previous.byte_size > next.offset) {
+        fail(static_cast<std::size_t>(out.data_offset_), concat("tensor_info[", order[k], "] '", next.name, "' data"),
+             concat("bytes [", next.offset, ", ", next.offset + next.byte_size, ") of the data section overlap '",
+                    previous.name, "' at [", previous.offset, ", ", previous.offset + previous.byte_size,
+                    "); the file is corrupt"));
+      }
     }
   }
 };
