@@ -99,6 +99,10 @@ probe(["quantize", "--salient", broken, "--out", "q.st"], "broken.txt' line", "e
 with open(broken, "w") as f:
     f.write("\n".join(lines + [lines[-1]]) + "\n")
 probe(["quantize", "--salient", broken, "--out", "q.st"], "appears a second time")
+# Found by the fuzzer: a width that would make the reader allocate exabytes.
+with open(broken, "w") as f:
+    f.write("blk.0.attn_q 99999999999999999 0\n")
+probe(["quantize", "--salient", broken, "--out", "q.st"], "exceeds 16777216 columns")
 
 # Defect 5: a folder without its manifest (a stopped run), or mixing two runs.
 incomplete = os.path.join(work, "incomplete")

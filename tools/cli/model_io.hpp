@@ -135,6 +135,9 @@ inline void save_salient(const salient_map& selection, const std::filesystem::pa
   io::write_file_atomically(path, std::as_bytes(std::span<const char>(text.data(), text.size())));
 }
 
+/// The widest layer a salient-column file may describe (2^24 input columns).
+inline constexpr long long max_salient_file_columns = 1LL << 24;
+
 /// Reads a file written by `save_salient`.
 inline salient_map load_salient(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -154,6 +157,9 @@ inline salient_map load_salient(const std::filesystem::path& path) {
     gift::detail::require(static_cast<bool>(fields) && columns > 0 && k >= 0 && k <= columns, where,
                           ": expected '<layer> <in> <k> <k indices>' with in >= 1 and 0 <= k <= in; rewrite the "
                           "file with gift select");
+    // A layer's width bounds what the selection allocates (its mask): no real layer comes near.
+    gift::detail::require(columns <= max_salient_file_columns, where, ": in = ", columns, " exceeds ",
+                          max_salient_file_columns, " columns; the file is corrupt: rewrite it with gift select");
     std::vector<std::int64_t> indices(static_cast<std::size_t>(k));
     for (auto& j : indices) {
       fields >> j;

@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Seed corpora for the safetensors and statistics/salient fuzzers: small valid files written
+independently of gift (struct and json). Usage: fuzz_seeds.py <safetensors folder> <stats folder>."""
+import json
+import os
+import struct
+import sys
+
+safetensors_dir, stats_dir = sys.argv[1], sys.argv[2]
+os.makedirs(safetensors_dir, exist_ok=True)
+os.makedirs(stats_dir, exist_ok=True)
+
+
+def safetensors(tensors, metadata=None):
+    header, blobs, offset = {}, [], 0
+    if metadata:
+        header["__metadata__"] = metadata
+    for name, (dtype, shape, data) in tensors.items():
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+        blobs.append(data)
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    return struct.pack("<Q", len(text)) + text + b"".join(blobs)
+
+
+seeds = {
+    "f32.safetensors": safetensors({"w": ("F32", [2, 3], struct.pack("<6f", 1, -2, 0.5, 3, 4, -1))},
+                                   {"gift.bits": "4"}),
+    "mixed.safetensors": safetensors({"a": ("F16", [4], struct.pack("<4H", 0x3C00, 0xC000, 0x7BFF, 0x0001)),
+                                      "b": ("BF16", [2], struct.pack("<2H", 0x3F80, 0xBF80)),
+                                      "c": ("F64", [1], struct.pack("<d", 0.25)),
+                                      "s": ("F32", [], struct.pack("<f", 7))}),
+}
+for name, data in seeds.items():
+    with open(os.path.join(safetensors_dir, name), "wb") as f:
+        f.write(data)
+
+# Statistics: magic, columns, tokens, extra-power count, powers, then (3 + count) vectors.
+def stats(columns, tokens, powers):
+    body = b"GIFTSTA1" + struct.pack("<QQI", columns, tokens, len(powers))
+    body += b"".join(struct.pack("<i", p) for p in powers)
+    for v in range(3 + len(powers)):
+        body += b"".join(struct.pack("<d", 0.5 * (v + 1) + c) for c in range(columns))
+    return body
+
+
+with open(os.path.join(stats_dir, "stats_plain"), "wb") as f:
+    f.write(b"\x00" + stats(5, 64, []))
+with open(os.path.join(stats_dir, "stats_powers"), "wb") as f:
+    f.write(b"\x02" + stats(3, 10, [3, 5]))
+with open(os.path.join(stats_dir, "salient"), "wb") as f:
+    f.write(b"\x01# gift salient columns v1: layer in k indices...\nblk.0.attn_q 8 2 1 5\nblk.0.ffn_down 4 0\n")

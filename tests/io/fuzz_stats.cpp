@@ -1,0 +1,36 @@
+// libFuzzer target for the statistics reader (`gift::activation_stats::load`) and the `gift`
+// tool's salient-column file reader: any input must load or throw gift::error, never allocate
+// more than the input justifies, never read out of bounds. The reader takes a path, so each
+// input goes to a file first. The first input byte chooses the reader.
+#include <gift/stats.hpp>
+
+#include "cli/model_io.hpp"  // the tool's load_salient (tools/ is on the include path)
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <unistd.h>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
+  static const std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("gift_fuzz_stats_" + std::to_string(::getpid()));
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(data + 1), static_cast<std::streamsize>(size - 1));
+  }
+  try {
+    if (data[0] % 2 == 0) {
+      const auto stats = gift::activation_stats::load(path);
+      if (stats.max_abs().size() != static_cast<Eigen::Index>(stats.columns())) __builtin_trap();
+    } else {
+      for (const auto& [name, salient] : gift::cli::load_salient(path))
+        if (salient.size() > salient.columns()) __builtin_trap();
+    }
+  } catch (const gift::error&) {
+  }
+  return 0;
+}
