@@ -107,7 +107,8 @@ probe(["quantize", "--salient", broken, "--out", "q.st"], "exceeds 16777216 colu
 # Defect 5: a folder without its manifest (a stopped run), or mixing two runs.
 incomplete = os.path.join(work, "incomplete")
 shutil.copytree(stats, incomplete)
-os.remove(os.path.join(incomplete, "manifest.txt"))
+if os.path.exists(os.path.join(incomplete, "manifest.txt")):
+    os.remove(os.path.join(incomplete, "manifest.txt"))
 probe(["select", "--stats", incomplete, "--out", "x.txt"], "has no manifest.txt", "rerun gift calibrate")
 other = os.path.join(work, "other")
 probe(["calibrate", "--split", "train", "--tokens", "128", "--seq", "64", "--out", other], code=0)
