@@ -16,15 +16,33 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace gift::cli {
+
+namespace {
+/// A non-negative count from a checkpoint's metadata; throws naming the file and key.
+std::int64_t parse_count(const std::string& text, const std::string& file, const char* key) {
+  std::size_t used = 0;
+  long long value = -1;
+  try {
+    value = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  gift::detail::require(used == text.size() && value >= 0, "gift finetune: '", file, "' metadata ", key, " = '", text,
+                        "' is not a count; the checkpoint is corrupt");
+  return value;
+}
+}  // namespace
 
 int run_finetune(int argc, char** argv) {
   arguments args("finetune",
@@ -48,6 +66,10 @@ int run_finetune(int argc, char** argv) {
       .flag("no-noise", "train without noise injection (ablation)")
       .integer_option("seed", "0", "noise seed", 0, 9223372036854775807LL)
       .integer_option("checkpoint-every", "0", "also write --out every N steps (0: only at the end)", 0, 1000000000)
+      .option("resume", "", "continue the run that wrote this checkpoint (its --out), with the same options; "
+                            "its weights, noise scales, optimizer state and step are restored")
+      .integer_option("stop-after", "0", "end this invocation after step N, writing the checkpoint (0: run all "
+                                         "--steps); continue later with --resume", 0, 1000000000)
       .flag("json", "print the result as JSON on stdout")
       .option("output-json", "", "also write the JSON result to this file");
   if (!args.parse(argc, argv, 2)) return 0;
@@ -57,18 +79,63 @@ int run_finetune(int argc, char** argv) {
   const std::int64_t steps = args.integer("steps"), batch = args.integer("batch"), length = args.integer("seq");
   gift::detail::require(steps > 0 && batch > 0 && length >= 2, "gift finetune: --steps and --batch must be positive, "
                                                                 "--seq at least 2");
-  auto model = load_model(args);
+  const std::string resume = args.get("resume");
+  gift::detail::require(resume.empty() || args.get("weights").empty(), "gift finetune: give --resume or --weights, ",
+                        "not both: a checkpoint holds the weights it continues from");
+  // The settings that decide every bit of the trajectory; a resumed run must repeat them.
+  // Numbers are written canonically (1e-3 and 0.001 are the same setting).
+  const auto number = [&](const char* name) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", args.number(name));
+    return std::string(text);
+  };
+  const auto integer = [&](const char* name) { return std::to_string(args.integer(name)); };
+  const std::map<std::string, std::string> run_settings = {
+      {"gift.seed", integer("seed")},         {"gift.steps", integer("steps")},
+      {"gift.batch", integer("batch")},       {"gift.seq", integer("seq")},
+      {"gift.lr", number("lr")},              {"gift.schedule", args.get("schedule")},
+      {"gift.warmup", number("warmup")},      {"gift.weight_decay", number("weight-decay")},
+      {"gift.clip", number("clip")},          {"gift.noise", args.on("no-noise") ? "off" : "on"},
+      {"gift.tokens", integer("tokens")},     {"gift.data", args.get("data")},
+      {"gift.split", args.get("split")}};
+  std::optional<io::safetensors_file> checkpoint;
+  std::int64_t first_step = 0;
+  if (!resume.empty()) {
+    checkpoint.emplace(io::safetensors_file::open(resume));
+    const auto& metadata = checkpoint->metadata();
+    const auto value = [&](const std::string& key) {
+      const auto it = metadata.find(key);
+      return it == metadata.end() ? std::string("(none)") : it->second;
+    };
+    gift::detail::require(value("gift.method") == "gift_sw" && metadata.count("gift.state.count") != 0 &&
+                              metadata.count("gift.step") != 0,
+                          "gift finetune: '", resume, "' is not a finetune checkpoint with optimizer state "
+                          "(written by gift finetune --out with this version)");
+    for (const auto& [key, wanted] : run_settings)
+      gift::detail::require(value(key) == wanted, "gift finetune: --resume '", resume, "' was written with ",
+                            key.substr(5), " = ", value(key), ", but this run has ", wanted,
+                            "; resume with the options of the original run");
+    first_step = parse_count(value("gift.step"), resume, "gift.step");
+    gift::detail::require(first_step >= 0 && first_step <= steps, "gift finetune: '", resume, "' is at step ",
+                          first_step, ", outside [0, ", steps, "]");
+  }
+  auto model = load_model(args, resume);
   const auto tokenizer = load_tokenizer(args);
   const std::int64_t wanted = args.integer("tokens") > 0 ? args.integer("tokens") : steps * batch * length;
   const auto ids = load_text_tokens(args, tokenizer, wanted);
   const salient_map selection = load_salient(args.get("salient"));
   std::optional<io::safetensors_file> weights_file;
-  if (!args.get("weights").empty()) weights_file.emplace(io::safetensors_file::open(args.get("weights")));
+  if (checkpoint) {
+    weights_file.emplace(io::safetensors_file::open(resume));
+  } else if (!args.get("weights").empty()) {
+    weights_file.emplace(io::safetensors_file::open(args.get("weights")));
+  }
 
   // Every linear layer becomes a GIFT-SW layer.
   const std::uint64_t seed = static_cast<std::uint64_t>(args.integer("seed"));
   std::vector<optim::parameter<float>> parameters;
   std::int64_t trainable = 0, delta_from_file = 0;
+  std::map<std::string, gift::vector<float>> deltas;  // saved with every checkpoint: a resume reuses them
   for (int b = 0; b < model.config().layers; ++b) {
     for (model::projection p : model::all_projections) {
       const std::string name = layer_name(b, p);
@@ -81,6 +148,7 @@ int run_finetune(int argc, char** argv) {
       } else {
         delta = row_deltas(weight, static_cast<int>(args.integer("noise-bits")), alpha_search::max_abs(), salient);
       }
+      deltas.emplace(name + ".delta", delta);
       auto layer = std::make_unique<model::gift_sw_linear<float>>(weight, salient, delta, seed,
                                                                   static_cast<std::uint32_t>(model::layer_id(b, p)));
       for (auto& view : layer->layer().parameters()) parameters.push_back(view);
@@ -105,14 +173,41 @@ int run_finetune(int argc, char** argv) {
   const bool noise = !args.on("no-noise");
   const double clip = args.number("clip");
   const auto checkpoint_every = args.integer("checkpoint-every");
+  if (checkpoint) {
+    // The optimizer continues exactly where the checkpoint stopped.
+    const auto count =
+        static_cast<std::size_t>(parse_count(checkpoint->metadata().at("gift.state.count"), resume, "gift.state.count"));
+    std::vector<std::vector<float>> first(count), second(count);
+    for (std::size_t b = 0; b < count; ++b) {
+      const std::string prefix = finetune_state_prefix + std::to_string(b);
+      const gift::vector<float> m = checkpoint->read_vector(prefix + ".m"), v = checkpoint->read_vector(prefix + ".v");
+      first[b].assign(m.data(), m.data() + m.size());
+      second[b].assign(v.data(), v.data() + v.size());
+    }
+    optimizer.restore(static_cast<std::uint64_t>(first_step), first, second);
+  }
+  // A checkpoint: the merged weights, the noise scales, the optimizer state, the step and the
+  // run's settings, in one file written atomically.
   const auto save = [&](std::int64_t step) {
-    save_weights(model, args.get("out"), {},
-                 {{"gift.step", std::to_string(step)}, {"gift.method", "gift_sw"}, {"gift.salient", args.get("salient")}});
+    std::map<std::string, gift::vector<float>> extra = deltas;
+    for (std::size_t b = 0; b < parameters.size(); ++b) {
+      const std::string prefix = finetune_state_prefix + std::to_string(b);
+      const auto m = optimizer.first_moment(b), v = optimizer.second_moment(b);
+      extra.emplace(prefix + ".m", Eigen::Map<const gift::vector<float>>(m.data(), static_cast<Eigen::Index>(m.size())));
+      extra.emplace(prefix + ".v", Eigen::Map<const gift::vector<float>>(v.data(), static_cast<Eigen::Index>(v.size())));
+    }
+    std::map<std::string, std::string> metadata = run_settings;
+    metadata["gift.step"] = std::to_string(step);
+    metadata["gift.method"] = "gift_sw";
+    metadata["gift.salient"] = args.get("salient");
+    metadata["gift.state.count"] = std::to_string(parameters.size());
+    save_weights(model, args.get("out"), extra, metadata);
   };
+  const std::int64_t stop_after = args.integer("stop-after") > 0 ? std::min(args.integer("stop-after"), steps) : steps;
   double first_loss = 0, last_loss = 0, running = 0;
   {
-    progress_bar bar("finetune", steps, "step");
-    for (std::int64_t step = 0; step < steps; ++step) {
+    progress_bar bar("finetune", stop_after - std::min(first_step, stop_after), "step");
+    for (std::int64_t step = first_step; step < stop_after; ++step) {
       optimizer.zero_grad();
       const auto tokens = wrapped_sequences(ids, length, step * batch, batch);
       const double loss =
@@ -132,17 +227,19 @@ int run_finetune(int argc, char** argv) {
       for (const auto& p : parameters)
         gift::detail::require(std::all_of(p.value.begin(), p.value.end(), [](float w) { return std::isfinite(w); }), at,
                               ": the update made '", p.name, "' non-finite; lower --lr (now ", lr, ")");
-      if (step == 0) first_loss = loss;
+      if (step == first_step) first_loss = loss;
       last_loss = loss;
-      running = step == 0 ? loss : 0.9 * running + 0.1 * loss;
+      running = step == first_step ? loss : 0.9 * running + 0.1 * loss;
       bar.advance(1, "loss " + std::to_string(running));
-      if (checkpoint_every > 0 && (step + 1) % checkpoint_every == 0 && step + 1 < steps) save(step + 1);
+      if (checkpoint_every > 0 && (step + 1) % checkpoint_every == 0 && step + 1 < stop_after) save(step + 1);
     }
   }
-  save(steps);
+  save(std::max(first_step, stop_after));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report result("finetune");
   result.add("steps", steps)
+      .add("first_step", first_step)
+      .add("last_step", std::max(first_step, stop_after))
       .add("batch", batch)
       .add("seq", length)
       .add("lr", lr)
@@ -153,7 +250,8 @@ int run_finetune(int argc, char** argv) {
       .add("first_loss", first_loss)
       .add("last_loss", last_loss)
       .add("smoothed_loss", running)
-      .add("train_tokens_per_second", static_cast<double>(steps * batch * length) / seconds)
+      .add("train_tokens_per_second",
+           static_cast<double>(std::max<std::int64_t>(0, stop_after - first_step) * batch * length) / seconds)
       .add("out", args.get("out"))
       .add("seconds", seconds);
   result.emit(args.on("json"), args.get("output-json"));

@@ -127,3 +127,39 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(same_bits_as_the_eigen_backend, Backend, backends)
   const std::vector<float> expected = reference_trajectory(), got = trajectory<Backend>();
   BOOST_TEST(std::memcmp(expected.data(), got.data(), expected.size() * sizeof(float)) == 0);
 }
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(adam_restored_from_a_checkpoint_continues_bit_identically, Backend, backends) {
+  // 10 steps in one go == 5 steps, a checkpoint (values, moments, step count) into a fresh
+  // optimizer, 5 more: the property `gift finetune --resume` relies on.
+  const auto gradient_at = [](std::size_t step, std::size_t e) {
+    return std::sin(0.7 * static_cast<double>(step) + 1.3 * static_cast<double>(e)) * 0.1;
+  };
+  std::vector<float> straight{0.5f, -1.0f, 2.0f}, straight_gradient(3);
+  gift::optim::adamw straight_optimizer(std::vector{view<Backend>(straight, straight_gradient)}, 0.01);
+  for (std::size_t step = 0; step < 10; ++step) {
+    for (std::size_t e = 0; e < 3; ++e) straight_gradient[e] = static_cast<float>(gradient_at(step, e));
+    straight_optimizer.step(1e-2);
+  }
+  std::vector<float> first_half{0.5f, -1.0f, 2.0f}, first_gradient(3);
+  gift::optim::adamw first_optimizer(std::vector{view<Backend>(first_half, first_gradient)}, 0.01);
+  for (std::size_t step = 0; step < 5; ++step) {
+    for (std::size_t e = 0; e < 3; ++e) first_gradient[e] = static_cast<float>(gradient_at(step, e));
+    first_optimizer.step(1e-2);
+  }
+  std::vector<float> resumed = first_half, resumed_gradient(3);
+  gift::optim::adamw resumed_optimizer(std::vector{view<Backend>(resumed, resumed_gradient)}, 0.01);
+  resumed_optimizer.restore(first_optimizer.steps(), {first_optimizer.first_moment(0)},
+                            {first_optimizer.second_moment(0)});
+  BOOST_TEST(resumed_optimizer.steps() == 5u);
+  for (std::size_t step = 5; step < 10; ++step) {
+    for (std::size_t e = 0; e < 3; ++e) resumed_gradient[e] = static_cast<float>(gradient_at(step, e));
+    resumed_optimizer.step(1e-2);
+  }
+  BOOST_TEST(std::memcmp(resumed.data(), straight.data(), 3 * sizeof(float)) == 0);
+  BOOST_TEST((resumed_optimizer.first_moment(0) == straight_optimizer.first_moment(0)));
+  // A checkpoint of another shape, or an invalid state, is refused and changes nothing.
+  BOOST_CHECK_THROW(resumed_optimizer.restore(1, {{0.f, 0.f}}, {{0.f, 0.f}}), gift::error);
+  BOOST_CHECK_THROW(resumed_optimizer.restore(1, {{0.f, 0.f, 0.f}}, {{0.f, -1.f, 0.f}}), gift::error);
+  BOOST_CHECK_THROW((void)resumed_optimizer.first_moment(1), gift::error);
+  BOOST_TEST(resumed_optimizer.steps() == 10u);
+}

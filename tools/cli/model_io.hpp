@@ -48,13 +48,17 @@ inline std::string model_path(const arguments& args) {
   return path;
 }
 
+/// Tensor-name prefix of the optimizer state a `gift finetune` checkpoint carries beside the weights.
+inline constexpr const char* finetune_state_prefix = "gift.state.";
+
 /// Loads the GGUF model and replaces its linear layers with those in --weights. The file must
 /// hold every layer (unless --partial-weights) and no tensor the tool did not write (a
 /// `<layer>.weight` or `<layer>.delta` of this model); each weight must have the layer's shape and
 /// finite values. Everything is checked before any layer is replaced.
-inline model::llama_model<float> load_model(const arguments& args) {
+/// `weights` replaces --weights when given (finetune --resume reads its checkpoint so).
+inline model::llama_model<float> load_model(const arguments& args, const std::string& weights_override = "") {
   auto model = model::load_llama(std::filesystem::path(model_path(args)));
-  const std::string weights = args.get("weights");
+  const std::string weights = weights_override.empty() ? args.get("weights") : weights_override;
   if (weights.empty()) return model;
   const auto file = io::safetensors_file::open(weights);
   std::map<std::string, std::pair<int, model::projection>> known;  // "<layer>.weight" -> layer
@@ -65,7 +69,9 @@ inline model::llama_model<float> load_model(const arguments& args) {
     const std::string& name = tensor.name;
     const bool is_delta = name.size() > 6 && name.compare(name.size() - 6, 6, ".delta") == 0 &&
                           known.count(name.substr(0, name.size() - 6) + ".weight") != 0;
-    if (known.count(name) == 0 && !is_delta) unknown.push_back(name);
+    // A finetune checkpoint also holds its optimizer state (`gift.state.*`): not a layer, unused here.
+    const bool is_state = name.rfind(finetune_state_prefix, 0) == 0;
+    if (known.count(name) == 0 && !is_delta && !is_state) unknown.push_back(name);
   }
   if (!unknown.empty())
     throw gift::error(gift::detail::concat("gift: '", weights, "' holds ", unknown.size(), " tensor(s) that are not ",
@@ -75,7 +81,7 @@ inline model::llama_model<float> load_model(const arguments& args) {
   std::vector<std::string> missing;
   for (const auto& [name, layer] : known)
     if (file.find_tensor(name) == nullptr) missing.push_back(name.substr(0, name.size() - 7));
-  if (!missing.empty() && !args.on("partial-weights")) {
+  if (!missing.empty() && (!args.on("partial-weights") || !weights_override.empty())) {
     std::string list;
     for (std::size_t m = 0; m < missing.size() && m < 5; ++m) list += (m ? ", " : "") + missing[m];
     throw gift::error(gift::detail::concat("gift: '", weights, "' holds ", known.size() - missing.size(), " of the ",

@@ -16,6 +16,7 @@
 #include <gift/error.hpp>
 #include <gift/optim/parameter.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -104,12 +105,63 @@ public:
   }
   /// Steps taken so far (t of the bias correction).
   [[nodiscard]] std::uint64_t steps() const noexcept { return steps_; }
+
+  /// A host copy of view `block`'s first moment m (for a checkpoint).
+  /// \throws gift::error when `block` is not a view index.
+  [[nodiscard]] std::vector<T> first_moment(std::size_t block) const {
+    return host_copy(first_moment_, block, "gift::optim::adam::first_moment");
+  }
+  /// A host copy of view `block`'s second moment v (for a checkpoint).
+  /// \throws gift::error when `block` is not a view index.
+  [[nodiscard]] std::vector<T> second_moment(std::size_t block) const {
+    return host_copy(second_moment_, block, "gift::optim::adam::second_moment");
+  }
+
+  /// Continues from a checkpoint: the step count and every view's two moments, as
+  /// `steps()`, `first_moment(b)` and `second_moment(b)` returned them. The next `step` then
+  /// makes exactly the update the checkpointed optimizer would have made.
+  /// \throws gift::error when the counts or sizes differ from the views', or a moment is not
+  /// finite (or v negative); nothing is changed then.
+  void restore(std::uint64_t steps, const std::vector<std::vector<T>>& first, const std::vector<std::vector<T>>& second) {
+    constexpr const char* where = "gift::optim::adam::restore";
+    gift::detail::require(first.size() == parameters_.size() && second.size() == parameters_.size(), where,
+                          ": the checkpoint has ", first.size(), " and ", second.size(), " moment blocks, but the ",
+                          "optimizer trains ", parameters_.size(), " views; was it written for another model or "
+                          "selection?");
+    for (std::size_t b = 0; b < parameters_.size(); ++b) {
+      gift::detail::require(first[b].size() == parameters_[b].value.size() &&
+                                second[b].size() == parameters_[b].value.size(),
+                            where, ": moment block ", b, " holds ", first[b].size(), " and ", second[b].size(),
+                            " values, but view '", parameters_[b].name, "' has ", parameters_[b].value.size());
+      for (std::size_t e = 0; e < first[b].size(); ++e) {
+        gift::detail::require(std::isfinite(static_cast<double>(first[b][e])) &&
+                                  std::isfinite(static_cast<double>(second[b][e])) && second[b][e] >= T(0),
+                              where, ": moment block ", b, " element ", e, " is not a valid Adam state (m = ",
+                              first[b][e], ", v = ", second[b][e], ")");
+      }
+    }
+    for (std::size_t b = 0; b < parameters_.size(); ++b) {
+      std::copy(first[b].begin(), first[b].end(), first_moment_[b].begin());
+      std::copy(second[b].begin(), second[b].end(), second_moment_[b].begin());
+    }
+    steps_ = steps;
+  }
   /// The settings.
   [[nodiscard]] const adam_options& options() const noexcept { return options_; }
   /// The views being trained.
   [[nodiscard]] const std::vector<parameter_type>& parameters() const noexcept { return parameters_; }
 
 private:
+  // Works for any state buffer with begin/end (std::vector, Thrust host or device vectors).
+  template <class Buffers>
+  static std::vector<T> host_copy(const Buffers& buffers, std::size_t block, const char* where) {
+    gift::detail::require(block < buffers.size(), where, ": argument 'block' must be < ", buffers.size(),
+                          " (the number of views), but is ", block);
+    std::vector<T> host(buffers[block].size());
+    std::copy(buffers[block].begin(), buffers[block].end(), host.begin());
+    return host;
+  }
+
   std::vector<parameter_type> parameters_;
   adam_options options_;
   gift::detail::adam_plan plan_;
