@@ -63,6 +63,8 @@ int run_finetune(int argc, char** argv) {
       .number_option("clip", "1.0", "clip the global gradient norm to this (0: off)", 0.0, 1e6)
       .integer_option("noise-bits", "4", "bit-width whose step delta scales the noise, when --weights holds no <layer>.delta",
                       2, 8)
+      .option("noise-alpha", "grid100", "scale search for that delta: max | grid<N> (the paper's grid; default grid100) "
+                                        "| ref80")
       .flag("no-noise", "train without noise injection (ablation)")
       .integer_option("seed", "0", "noise seed", 0, 9223372036854775807LL)
       .integer_option("checkpoint-every", "0", "also write --out every N steps (0: only at the end)", 0, 1000000000)
@@ -74,6 +76,7 @@ int run_finetune(int argc, char** argv) {
       .option("output-json", "", "also write the JSON result to this file");
   if (!args.parse(argc, argv, 2)) return 0;
   require_writable_outputs(args, out_kind::file);
+  const alpha_search noise_alpha = parse_alpha(args.get("noise-alpha"), "--noise-alpha");
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
   const std::int64_t steps = args.integer("steps"), batch = args.integer("batch"), length = args.integer("seq");
@@ -97,7 +100,8 @@ int run_finetune(int argc, char** argv) {
       {"gift.warmup", number("warmup")},      {"gift.weight_decay", number("weight-decay")},
       {"gift.clip", number("clip")},          {"gift.noise", args.on("no-noise") ? "off" : "on"},
       {"gift.tokens", integer("tokens")},     {"gift.data", args.get("data")},
-      {"gift.split", args.get("split")}};
+      {"gift.split", args.get("split")},      {"gift.noise_bits", integer("noise-bits")},
+      {"gift.noise_alpha", args.get("noise-alpha")}};
   std::optional<io::safetensors_file> checkpoint;
   std::int64_t first_step = 0;
   if (!resume.empty()) {
@@ -146,7 +150,7 @@ int run_finetune(int argc, char** argv) {
         delta = weights_file->read_vector(name + ".delta");
         ++delta_from_file;
       } else {
-        delta = row_deltas(weight, static_cast<int>(args.integer("noise-bits")), alpha_search::max_abs(), salient);
+        delta = row_deltas(weight, static_cast<int>(args.integer("noise-bits")), noise_alpha, salient);
       }
       deltas.emplace(name + ".delta", delta);
       auto layer = std::make_unique<model::gift_sw_linear<float>>(weight, salient, delta, seed,

@@ -51,7 +51,7 @@ stamp "2/6 calibrate"
 "$gift" calibrate --split train --tokens "$CAL_TOKENS" --seq "$SEQ" --out "$out/stats" \
   --output-json "$out/calibrate.json"
 stamp "3/6 select salient columns (gift_sw metric, 3.125% of each layer's inputs)"
-"$gift" select --stats "$out/stats" --metric gift_sw --out "$out/salient.txt" --output-json "$out/select.json"
+"$gift" select --stats "$out/stats" --metric gift_sw --bits "$BITS" --alpha "$ALPHA" --out "$out/salient.txt" --output-json "$out/select.json"
 stamp "4/6 quantize non-salient columns to $BITS bits (salient kept in fp32)"
 "$gift" quantize --salient "$out/salient.txt" --bits "$BITS" --method rtn --alpha "$ALPHA" --out "$out/quantized.safetensors" \
   --output-json "$out/quantize.json"

@@ -20,18 +20,6 @@
 
 namespace gift::cli {
 
-namespace {
-alpha_search parse_alpha(const std::string& text) {
-  if (text == "max") return alpha_search::max_abs();
-  if (text == "ref80") return alpha_search::reference_code();
-  if (text.rfind("grid", 0) == 0) {
-    const std::string points = text.substr(4);
-    return alpha_search::paper_grid(points.empty() ? 100 : std::stoi(points));
-  }
-  throw error("gift quantize: --alpha must be max, grid<N> (e.g. grid100, the paper's) or ref80 (the authors' code), "
-              "but is '" + text + "'");
-}
-}  // namespace
 
 int run_quantize(int argc, char** argv) {
   arguments args("quantize",
@@ -42,7 +30,8 @@ int run_quantize(int argc, char** argv) {
   args.option("salient", "", "salient-column file from gift select", true)
       .option("out", "", "safetensors file to write", true)
       .integer_option("bits", "4", "bit-width", 2, 8)
-      .option("alpha", "max", "scale search: max | grid<N> (paper, e.g. grid100) | ref80 (authors' code)")
+      .option("alpha", "grid100", "scale search: max | grid<N> (the paper's grid of N candidates; default grid100) | "
+                                  "ref80 (authors' code)")
       .option("method", "rtn", "rtn (round to nearest) | gptq")
       .option("gram", "", "gram.safetensors from gift calibrate --gram (for --method gptq)")
       .flag("json", "print the result as JSON on stdout")
@@ -52,7 +41,7 @@ int run_quantize(int argc, char** argv) {
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
   const int bits = static_cast<int>(args.integer("bits"));
-  const alpha_search search = parse_alpha(args.get("alpha"));
+  const alpha_search search = parse_alpha(args.get("alpha"), "--alpha");
   const std::string method = args.get("method");
   gift::detail::require(method == "rtn" || method == "gptq", "gift quantize: --method must be rtn or gptq, but is '",
                         method, "'");

@@ -19,15 +19,20 @@ namespace gift::cli {
 
 namespace {
 
-using scorer = std::function<gift::vector<double>(const gift::matrix<float>&, const activation_stats&)>;
+// The quantizer behind D (--bits, --alpha): passed at run time, so one instantiation per metric
+// serves every bit-width (the compile-time presets stay what the library offers).
+using scorer = std::function<gift::vector<double>(const gift::matrix<float>&, const activation_stats&,
+                                                  const symmetric_options&)>;
 
 template <class Metric>
 scorer make_scorer() {
-  return [](const gift::matrix<float>& w, const activation_stats& s) { return column_sensitivity<Metric>(w, s); };
+  return [](const gift::matrix<float>& w, const activation_stats& s, const symmetric_options& q) {
+    return column_sensitivity<Metric>(w, s, q);
+  };
 }
 
 // τ, ρ and γ are compile-time policies in the library; the command line picks among the common
-// ones (τ, ρ ∈ {1, 2, inf}, γ ∈ {1/2, 1, 2}, D = 4-bit quantization error, the paper's D).
+// ones (τ, ρ ∈ {1, 2, inf}, γ ∈ {1/2, 1, 2}, D = the quantization error of --bits/--alpha).
 template <class Tau, class Rho>
 scorer with_gamma(const std::string& gamma) {
   if (gamma == "0.5" || gamma == "1/2") return make_scorer<sensitivity<Tau, Rho, std::ratio<1, 2>, quantization_error<int4>>>();
@@ -70,6 +75,8 @@ int run_select(int argc, char** argv) {
       .option("tau", "", "custom metric: norm of D = W - Q4(W) per column (1 | 2 | inf; default inf)")
       .option("rho", "", "custom metric: norm of the activations (1 | 2 | inf; default inf)")
       .option("gamma", "", "custom metric: activation exponent (0.5 | 1 | 2; default 1)")
+      .integer_option("bits", "4", "bit-width of the quantizer whose error is D (use the one you quantize with)", 2, 8)
+      .option("alpha", "grid100", "its scale search: max | grid<N> (the paper's grid; default grid100) | ref80")
       .integer_option("k", "0", "salient columns per layer (0: use --fraction)", 0, 1 << 20)
       .number_option("fraction", "0.03125", "share of each layer's input columns (0.03125 = the paper's 128 of 4096)",
                      1e-9, 1.0)
@@ -88,6 +95,8 @@ int run_select(int argc, char** argv) {
   const std::string gamma = args.get("gamma").empty() ? "1" : args.get("gamma");
   const std::string metric_name = is_custom ? "tau=" + tau + " rho=" + rho + " gamma=" + gamma : args.get("metric");
   const scorer score = is_custom ? custom(tau, rho, gamma) : preset(args.get("metric"));
+  const symmetric_options d_quantizer{static_cast<int>(args.integer("bits")), parse_alpha(args.get("alpha"), "--alpha"),
+                                      0};
   const calibration_set calibration = calibration_set::open(args.get("stats"));
   auto model = load_model(args);
   salient_map selection;
@@ -100,7 +109,7 @@ int run_select(int argc, char** argv) {
         const std::string name = layer_name(b, p);
         const auto stats = calibration.load_stats(name);
         const gift::matrix<float> weight = model.linear(b, p).effective_weight();
-        const gift::vector<double> scores = score(weight, stats);
+        const gift::vector<double> scores = score(weight, stats, d_quantizer);
         salient_columns chosen = k > 0 ? select_salient(scores, k) : select_salient(scores, fraction{args.number("fraction")});
         total += static_cast<std::int64_t>(chosen.size());
         columns += weight.cols();
@@ -113,6 +122,8 @@ int run_select(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report result("select");
   result.add("metric", metric_name)
+      .add("d_bits", args.integer("bits"))
+      .add("d_alpha", args.get("alpha"))
       .add("layers", static_cast<std::int64_t>(selection.size()))
       .add("salient_columns", total)
       .add("salient_share", static_cast<double>(total) / static_cast<double>(columns))

@@ -177,6 +177,10 @@ struct with_bits<sensitivity<Tau, Rho, Gamma, quantization_error<symmetric<B, Se
 template <sensitivity_metric Metric, int Bits>
 using with_bits_t = typename detail::with_bits<Metric, Bits>::type;
 
+template <sensitivity_metric Metric, backend_tag Backend, matrix_shaped Weights>
+gift::vector<double> column_sensitivity(Backend tag, const Weights& weights, const activation_stats& stats,
+                                        const symmetric_options& quantizer);
+
 /// The sensitivity `s_j` of every input column of a layer with weights `weights` (out × in) and
 /// calibration statistics `stats` (in columns), computed on `tag`'s backend. Returns the scores
 /// on the host, in double; equal inputs give the same bits on every backend.
@@ -184,6 +188,24 @@ using with_bits_t = typename detail::with_bits<Metric, Bits>::type;
 /// tokens, or `lp<P>` activation norms not tracked by `stats`.
 template <sensitivity_metric Metric, backend_tag Backend, matrix_shaped Weights>
 gift::vector<double> column_sensitivity(Backend tag, const Weights& weights, const activation_stats& stats) {
+  if constexpr (requires { typename Metric::perturbation::quantizer; }) {
+    using quantizer = typename Metric::perturbation::quantizer;
+    return column_sensitivity<Metric>(tag, weights, stats,
+                                      symmetric_options{quantizer::bits, quantizer::search_policy::make(), 0});
+  } else {
+    return column_sensitivity<Metric>(tag, weights, stats, symmetric_options{});
+  }
+}
+
+/// As above, with the quantizer behind a quantization-error `D` given at run time — bit-width and
+/// α search — in place of the metric's compile-time one: for a command line or a sweep that picks
+/// the bit-width when it runs (`gift select --bits 3 --alpha grid100`). The result equals that of
+/// the metric rebound to the same quantizer at compile time. Metrics whose `D` is not a
+/// quantization error ignore `quantizer`.
+/// \throws gift::error as above, and for bits outside 2..8 or a group size other than 0.
+template <sensitivity_metric Metric, backend_tag Backend, matrix_shaped Weights>
+gift::vector<double> column_sensitivity(Backend tag, const Weights& weights, const activation_stats& stats,
+                                        const symmetric_options& quantizer) {
   constexpr const char* where = "gift::column_sensitivity";
   const auto rows = static_cast<std::size_t>(weights.rows()), cols = static_cast<std::size_t>(weights.cols());
   detail::require_weights_shape(rows, cols, where);
@@ -206,9 +228,9 @@ gift::vector<double> column_sensitivity(Backend tag, const Weights& weights, con
     if constexpr (std::is_same_v<P, weights_perturbation>) {
       perturbation = backend::dispatch<ops::weight_column_norms<typename Metric::tau>>(tag, weights);
     } else {
-      using quantizer = typename P::quantizer;
-      const detail::symmetric_plan plan = detail::symmetric_plan_of(
-          symmetric_options{quantizer::bits, quantizer::search_policy::make(), 0}, "gift::column_sensitivity");
+      detail::require(quantizer.group_size == 0, where, ": the quantizer of D must scale whole rows (group_size 0), "
+                      "but group_size is ", quantizer.group_size);
+      const detail::symmetric_plan plan = detail::symmetric_plan_of(quantizer, "gift::column_sensitivity");
       perturbation = backend::dispatch<ops::quantization_error_norms<typename Metric::tau>>(
           tag, std::type_identity<symmetric_quantized_t<Weights>>{}, weights, plan);
     }
@@ -233,6 +255,14 @@ template <sensitivity_metric Metric, matrix_shaped Weights, backend_tag Backend>
   requires(!backend_tag<Weights>)
 gift::vector<double> column_sensitivity(const Weights& weights, const activation_stats& stats, Backend tag) {
   return column_sensitivity<Metric>(tag, weights, stats);
+}
+
+/// The run-time quantizer overload on the backend the weights' type implies.
+template <sensitivity_metric Metric, matrix_shaped Weights>
+  requires(!backend_tag<Weights>)
+gift::vector<double> column_sensitivity(const Weights& weights, const activation_stats& stats,
+                                        const symmetric_options& quantizer) {
+  return column_sensitivity<Metric>(backend_for_t<Weights>{}, weights, stats, quantizer);
 }
 
 }  // namespace gift

@@ -118,6 +118,34 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(fused_metric_equals_explicit_reference, Metric, me
   for (Eigen::Index j = 0; j < 70; ++j) BOOST_TEST(found(j) == expected(j), boost::test_tools::tolerance(1e-9));
 }
 
+BOOST_AUTO_TEST_CASE(run_time_quantizer_equals_the_compile_time_rebinding) {
+  // `gift select --bits B --alpha A` passes the quantizer of D at run time; the scores must be
+  // those of the preset rebound to the same quantizer at compile time, bit for bit.
+  const gift::matrix_f w = gift_test::normal(24, 40, 11);
+  gift::activation_stats stats(40);
+  stats.update(gift_test::heavy_tailed(64, 40, 12));
+  using gift3_grid = gift::sensitivity<gift::linf, gift::linf, std::ratio<1>,
+                                       gift::quantization_error<gift::symmetric<3, gift::paper_alpha_grid<100>>>>;
+  using owq2 = gift::with_bits_t<gift::owq, 2>;
+  const auto grid = gift::alpha_search::paper_grid(100);
+  BOOST_TEST((gift::column_sensitivity<gift::gift_sw>(w, stats, gift::symmetric_options{3, grid, 0}) ==
+              gift::column_sensitivity<gift3_grid>(w, stats)));
+  BOOST_TEST((gift::column_sensitivity<gift::owq>(w, stats, gift::symmetric_options{2, gift::alpha_search::max_abs(), 0}) ==
+              gift::column_sensitivity<owq2>(w, stats)));
+  // The default quantizer reproduces the preset; another bit-width changes the scores.
+  BOOST_TEST((gift::column_sensitivity<gift::gift_sw>(w, stats, gift::symmetric_options{}) ==
+              gift::column_sensitivity<gift::gift_sw>(w, stats)));
+  BOOST_TEST((gift::column_sensitivity<gift::gift_sw>(w, stats, gift::symmetric_options{2, grid, 0}) !=
+              gift::column_sensitivity<gift::gift_sw>(w, stats)));
+  // Metrics without a quantization error ignore it.
+  BOOST_TEST((gift::column_sensitivity<gift::quik>(w, stats, gift::symmetric_options{2, grid, 0}) ==
+              gift::column_sensitivity<gift::quik>(w, stats)));
+  BOOST_CHECK_THROW((void)gift::column_sensitivity<gift::gift_sw>(w, stats, gift::symmetric_options{9, grid, 0}),
+                    gift::error);
+  BOOST_CHECK_THROW((void)gift::column_sensitivity<gift::gift_sw>(w, stats, gift::symmetric_options{4, grid, 8}),
+                    gift::error);
+}
+
 BOOST_AUTO_TEST_CASE(metric_rejects_bad_input) {
   const small_layer layer;
   gift::activation_stats wider(4);

@@ -42,6 +42,9 @@ probe(["select", "--stats", "s", "--out", "o", "--fraction", "0"], "--fraction m
 probe(["quantize", "--salient", "s", "--out", "o", "--bits", "9"], "--bits must be in [2, 8]", "9")
 probe(["eval", "--seq", "1"], "--seq must be in [2, 1048576]")
 probe(["eval", "--tokens", "10x"], "--tokens must be an integer", "'10x'")
+probe(["select", "--stats", "s", "--out", "o", "--bits", "1"], "--bits must be in [2, 8]")
+probe(["select", "--stats", "s", "--out", "o", "--alpha", "grid0"], "--alpha 'grid0'", "[1, 100000]")
+probe(["finetune", "--salient", "s", "--out", "o", "--noise-alpha", "wide"], "--noise-alpha must be max, grid<N>")
 # Unknown and removed options are refused, not ignored.
 probe(["eval", "--lr", "1"], "unknown option --lr")
 probe(["generate", "--tokenizer-model", "x.gguf"], "unknown option --tokenizer-model")

@@ -2,6 +2,7 @@
 // Pieces several commands share: thread setup, packing a token stream into sequences, and the
 // perplexity loop.
 #include <gift/error.hpp>
+#include <gift/quant/alpha_search.hpp>
 #include <gift/model/llama.hpp>
 #include <gift/model/tokens.hpp>
 
@@ -36,6 +37,30 @@ inline void set_threads(const arguments& args) {
 #else
   (void)args;
 #endif
+}
+
+/// The α search named on the command line (`--alpha`, `--noise-alpha`): max | grid<N> (the
+/// paper's linear grid of N candidates; grid = grid100) | ref80 (the authors' code). `option`
+/// names the option in the message.
+inline alpha_search parse_alpha(const std::string& text, const std::string& option) {
+  if (text == "max") return alpha_search::max_abs();
+  if (text == "ref80") return alpha_search::reference_code();
+  if (text.rfind("grid", 0) == 0) {
+    const std::string points = text.substr(4);
+    if (points.empty()) return alpha_search::paper_grid(100);
+    std::size_t used = 0;
+    long long n = 0;
+    try {
+      n = std::stoll(points, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    gift::detail::require(used == points.size() && n >= 1 && n <= 100000, "gift: ", option, " '", text,
+                          "': grid<N> needs a whole number of candidates N in [1, 100000], e.g. grid100");
+    return alpha_search::paper_grid(static_cast<int>(n));
+  }
+  throw error("gift: " + option + " must be max, grid<N> (e.g. grid100, the paper's) or ref80 (the authors' code), "
+              "but is '" + text + "'");
 }
 
 /// Checks, before any work, that files can be created in `folder` (made if missing): an output
