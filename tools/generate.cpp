@@ -8,6 +8,7 @@
 
 #include <gift/random.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <numeric>
@@ -36,6 +37,15 @@ int run_generate(int argc, char** argv) {
   std::vector<std::int32_t> ids = tokenizer.encode(prompt, {.parse_special = true});
   gift::detail::require(!ids.empty(), "gift generate: the prompt is empty");
   const auto prompt_length = ids.size();
+  // The model was trained for context_length positions: refuse a request that would run past it
+  // (without a KV cache each new token re-reads the whole sequence, so it would also run for minutes).
+  const auto context = static_cast<std::int64_t>(model.config().context_length);
+  if (context > 0)
+    gift::detail::require(static_cast<std::int64_t>(prompt_length) + args.integer("max-new") <= context,
+                          "gift generate: the prompt (", prompt_length, " tokens) plus --max-new ", args.integer("max-new"),
+                          " exceeds the model's context length of ", context, " tokens; lower --max-new to at most ",
+                          std::max<std::int64_t>(0, context - static_cast<std::int64_t>(prompt_length)),
+                          " or shorten the prompt");
   const double temperature = args.number("temperature");
   const auto top_k = args.integer("top-k");
   const auto eos = tokenizer.special().eos;
@@ -44,6 +54,8 @@ int run_generate(int argc, char** argv) {
     model::token_matrix tokens(1, static_cast<Eigen::Index>(ids.size()));
     for (std::size_t i = 0; i < ids.size(); ++i) tokens(0, static_cast<Eigen::Index>(i)) = ids[i];
     const gift::vector<float> logits = model.last_logits(tokens).row(0).transpose();
+    gift::detail::require(logits.allFinite(), "gift generate: the model's logits at token ", ids.size(),
+                          " are not finite; the weights are damaged (check them with gift eval)");
     std::int32_t next = 0;
     if (temperature <= 0) {
       Eigen::Index best = 0;

@@ -155,6 +155,10 @@ probe(["select", "--stats", stats, "--out", os.path.join(work, "fresh.txt"), "--
 check(not os.path.exists(stale), "a stale temporary of a dead process survived the next write")
 check(os.path.isfile(os.path.join(work, "fresh.txt")), "select wrote no fresh.txt")
 
+# Defect 11 (generate): a request past the model's context length is refused before generating.
+probe(["generate", "--prompt", "Hello", "--max-new", "9000"], "exceeds the model's context length of 8192",
+      "lower --max-new")
+
 # Defect 11: an interrupted fine-tune resumes bit-identically: 4 steps in one run == 2 steps,
 # stop, --resume for the other 2 (weights, noise scales and optimizer state all equal).
 def tensors(path):

@@ -28,7 +28,7 @@ struct llama_config {
   double rope_base = 10000;   ///< RoPE frequency base θ
   double rms_epsilon = 1e-5;  ///< RMSNorm ε
   bool tied_embeddings = true;  ///< the output head reuses the token embedding
-  int context_length = 0;     ///< trained context (informational; not enforced)
+  int context_length = 0;     ///< trained context (0: unknown); gift generate refuses requests past it
 
   /// Throws `gift::error` naming the first inconsistent field (e.g. heads not divisible by
   /// kv_heads) and how it can be fixed.
