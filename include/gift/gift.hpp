@@ -43,3 +43,10 @@
 // LLaMA-family model
 #include <gift/model/llama.hpp>
 #include <gift/model/load_gguf.hpp>
+
+// Fine-tuning methods as model slots
+#include <gift/model/dora_linear.hpp>
+#include <gift/model/full_linear.hpp>
+#include <gift/model/gift_sw_linear.hpp>
+#include <gift/model/lora_linear.hpp>
+#include <gift/model/ste_linear.hpp>

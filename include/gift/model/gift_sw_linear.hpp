@@ -6,12 +6,15 @@
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
 #include <gift/model/linear_module.hpp>
+#include <gift/model/trainable_linear.hpp>
 #include <gift/nn/gift_linear.hpp>
 #include <gift/salient_columns.hpp>
 
 #include <concepts>
 #include <cstdint>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 namespace gift::model {
 
@@ -19,7 +22,7 @@ namespace gift::model {
 /// context's step, an evaluation forward uses the clean weights, `backward` accumulates the
 /// salient-block gradient (read it, and the parameters, through `layer()`).
 template <std::floating_point T>
-class gift_sw_linear final : public linear_module<T> {
+class gift_sw_linear final : public trainable_linear<T> {
 public:
   /// Wraps an existing layer.
   explicit gift_sw_linear(nn::gift_linear<T> layer) : layer_(std::move(layer)) {}
@@ -32,7 +35,6 @@ public:
 
   [[nodiscard]] Eigen::Index in_features() const override { return layer_.in_features(); }
   [[nodiscard]] Eigen::Index out_features() const override { return layer_.out_features(); }
-  [[nodiscard]] bool trainable() const override { return true; }
   void forward(const matrix<T>& x, matrix<T>& y, const forward_context& context) override {
     if (!context.record) {
       y = layer_.forward_eval(x);
@@ -43,6 +45,9 @@ public:
   }
   void backward(const matrix<T>& dy, matrix<T>& dx) override { dx = layer_.backward(dy); }
   [[nodiscard]] matrix<T> effective_weight() const override { return layer_.merged_weight(); }
+  /// The salient block (out × k) and the bias, if any.
+  [[nodiscard]] std::vector<optim::parameter<T>> parameters() override { return layer_.parameters(); }
+  [[nodiscard]] std::string_view method() const override { return "gift_sw"; }
 
   /// The wrapped layer: salient block, its gradient, `parameters()` for an optimizer.
   [[nodiscard]] nn::gift_linear<T>& layer() noexcept { return layer_; }
