@@ -1,14 +1,16 @@
 // gift finetune: GIFT-SW — train only the salient columns of every linear layer, with fresh
-// quantization noise ½·Δ_i·Ω_ij on the frozen columns at every step; checkpoints written atomically.
+// quantization noise ½·Δ_i·Ω_ij on the frozen columns at every step — or one of the baselines
+// (LoRA, DoRA, full, STE, QUIK + LoRA) in the same model, trainer and data; checkpoints written
+// atomically.
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/methods.hpp"
 #include "cli/model_io.hpp"
 #include "cli/report.hpp"
 #include "cli/text.hpp"
 
 #include <gift/io/safetensors.hpp>
-#include <gift/model/gift_sw_linear.hpp>
 #include <gift/optim/adam.hpp>
 #include <gift/optim/clip.hpp>
 #include <gift/optim/schedule.hpp>
@@ -20,6 +22,7 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -46,11 +49,16 @@ std::int64_t parse_count(const std::string& text, const std::string& file, const
 
 int run_finetune(int argc, char** argv) {
   arguments args("finetune",
-                 "GIFT-SW fine-tuning: only the salient columns train (AdamW); the other columns are frozen and get "
-                 "fresh Gaussian noise 1/2 * delta_i * N(0,1) in every training step. Writes the merged weights.");
+                 "Fine-tuning with AdamW. --method gift_sw (default): only the salient columns train; the other "
+                 "columns are frozen and get fresh Gaussian noise 1/2 * delta_i * N(0,1) in every training step. "
+                 "Baselines in the same model and trainer: lora, dora (rank --rank, scale --lora-alpha / rank; "
+                 "--match-params sizes the rank to GIFT-SW's trainable count), full (every weight), ste "
+                 "(quantization-aware training, straight-through, salient columns fp), quik_lora (LoRA on a "
+                 "quantized --weights). Writes the merged weights.");
   model_options(args);
   text_options(args, "train");
-  args.option("salient", "", "salient-column file from gift select", true)
+  args.option("method", "gift_sw", finetune_method_names)
+      .option("salient", "", "salient-column file from gift select (gift_sw, ste, --match-params)")
       .option("out", "", "safetensors file for the fine-tuned weights (also the checkpoint)", true)
       .integer_option("steps", "100", "optimizer steps", 1, 1000000000)
       .integer_option("batch", "1", "sequences per step", 1, 4096)
@@ -61,11 +69,14 @@ int run_finetune(int argc, char** argv) {
       .number_option("warmup", "0.03", "warmup share of the steps", 0.0, 1.0)
       .number_option("weight-decay", "0", "AdamW decoupled weight decay", 0.0, 1.0)
       .number_option("clip", "1.0", "clip the global gradient norm to this (0: off)", 0.0, 1e6)
-      .integer_option("noise-bits", "4", "bit-width whose step delta scales the noise, when --weights holds no <layer>.delta",
-                      2, 8)
-      .option("noise-alpha", "grid100", "scale search for that delta: max | grid<N> (the paper's grid; default grid100) "
-                                        "| ref80")
-      .flag("no-noise", "train without noise injection (ablation)")
+      .integer_option("bits", "4", "target bit-width: its step delta scales gift_sw's noise and is ste's grid, "
+                                   "when --weights holds no <layer>.delta", 2, 8)
+      .option("alpha", "grid100", "scale search for that delta: max | grid<N> (the paper's grid; default grid100) "
+                                  "| ref80")
+      .flag("no-noise", "gift_sw without noise injection (ablation)")
+      .integer_option("rank", "8", "LoRA/DoRA rank r", 1, 65536)
+      .number_option("lora-alpha", "16", "LoRA/DoRA alpha (the update is scaled by alpha / r)", 1e-6, 1e6)
+      .flag("match-params", "choose --rank so that LoRA/DoRA train as many parameters as GIFT-SW with --salient")
       .integer_option("seed", "0", "noise seed", 0, 9223372036854775807LL)
       .integer_option("checkpoint-every", "0", "also write --out every N steps (0: only at the end)", 0, 1000000000)
       .option("resume", "", "continue the run that wrote this checkpoint (its --out), with the same options; "
@@ -76,7 +87,19 @@ int run_finetune(int argc, char** argv) {
       .option("output-json", "", "also write the JSON result to this file");
   if (!args.parse(argc, argv, 2)) return 0;
   require_writable_outputs(args, out_kind::file);
-  const alpha_search noise_alpha = parse_alpha(args.get("noise-alpha"), "--noise-alpha");
+  const alpha_search noise_alpha = parse_alpha(args.get("alpha"), "--alpha");
+  const finetune_method method = parse_finetune_method(args.get("method"));
+  const std::string method_name = args.get("method");
+  gift::detail::require(!uses_salient(method) || !args.get("salient").empty(), "gift finetune: --method ", method_name,
+                        " needs --salient (the salient-column file from gift select)");
+  gift::detail::require(!args.on("match-params") || (uses_adapter(method) && !args.get("salient").empty()),
+                        "gift finetune: --match-params sizes a LoRA/DoRA rank to GIFT-SW's count: use it with "
+                        "--method lora, dora or quik_lora and give --salient");
+  gift::detail::require(!args.on("no-noise") || method == finetune_method::gift_sw,
+                        "gift finetune: --no-noise applies to --method gift_sw only");
+  gift::detail::require(method != finetune_method::quik_lora || !args.get("weights").empty() || !args.get("resume").empty(),
+                        "gift finetune: --method quik_lora adapts a quantized model: give --weights from ",
+                        "gift quantize (--method gptq for QUIK)");
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
   const std::int64_t steps = args.integer("steps"), batch = args.integer("batch"), length = args.integer("seq");
@@ -100,8 +123,8 @@ int run_finetune(int argc, char** argv) {
       {"gift.warmup", number("warmup")},      {"gift.weight_decay", number("weight-decay")},
       {"gift.clip", number("clip")},          {"gift.noise", args.on("no-noise") ? "off" : "on"},
       {"gift.tokens", integer("tokens")},     {"gift.data", args.get("data")},
-      {"gift.split", args.get("split")},      {"gift.noise_bits", integer("noise-bits")},
-      {"gift.noise_alpha", args.get("noise-alpha")}};
+      {"gift.split", args.get("split")},      {"gift.bits", integer("bits")},
+      {"gift.alpha", args.get("alpha")},      {"gift.method", method_name}};
   std::optional<io::safetensors_file> checkpoint;
   std::int64_t first_step = 0;
   if (!resume.empty()) {
@@ -111,6 +134,9 @@ int run_finetune(int argc, char** argv) {
       const auto it = metadata.find(key);
       return it == metadata.end() ? std::string("(none)") : it->second;
     };
+    gift::detail::require(method == finetune_method::gift_sw, "gift finetune: --resume continues gift_sw runs only; ",
+                          "restart a ", method_name, " run from the beginning (its checkpoint holds merged weights, "
+                          "not the adapter or base it trains)");
     gift::detail::require(value("gift.method") == "gift_sw" && metadata.count("gift.state.count") != 0 &&
                               metadata.count("gift.step") != 0,
                           "gift finetune: '", resume, "' is not a finetune checkpoint with optimizer state "
@@ -127,7 +153,7 @@ int run_finetune(int argc, char** argv) {
   const auto tokenizer = load_tokenizer(args);
   const std::int64_t wanted = args.integer("tokens") > 0 ? args.integer("tokens") : steps * batch * length;
   const auto ids = load_text_tokens(args, tokenizer, wanted);
-  const salient_map selection = load_salient(args.get("salient"));
+  const salient_map selection = args.get("salient").empty() ? salient_map{} : load_salient(args.get("salient"));
   std::optional<io::safetensors_file> weights_file;
   if (checkpoint) {
     weights_file.emplace(io::safetensors_file::open(resume));
@@ -135,28 +161,53 @@ int run_finetune(int argc, char** argv) {
     weights_file.emplace(io::safetensors_file::open(args.get("weights")));
   }
 
-  // Every linear layer becomes a GIFT-SW layer.
-  const std::uint64_t seed = static_cast<std::uint64_t>(args.integer("seed"));
+  // Sizes first: --match-params needs the totals over all layers before any module is built.
+  const auto salient_or_none = [&](const std::string& name, Eigen::Index in) {
+    return selection.empty() ? salient_columns::none(static_cast<std::size_t>(in)) : salient_of(selection, name);
+  };
+  layer_totals totals;
+  totals.max_rank = std::numeric_limits<std::int64_t>::max();
+  for (int b = 0; b < model.config().layers; ++b) {
+    for (model::projection p : model::all_projections) {
+      const auto& layer = model.linear(b, p);
+      const std::int64_t out = layer.out_features(), in = layer.in_features();
+      totals.salient_weights += out * static_cast<std::int64_t>(salient_or_none(layer_name(b, p), in).size());
+      totals.in_plus_out += in + out;
+      totals.outs += out;
+      totals.max_rank = std::min(totals.max_rank, std::min(in, out));
+    }
+  }
+  method_settings settings;
+  settings.method = method;
+  settings.bits = static_cast<int>(args.integer("bits"));
+  settings.seed = static_cast<std::uint64_t>(args.integer("seed"));
+  settings.adapter.rank = args.on("match-params") ? matching_rank(method, totals) : static_cast<int>(args.integer("rank"));
+  settings.adapter.alpha = args.number("lora-alpha");
+  gift::detail::require(!uses_adapter(method) || settings.adapter.rank <= totals.max_rank, "gift finetune: --rank ",
+                        settings.adapter.rank, " exceeds the narrowest layer (", totals.max_rank, ")");
+
+  // Every linear layer becomes a module of the method.
   std::vector<optim::parameter<float>> parameters;
   std::int64_t trainable = 0, delta_from_file = 0;
   std::map<std::string, gift::vector<float>> deltas;  // saved with every checkpoint: a resume reuses them
   for (int b = 0; b < model.config().layers; ++b) {
     for (model::projection p : model::all_projections) {
       const std::string name = layer_name(b, p);
-      const salient_columns& salient = salient_of(selection, name);
       const gift::matrix<float> weight = model.linear(b, p).effective_weight();
+      const salient_columns salient = salient_or_none(name, weight.cols());
       gift::vector<float> delta;
-      if (weights_file && weights_file->find_tensor(name + ".delta") != nullptr) {
-        delta = weights_file->read_vector(name + ".delta");
-        ++delta_from_file;
-      } else {
-        delta = row_deltas(weight, static_cast<int>(args.integer("noise-bits")), noise_alpha, salient);
+      if (uses_salient(method)) {
+        if (weights_file && weights_file->find_tensor(name + ".delta") != nullptr) {
+          delta = weights_file->read_vector(name + ".delta");
+          ++delta_from_file;
+        } else {
+          delta = row_deltas(weight, settings.bits, noise_alpha, salient);
+        }
+        deltas.emplace(name + ".delta", delta);
       }
-      deltas.emplace(name + ".delta", delta);
-      auto layer = std::make_unique<model::gift_sw_linear<float>>(weight, salient, delta, seed,
-                                                                  static_cast<std::uint32_t>(model::layer_id(b, p)));
-      for (auto& view : layer->layer().parameters()) parameters.push_back(view);
-      trainable += static_cast<std::int64_t>(layer->layer().salient_weight().size());
+      auto layer = make_trainable(settings, weight, salient, delta, static_cast<std::uint32_t>(model::layer_id(b, p)));
+      for (auto& view : layer->parameters()) parameters.push_back(view);
+      trainable += layer->trainable_parameters();
       model.replace_linear(b, p, std::move(layer));
     }
   }
@@ -202,7 +253,6 @@ int run_finetune(int argc, char** argv) {
     }
     std::map<std::string, std::string> metadata = run_settings;
     metadata["gift.step"] = std::to_string(step);
-    metadata["gift.method"] = "gift_sw";
     metadata["gift.salient"] = args.get("salient");
     metadata["gift.state.count"] = std::to_string(parameters.size());
     save_weights(model, args.get("out"), extra, metadata);
@@ -241,16 +291,21 @@ int run_finetune(int argc, char** argv) {
   save(std::max(first_step, stop_after));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report result("finetune");
-  result.add("steps", steps)
+  result.add("method", method_name)
+      .add("steps", steps)
       .add("first_step", first_step)
       .add("last_step", std::max(first_step, stop_after))
       .add("batch", batch)
       .add("seq", length)
       .add("lr", lr)
       .add("schedule", schedule_name)
-      .add("noise", noise)
+      .add("noise", noise && method == finetune_method::gift_sw)
+      .add("rank", uses_adapter(method) ? settings.adapter.rank : 0)
+      .add("lora_alpha", uses_adapter(method) ? settings.adapter.alpha : 0.0)
       .add("delta_from_weights_file", delta_from_file)
       .add("trainable_parameters", trainable)
+      .add("gift_sw_parameters", totals.salient_weights)
+      .add("optimizer_state_values", static_cast<std::int64_t>(optimizer.state_elements()))
       .add("first_loss", first_loss)
       .add("last_loss", last_loss)
       .add("smoothed_loss", running)
