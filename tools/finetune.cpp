@@ -10,6 +10,7 @@
 #include "cli/report.hpp"
 #include "cli/text.hpp"
 
+#include <gift/io/atomic_file.hpp>
 #include <gift/io/safetensors.hpp>
 #include <gift/optim/adam.hpp>
 #include <gift/optim/clip.hpp>
@@ -26,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -83,6 +85,7 @@ int run_finetune(int argc, char** argv) {
                             "its weights, noise scales, optimizer state and step are restored")
       .integer_option("stop-after", "0", "end this invocation after step N, writing the checkpoint (0: run all "
                                          "--steps); continue later with --resume", 0, 1000000000)
+      .option("loss-log", "", "write the loss of every step of this invocation to this CSV file (step,loss)")
       .flag("json", "print the result as JSON on stdout")
       .option("output-json", "", "also write the JSON result to this file");
   if (!args.parse(argc, argv, 2)) return 0;
@@ -259,6 +262,7 @@ int run_finetune(int argc, char** argv) {
   };
   const std::int64_t stop_after = args.integer("stop-after") > 0 ? std::min(args.integer("stop-after"), steps) : steps;
   double first_loss = 0, last_loss = 0, running = 0;
+  std::string loss_log = "step,loss\n";
   {
     progress_bar bar("finetune", stop_after - std::min(first_step, stop_after), "step");
     for (std::int64_t step = first_step; step < stop_after; ++step) {
@@ -282,6 +286,9 @@ int run_finetune(int argc, char** argv) {
         gift::detail::require(std::all_of(p.value.begin(), p.value.end(), [](float w) { return std::isfinite(w); }), at,
                               ": the update made '", p.name, "' non-finite; lower --lr (now ", lr, ")");
       if (step == first_step) first_loss = loss;
+      char line[64];
+      std::snprintf(line, sizeof line, "%lld,%.9g\n", static_cast<long long>(step + 1), loss);
+      loss_log += line;
       last_loss = loss;
       running = step == first_step ? loss : 0.9 * running + 0.1 * loss;
       bar.advance(1, "loss " + std::to_string(running));
@@ -289,6 +296,8 @@ int run_finetune(int argc, char** argv) {
     }
   }
   save(std::max(first_step, stop_after));
+  if (!args.get("loss-log").empty())
+    io::write_file_atomically(args.get("loss-log"), std::as_bytes(std::span<const char>(loss_log.data(), loss_log.size())));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report result("finetune");
   result.add("method", method_name)

@@ -1,4 +1,4 @@
-// The gift command line: calibrate → select → quantize → finetune → eval, and generate.
+// The gift command line: calibrate → select → quantize → finetune → eval, generate, and sweep.
 #include "cli/commands.hpp"
 
 #include <gift/error.hpp>
@@ -17,9 +17,10 @@ void usage(std::ostream& out) {
          "  calibrate   per-layer input statistics on calibration text -> folder\n"
          "  select      sensitivity metric (preset or tau/rho/gamma) -> salient columns per layer\n"
          "  quantize    non-salient columns to b bits (rtn | gptq), salient kept -> safetensors\n"
-         "  finetune    GIFT-SW: train salient columns with quantization noise -> safetensors\n"
+         "  finetune    GIFT-SW (salient columns + noise) or a baseline (lora, dora, full, ste, quik_lora)\n"
          "  eval        perplexity on validation text\n"
-         "  generate    continue a prompt (greedy or sampled)\n";
+         "  generate    continue a prompt (greedy or sampled)\n"
+         "  sweep       a grid of experiments from a JSON file -> results.jsonl/.csv (resumable)\n";
 }
 }  // namespace
 
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
     if (command == "finetune") return gift::cli::run_finetune(argc, argv);
     if (command == "eval") return gift::cli::run_eval(argc, argv);
     if (command == "generate") return gift::cli::run_generate(argc, argv);
+    if (command == "sweep") return gift::cli::run_sweep(argc, argv);
     if (command == "--version") {
       std::cout << "gift " << GIFT_VERSION_MAJOR << "." << GIFT_VERSION_MINOR << "." << GIFT_VERSION_PATCH << "\n";
       return 0;

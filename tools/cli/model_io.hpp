@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "args.hpp"
+#include "progress.hpp"
 
 namespace gift::cli {
 
@@ -103,7 +104,7 @@ inline model::llama_model<float> load_model(const arguments& args, const std::st
   }
   for (auto& [layer, w] : replacements)
     model.replace_linear(layer.first, layer.second, std::make_unique<model::frozen_linear<float>>(std::move(w)));
-  std::cerr << "gift: " << replacements.size() << " linear layers from " << weights << "\n";
+  if (!nested_command) std::cerr << "gift: " << replacements.size() << " linear layers from " << weights << "\n";
   return model;
 }
 

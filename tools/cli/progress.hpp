@@ -9,11 +9,16 @@
 
 namespace gift::cli {
 
+/// True while `gift sweep` runs a command inside a cell: the command's own bars and tables stay
+/// silent, so the sweep's progress line is what the terminal shows.
+inline bool nested_command = false;
+
+/// A progress bar on stderr (silent inside a sweep cell unless `always`).
 class progress_bar {
 public:
-  progress_bar(std::string label, std::int64_t total, std::string unit = "it")
+  progress_bar(std::string label, std::int64_t total, std::string unit = "it", bool always = false)
       : label_(std::move(label)), unit_(std::move(unit)), total_(total > 0 ? total : 1),
-        start_(clock::now()), tty_(isatty(fileno(stderr)) != 0) {}
+        start_(clock::now()), tty_(isatty(fileno(stderr)) != 0), silent_(nested_command && !always) {}
   ~progress_bar() { finish(); }
   progress_bar(const progress_bar&) = delete;
   progress_bar& operator=(const progress_bar&) = delete;
@@ -22,6 +27,7 @@ public:
   void advance(std::int64_t count = 1, const std::string& note = "") {
     done_ += count;
     note_ = note;
+    if (silent_) return;
     const auto now = clock::now();
     const bool last = done_ >= total_;
     if (tty_) {
@@ -38,7 +44,7 @@ public:
   void finish() {
     if (finished_) return;
     finished_ = true;
-    if (tty_) std::fputc('\n', stderr);
+    if (tty_ && !silent_) std::fputc('\n', stderr);
   }
   /// Seconds since the bar started.
   [[nodiscard]] double elapsed() const { return std::chrono::duration<double>(clock::now() - start_).count(); }
@@ -72,7 +78,7 @@ private:
   std::string label_, unit_, note_;
   std::int64_t total_, done_ = 0, last_decile_ = -1;
   clock::time_point start_, last_draw_{};
-  bool tty_, finished_ = false;
+  bool tty_, silent_, finished_ = false;
 };
 
 }  // namespace gift::cli

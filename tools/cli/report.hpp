@@ -4,6 +4,8 @@
 #include <gift/io/atomic_file.hpp>
 #include <gift/io/detail/json.hpp>
 
+#include "progress.hpp"
+
 #include <cmath>
 #include <span>
 #include <cstddef>
@@ -46,7 +48,7 @@ public:
   }
   /// Table on stderr (stdout when JSON is not going there), JSON to stdout and/or a file.
   void emit(bool json_to_stdout, const std::string& json_path) const {
-    print_table(json_to_stdout ? std::cerr : std::cout);
+    if (!nested_command) print_table(json_to_stdout ? std::cerr : std::cout);
     if (json_to_stdout) std::cout << json() << std::endl;
     if (!json_path.empty()) {
       const std::string body = json() + "\n";

@@ -1,6 +1,8 @@
 #pragma once
 // Text for the commands: the model's own tokenizer, and token streams from the Debian
-// linux-doc-6.1 kernel documentation (split into train / validation by file) or a plain file.
+// linux-doc-6.1 kernel documentation (the in-domain corpus), Debian's `fortunes` (general English:
+// quotations, literature, jokes — the out-of-domain corpus), both split into train / validation
+// by file, or a plain file.
 #include <gift/error.hpp>
 #include <gift/io/gguf.hpp>
 #include <gift/io/text_data.hpp>
@@ -22,11 +24,15 @@ namespace gift::cli {
 
 /// Declares --data and --split (`default_split` is the command's natural split).
 inline void text_options(arguments& args, const std::string& default_split) {
-  args.option("data", "linux-doc", "linux-doc (Debian linux-doc-6.1, split by file) or a UTF-8 text file")
+  args.option("data", "linux-doc", "linux-doc (Debian linux-doc-6.1, split by file), fortunes (Debian fortunes: "
+                                   "general English, split by file) or a UTF-8 text file")
       .option("split", default_split, "train | validation (linux-doc: 10% of the files by path hash; a text file: "
                                       "first 90% / last 10%)")
       .option("docs", "/usr/share/doc/linux-doc-6.1/Documentation", "where linux-doc's .rst.gz files are");
 }
+
+/// Where Debian's fortunes package puts its collections.
+inline constexpr const char* fortunes_folder = "/usr/share/games/fortunes";
 
 /// A short description of the text source, for reports.
 inline std::string text_description(const arguments& args) { return args.get("data") + ":" + args.get("split"); }
@@ -44,7 +50,28 @@ inline std::vector<std::int32_t> load_text_tokens(const arguments& args, const i
                         split, "'");
   gift::detail::require(max_tokens > 0, "gift: the token budget must be positive");
   std::vector<std::int32_t> ids;
-  if (data != "linux-doc") {
+  if (data == "fortunes") {
+    // One file per collection; the .dat indexes and the .u8 links beside them are not text.
+    const std::filesystem::path root = fortunes_folder;
+    std::vector<std::string> files;
+    std::error_code status;
+    if (std::filesystem::is_directory(root, status)) {
+      for (const auto& entry : std::filesystem::directory_iterator(root)) {
+        const std::string name = entry.path().filename().string();
+        if (!entry.is_symlink() && entry.is_regular_file() && name.find('.') == std::string::npos) files.push_back(name);
+      }
+    }
+    gift::detail::require(!files.empty(), "gift: no fortune files under '", root.string(),
+                          "'; install Debian's fortunes package (bash .ci/setup) or pass --data <file>");
+    std::sort(files.begin(), files.end());
+    const io::text_split parts = io::split_by_file(files, 0.1);
+    const std::int32_t eos = tokenizer.special().eos;
+    for (const auto& file : split == "train" ? parts.train : parts.validation) {
+      if (static_cast<std::int64_t>(ids.size()) >= max_tokens) break;
+      tokenizer.encode_append(io::read_text_file(root / file), ids);
+      if (eos >= 0) ids.push_back(eos);
+    }
+  } else if (data != "linux-doc") {
     std::ifstream in(data, std::ios::binary);
     gift::detail::require(static_cast<bool>(in), "gift: cannot read --data '", data, "'");
     std::ostringstream content;

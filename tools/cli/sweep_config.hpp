@@ -1,0 +1,281 @@
+#pragma once
+// The configuration of `gift sweep` (a small JSON file) and the grid of cells it describes.
+//
+//   {
+//     "metrics":   ["gift_sw", "quik", {"tau": "2", "rho": "inf", "gamma": "1"}],
+//     "bits":      [2, 3, 4],
+//     "fraction":  [0.03125],              (or "k": [32]; one of the two)
+//     "quantizer": ["rtn", "gptq"],
+//     "alpha":     "grid100",
+//     "settings":  ["post"],               (post: quantize, then fine-tune; pre: fine-tune, then quantize)
+//     "methods":   ["none", "gift_sw", "gift_sw_no_noise", "lora", "dora", "full", "ste", "quik_lora"],
+//     "lr":        [1e-4],                 (one list for every method, or an object {"lora": [...], ...})
+//     "seeds":     [0, 1, 2],
+//     "calibration": {"tokens": 4096, "seq": 256},
+//     "eval":      {"tokens": 8192, "seq": 256, "out_of_domain": "fortunes"},
+//     "finetune":  {"steps": 40, "batch": 1, "seq": 256, "match_params": true, "rank": 8, "lora_alpha": 16}
+//   }
+//
+// Every field is optional except "metrics". Method "none" evaluates the quantized model without
+// training; it has no learning rate, seed or setting, so it is one cell per (metric, bits, size,
+// quantizer). A custom metric defaults its unset exponents as `gift select` does.
+#include <gift/error.hpp>
+#include <gift/io/detail/json.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace gift::cli {
+
+/// One metric of the sweep: a preset name, or τ/ρ/γ of a custom metric.
+struct sweep_metric {
+  std::string preset;           ///< "gift_sw", ... (empty for a custom metric)
+  std::string tau, rho, gamma;  ///< a custom metric's exponents
+  /// A short name for file names and tables ("gift_sw", "t2-rinf-g1").
+  [[nodiscard]] std::string slug() const { return preset.empty() ? "t" + tau + "-r" + rho + "-g" + gamma : preset; }
+  /// The `gift select` options that choose it.
+  [[nodiscard]] std::vector<std::string> select_options() const {
+    if (!preset.empty()) return {"--metric", preset};
+    return {"--tau", tau, "--rho", rho, "--gamma", gamma};
+  }
+};
+
+/// One cell: everything that decides its numbers.
+struct sweep_cell {
+  sweep_metric metric;
+  int bits = 4;
+  double size = 0.03125;  ///< fraction, or k when `size_is_k`
+  bool size_is_k = false;
+  std::string quantizer = "rtn";
+  std::string setting = "post";
+  std::string method = "none";
+  double lr = 0;
+  std::int64_t seed = 0;
+
+  /// The selection it uses (shared by every cell with the same metric, bits and size).
+  [[nodiscard]] std::string selection_id() const {
+    return metric.slug() + "_b" + std::to_string(bits) + (size_is_k ? "_k" : "_f") + number(size);
+  }
+  /// The quantized model it starts from (post) or compares with.
+  [[nodiscard]] std::string quantized_id() const { return selection_id() + "_" + quantizer; }
+  /// Its own id: a file name, and the key a resumed sweep recognises it by.
+  [[nodiscard]] std::string id() const {
+    if (method == "none") return quantized_id() + "_none";
+    return quantized_id() + "_" + setting + "_" + method + "_lr" + number(lr) + "_s" + std::to_string(seed);
+  }
+  /// A number written short and exactly enough for an id (0.03125, 1e-04).
+  static std::string number(double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", value);
+    return text;
+  }
+};
+
+/// The parsed configuration.
+struct sweep_config {
+  std::vector<sweep_cell> cells;
+  std::int64_t calibration_tokens = 4096, calibration_seq = 256;
+  std::int64_t eval_tokens = 8192, eval_seq = 256;
+  std::string out_of_domain = "fortunes";  ///< --data of the second evaluation ("" to skip)
+  std::int64_t steps = 40, batch = 1, seq = 256, rank = 8;
+  double lora_alpha = 16;
+  bool match_params = true;
+  std::string alpha = "grid100";
+  bool needs_gram = false;  ///< some cell quantizes with GPTQ
+};
+
+namespace detail_sweep {
+using gift::detail::json_value;
+
+[[noreturn]] inline void bad(const std::string& file, const std::string& field, const std::string& expected,
+                             const json_value& got) {
+  throw error("gift sweep: '" + file + "' field \"" + field + "\" must be " + expected + ", but is " +
+              gift::detail::json_kind_name(got.type));
+}
+inline std::vector<const json_value*> list(const json_value& root, const std::string& file, const char* key) {
+  std::vector<const json_value*> items;
+  const json_value* value = root.find(key);
+  if (value == nullptr) return items;
+  if (value->type != json_value::kind::array) {
+    items.push_back(value);  // a single value is a list of one
+    return items;
+  }
+  if (value->array.empty()) throw error("gift sweep: '" + file + "' field \"" + key + "\" is an empty list");
+  for (const auto& item : value->array) items.push_back(&item);
+  return items;
+}
+inline double number(const json_value& v, const std::string& file, const std::string& field) {
+  if (v.type != json_value::kind::number || !std::isfinite(v.number)) bad(file, field, "a number", v);
+  return v.number;
+}
+inline std::int64_t integer(const json_value& v, const std::string& file, const std::string& field, std::int64_t lo,
+                            std::int64_t hi) {
+  const double x = number(v, file, field);
+  if (x != std::floor(x) || x < static_cast<double>(lo) || x > static_cast<double>(hi))
+    throw error("gift sweep: '" + file + "' field \"" + field + "\" must be an integer in [" + std::to_string(lo) + ", " +
+                std::to_string(hi) + "], but is " + std::to_string(x));
+  return static_cast<std::int64_t>(x);
+}
+inline std::string text(const json_value& v, const std::string& file, const std::string& field) {
+  if (v.type == json_value::kind::number) return sweep_cell::number(v.number);
+  if (v.type != json_value::kind::string) bad(file, field, "a string", v);
+  return v.string;
+}
+inline void check_keys(const json_value& object, const std::string& file, const std::string& where,
+                       const std::vector<std::string>& known) {
+  for (const auto& [key, value] : object.object) {
+    bool ok = false;
+    for (const auto& k : known) ok = ok || k == key;
+    if (!ok) {
+      std::string all;
+      for (const auto& k : known) all += (all.empty() ? "" : ", ") + k;
+      throw error("gift sweep: '" + file + "' has an unknown field \"" + key + "\"" + where + "; known: " + all);
+    }
+  }
+}
+}  // namespace detail_sweep
+
+/// Reads and validates a sweep configuration; every message names the file and the field.
+inline sweep_config read_sweep_config(const std::string& file) {
+  using namespace detail_sweep;
+  std::ifstream in(file, std::ios::binary);
+  gift::detail::require(static_cast<bool>(in), "gift sweep: cannot read --config '", file, "'");
+  std::ostringstream content;
+  content << in.rdbuf();
+  const std::string body = content.str();
+  const json_value root = gift::detail::json_parser(body, "gift sweep: '" + file + "'").parse_document();
+  if (root.type != json_value::kind::object) bad(file, "(top level)", "an object", root);
+  check_keys(root, file, "",
+             {"metrics", "bits", "fraction", "k", "quantizer", "alpha", "settings", "methods", "lr", "seeds",
+              "calibration", "eval", "finetune", "comment"});
+  sweep_config config;
+  std::vector<sweep_metric> metrics;
+  for (const json_value* m : list(root, file, "metrics")) {
+    sweep_metric metric;
+    if (m->type == json_value::kind::string) {
+      metric.preset = m->string;
+    } else if (m->type == json_value::kind::object) {
+      check_keys(*m, file, " in a metric", {"tau", "rho", "gamma"});
+      const auto get = [&](const char* key, const char* fallback) {
+        const json_value* v = m->find(key);
+        return v == nullptr ? std::string(fallback) : text(*v, file, std::string("metrics.") + key);
+      };
+      metric.tau = get("tau", "inf");
+      metric.rho = get("rho", "inf");
+      metric.gamma = get("gamma", "1");
+    } else {
+      bad(file, "metrics", "a list of preset names and {tau, rho, gamma} objects", *m);
+    }
+    metrics.push_back(metric);
+  }
+  gift::detail::require(!metrics.empty(), "gift sweep: '", file, "' needs \"metrics\" (e.g. [\"gift_sw\", \"quik\"])");
+  std::vector<int> bits;
+  for (const json_value* b : list(root, file, "bits")) bits.push_back(static_cast<int>(integer(*b, file, "bits", 2, 8)));
+  if (bits.empty()) bits = {4};
+  gift::detail::require(root.find("fraction") == nullptr || root.find("k") == nullptr, "gift sweep: '", file,
+                        "' gives both \"fraction\" and \"k\"; give one");
+  std::vector<double> sizes;
+  const bool size_is_k = root.find("k") != nullptr;
+  for (const json_value* f : list(root, file, size_is_k ? "k" : "fraction")) {
+    const double x = size_is_k ? static_cast<double>(integer(*f, file, "k", 1, 1 << 20)) : number(*f, file, "fraction");
+    gift::detail::require(size_is_k || (x > 0 && x <= 1), "gift sweep: '", file, "' fraction ", x, " is not in (0, 1]");
+    sizes.push_back(x);
+  }
+  if (sizes.empty()) sizes = {0.03125};
+  std::vector<std::string> quantizers, settings, methods;
+  for (const json_value* q : list(root, file, "quantizer")) {
+    quantizers.push_back(text(*q, file, "quantizer"));
+    gift::detail::require(quantizers.back() == "rtn" || quantizers.back() == "gptq", "gift sweep: '", file,
+                          "' quantizer must be rtn or gptq, but is '", quantizers.back(), "'");
+  }
+  if (quantizers.empty()) quantizers = {"rtn"};
+  for (const json_value* s : list(root, file, "settings")) {
+    settings.push_back(text(*s, file, "settings"));
+    gift::detail::require(settings.back() == "post" || settings.back() == "pre", "gift sweep: '", file,
+                          "' settings must be post or pre, but is '", settings.back(), "'");
+  }
+  if (settings.empty()) settings = {"post"};
+  for (const json_value* m : list(root, file, "methods")) {
+    methods.push_back(text(*m, file, "methods"));
+    const std::string& name = methods.back();
+    gift::detail::require(name == "none" || name == "gift_sw" || name == "gift_sw_no_noise" || name == "lora" ||
+                              name == "dora" || name == "full" || name == "ste" || name == "quik_lora",
+                          "gift sweep: '", file, "' method '", name, "' is not one of none, gift_sw, gift_sw_no_noise, ",
+                          "lora, dora, full, ste, quik_lora");
+  }
+  if (methods.empty()) methods = {"none"};
+  // Learning rates: one list for all, or per method.
+  std::map<std::string, std::vector<double>> rates;
+  if (const json_value* lr = root.find("lr"); lr != nullptr && lr->type == json_value::kind::object) {
+    for (const auto& [method, value] : lr->object) {
+      if (value.type != json_value::kind::array) {
+        rates[method].push_back(number(value, file, "lr." + method));
+        continue;
+      }
+      for (const auto& r : value.array) rates[method].push_back(number(r, file, "lr." + method));
+    }
+  } else {
+    for (const json_value* r : list(root, file, "lr")) rates["*"].push_back(number(*r, file, "lr"));
+  }
+  std::vector<std::int64_t> seeds;
+  for (const json_value* s : list(root, file, "seeds")) seeds.push_back(integer(*s, file, "seeds", 0, 1LL << 53));
+  if (seeds.empty()) seeds = {0};
+  if (const json_value* a = root.find("alpha")) config.alpha = text(*a, file, "alpha");
+  if (const json_value* c = root.find("calibration")) {
+    check_keys(*c, file, " in \"calibration\"", {"tokens", "seq"});
+    if (const json_value* v = c->find("tokens")) config.calibration_tokens = integer(*v, file, "calibration.tokens", 1, 1LL << 40);
+    if (const json_value* v = c->find("seq")) config.calibration_seq = integer(*v, file, "calibration.seq", 2, 1 << 20);
+  }
+  if (const json_value* e = root.find("eval")) {
+    check_keys(*e, file, " in \"eval\"", {"tokens", "seq", "out_of_domain"});
+    if (const json_value* v = e->find("tokens")) config.eval_tokens = integer(*v, file, "eval.tokens", 1, 1LL << 40);
+    if (const json_value* v = e->find("seq")) config.eval_seq = integer(*v, file, "eval.seq", 2, 1 << 20);
+    if (const json_value* v = e->find("out_of_domain")) config.out_of_domain = text(*v, file, "eval.out_of_domain");
+  }
+  if (const json_value* f = root.find("finetune")) {
+    check_keys(*f, file, " in \"finetune\"", {"steps", "batch", "seq", "match_params", "rank", "lora_alpha"});
+    if (const json_value* v = f->find("steps")) config.steps = integer(*v, file, "finetune.steps", 1, 1000000000);
+    if (const json_value* v = f->find("batch")) config.batch = integer(*v, file, "finetune.batch", 1, 4096);
+    if (const json_value* v = f->find("seq")) config.seq = integer(*v, file, "finetune.seq", 2, 1 << 20);
+    if (const json_value* v = f->find("rank")) config.rank = integer(*v, file, "finetune.rank", 1, 65536);
+    if (const json_value* v = f->find("lora_alpha")) config.lora_alpha = number(*v, file, "finetune.lora_alpha");
+    if (const json_value* v = f->find("match_params")) {
+      if (v->type != json_value::kind::boolean) bad(file, "finetune.match_params", "true or false", *v);
+      config.match_params = v->boolean;
+    }
+  }
+  // The grid, in a fixed order: metric, bits, size, quantizer, method, setting, lr, seed.
+  for (const auto& metric : metrics)
+    for (int b : bits)
+      for (double size : sizes)
+        for (const auto& q : quantizers) {
+          config.needs_gram = config.needs_gram || q == "gptq";
+          for (const auto& method : methods) {
+            sweep_cell cell{metric, b, size, size_is_k, q, "post", method, 0, 0};
+            if (method == "none") {
+              config.cells.push_back(cell);
+              continue;
+            }
+            const auto it = rates.count(method) ? rates.find(method) : rates.find("*");
+            gift::detail::require(it != rates.end(), "gift sweep: '", file, "' gives no learning rate for method ",
+                                  method, " (\"lr\": [1e-4] or {\"", method, "\": [...]})");
+            for (const auto& setting : settings)
+              for (double lr : it->second)
+                for (auto seed : seeds) {
+                  cell.setting = setting;
+                  cell.lr = lr;
+                  cell.seed = seed;
+                  config.cells.push_back(cell);
+                }
+          }
+        }
+  return config;
+}
+
+}  // namespace gift::cli

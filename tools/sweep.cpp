@@ -1,0 +1,376 @@
+// gift sweep: one command for a grid of (metric × bit-width × salient size × quantizer × method
+// × setting × learning rate × seed) described in a JSON file. Calibration statistics are computed
+// once; selections and quantized models are shared by the cells that need them. Each cell runs
+// select → quantize → eval (in-domain, out-of-domain) → optionally fine-tune → eval, through the
+// same code as the single commands. Results are appended to <out>/results.jsonl as cells finish
+// and mirrored to <out>/results.csv; a sweep started again with the same --out skips the cells
+// already in results.jsonl, so a killed sweep continues where it stopped.
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "cli/model_io.hpp"
+#include "cli/progress.hpp"
+#include "cli/report.hpp"
+#include "cli/sweep_config.hpp"
+
+#include <gift/io/atomic_file.hpp>
+#include <gift/io/detail/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace gift::cli {
+
+namespace {
+namespace fs = std::filesystem;
+using gift::detail::json_value;
+
+// Runs one gift command in this process (the same code path as on the command line).
+void invoke(const std::vector<std::string>& words) {
+  std::vector<std::string> full = {"gift"};
+  full.insert(full.end(), words.begin(), words.end());
+  std::vector<char*> argv;
+  for (auto& w : full) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  const int argc = static_cast<int>(full.size());
+  const std::string& command = full[1];
+  int status = 0;
+  if (command == "calibrate") status = run_calibrate(argc, argv.data());
+  else if (command == "select") status = run_select(argc, argv.data());
+  else if (command == "quantize") status = run_quantize(argc, argv.data());
+  else if (command == "finetune") status = run_finetune(argc, argv.data());
+  else if (command == "eval") status = run_eval(argc, argv.data());
+  else throw error("gift sweep: internal: unknown command " + command);
+  gift::detail::require(status == 0, "gift sweep: gift ", command, " exited with status ", status);
+}
+
+json_value read_json(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  gift::detail::require(static_cast<bool>(in), "gift sweep: cannot read '", path.string(), "'");
+  std::ostringstream content;
+  content << in.rdbuf();
+  const std::string body = content.str();
+  return gift::detail::json_parser(body, "gift sweep: '" + path.string() + "'").parse_document();
+}
+double number_of(const json_value& object, const char* key) {
+  const json_value* v = object.find(key);
+  return v != nullptr && v->type == json_value::kind::number ? v->number : std::nan("");
+}
+
+// The ids of the cells already finished (status ok) in results.jsonl. A line cut short by a kill
+// does not parse and is ignored: its cell runs again.
+std::set<std::string> finished_cells(const fs::path& results) {
+  std::set<std::string> done;
+  std::ifstream in(results);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    try {
+      const json_value row = gift::detail::json_parser(line, "results.jsonl").parse_document();
+      const json_value* id = row.find("cell");
+      const json_value* status = row.find("status");
+      if (id != nullptr && status != nullptr && status->string == "ok") done.insert(id->string);
+    } catch (const error&) {
+    }
+  }
+  return done;
+}
+
+// The CSV mirror of results.jsonl (latest row per cell), rewritten atomically.
+void write_csv(const fs::path& results, const fs::path& csv, const std::vector<std::string>& columns) {
+  std::map<std::string, json_value> rows;
+  std::vector<std::string> order;
+  std::ifstream in(results);
+  std::string line;
+  while (std::getline(in, line)) {
+    try {
+      json_value row = gift::detail::json_parser(line, "results.jsonl").parse_document();
+      const json_value* id = row.find("cell");
+      if (id == nullptr) continue;
+      if (rows.count(id->string) == 0) order.push_back(id->string);
+      rows[id->string] = std::move(row);
+    } catch (const error&) {
+    }
+  }
+  std::string out;
+  for (std::size_t c = 0; c < columns.size(); ++c) out += (c ? "," : "") + columns[c];
+  out += "\n";
+  for (const auto& id : order) {
+    const json_value& row = rows[id];
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      if (c) out += ",";
+      const json_value* v = row.find(columns[c]);
+      if (v == nullptr) continue;
+      if (v->type == json_value::kind::number) {
+        char text[40];
+        std::snprintf(text, sizeof text, "%.10g", v->number);
+        out += text;
+      } else if (v->type == json_value::kind::string) {
+        std::string s = v->string;
+        for (auto& ch : s)
+          if (ch == ',' || ch == '\n') ch = ';';
+        out += s;
+      } else if (v->type == json_value::kind::boolean) {
+        out += v->boolean ? "true" : "false";
+      }
+    }
+    out += "\n";
+  }
+  io::write_file_atomically(csv, std::as_bytes(std::span<const char>(out.data(), out.size())));
+}
+
+struct sweep_run {
+  const sweep_config& config;
+  fs::path out, shared;
+  std::vector<std::string> common;  // --model, --threads, --docs for every command
+  std::int64_t computed_steps = 0;   // commands actually run (a resumed sweep that runs none proves nothing recomputed)
+  std::string docs;                  // --docs for the commands that read text
+
+  fs::path stats() const { return shared / "stats"; }
+  // Runs `words` unless `product` exists already (every product is written atomically, so it is
+  // whole when it exists).
+  void make(const fs::path& product, std::vector<std::string> words) {
+    if (fs::exists(product)) return;
+    words.insert(words.end(), common.begin(), common.end());
+    invoke(words);
+    ++computed_steps;
+  }
+  std::vector<std::string> with_text(std::vector<std::string> words) const {
+    words.push_back("--docs");
+    words.push_back(docs);
+    return words;
+  }
+
+  void calibrate() {
+    std::vector<std::string> words = {"calibrate", "--split", "train", "--tokens",
+                                      std::to_string(config.calibration_tokens), "--seq",
+                                      std::to_string(config.calibration_seq), "--out", stats().string(),
+                                      "--output-json", (shared / "calibrate.json").string()};
+    if (config.needs_gram) words.push_back("--gram");
+    make(shared / "calibrate.json", with_text(words));
+  }
+  // Perplexity of `weights` (empty: the GGUF model) on `data`'s validation split; cached in `json`.
+  double evaluate(const fs::path& json, const std::string& weights, const std::string& data) {
+    std::vector<std::string> words = {"eval", "--split", "validation", "--data", data, "--tokens",
+                                      std::to_string(config.eval_tokens), "--seq", std::to_string(config.eval_seq),
+                                      "--output-json", json.string()};
+    if (!weights.empty()) {
+      words.push_back("--weights");
+      words.push_back(weights);
+    }
+    make(json, with_text(words));
+    return number_of(read_json(json), "perplexity");
+  }
+  fs::path selection(const sweep_cell& cell) {
+    const fs::path file = shared / ("salient-" + cell.selection_id() + ".txt");
+    std::vector<std::string> words = {"select", "--stats", stats().string(), "--bits", std::to_string(cell.bits),
+                                      "--alpha", config.alpha, "--out", file.string()};
+    for (const auto& w : cell.metric.select_options()) words.push_back(w);
+    words.push_back(cell.size_is_k ? "--k" : "--fraction");
+    words.push_back(cell.size_is_k ? std::to_string(static_cast<std::int64_t>(cell.size)) : sweep_cell::number(cell.size));
+    make(file, words);
+    return file;
+  }
+  std::vector<std::string> quantize_words(const sweep_cell& cell, const fs::path& salient, const fs::path& to) const {
+    std::vector<std::string> words = {"quantize", "--salient", salient.string(), "--bits", std::to_string(cell.bits),
+                                      "--alpha", config.alpha, "--method", cell.quantizer, "--out", to.string()};
+    if (cell.quantizer == "gptq") {
+      words.push_back("--gram");
+      words.push_back((stats() / "gram.safetensors").string());
+    }
+    return words;
+  }
+  fs::path quantized(const sweep_cell& cell, const fs::path& salient) {
+    const fs::path file = shared / ("q-" + cell.quantized_id() + ".safetensors");
+    make(file, quantize_words(cell, salient, file));
+    return file;
+  }
+
+  // One cell, start to end; returns its row.
+  report run_cell(const sweep_cell& cell) {
+    report row("sweep");
+    row.add("cell", cell.id())
+        .add("metric", cell.metric.slug())
+        .add("bits", static_cast<std::int64_t>(cell.bits))
+        .add(cell.size_is_k ? "k" : "fraction", cell.size)
+        .add("quantizer", cell.quantizer)
+        .add("method", cell.method)
+        .add("setting", cell.method == "none" ? std::string("-") : cell.setting)
+        .add("lr", cell.lr)
+        .add("seed", cell.seed);
+    const auto start = std::chrono::steady_clock::now();
+    const fs::path salient = selection(cell);
+    const fs::path quantized_model = quantized(cell, salient);
+    const std::string qid = cell.quantized_id();
+    const double q_in = evaluate(shared / ("q-" + qid + ".eval-in.json"), quantized_model.string(), "linux-doc");
+    row.add("quantized_ppl_in", q_in);
+    double q_ood = std::nan("");
+    if (!config.out_of_domain.empty())
+      q_ood = evaluate(shared / ("q-" + qid + ".eval-ood.json"), quantized_model.string(), config.out_of_domain);
+    row.add("quantized_ppl_ood", q_ood);
+    double ppl_in = q_in, ppl_ood = q_ood;
+    if (cell.method != "none") {
+      const fs::path dir = out / "cells" / cell.id();
+      fs::create_directories(dir);
+      const bool no_noise = cell.method == "gift_sw_no_noise";
+      const std::string method = no_noise ? "gift_sw" : cell.method;
+      const bool adapter = method == "lora" || method == "dora" || method == "quik_lora";
+      const fs::path tuned = dir / "finetuned.safetensors";
+      std::vector<std::string> words = {"finetune", "--method", method, "--salient", salient.string(), "--split", "train",
+                                        "--steps", std::to_string(config.steps), "--batch", std::to_string(config.batch),
+                                        "--seq", std::to_string(config.seq), "--lr", sweep_cell::number(cell.lr),
+                                        "--seed", std::to_string(cell.seed), "--bits", std::to_string(cell.bits),
+                                        "--alpha", config.alpha, "--out", tuned.string(), "--loss-log",
+                                        (dir / "loss.csv").string(), "--output-json", (dir / "finetune.json").string()};
+      if (no_noise) words.push_back("--no-noise");
+      if (adapter) {
+        words.insert(words.end(), {"--rank", std::to_string(config.rank), "--lora-alpha",
+                                   sweep_cell::number(config.lora_alpha)});
+        if (config.match_params) words.push_back("--match-params");
+      }
+      // post: train from the quantized model; pre: train the original, then quantize.
+      if (cell.setting == "post" || method == "quik_lora") {
+        words.push_back("--weights");
+        words.push_back(quantized_model.string());
+      }
+      make(dir / "finetune.json", with_text(words));
+      const json_value trained = read_json(dir / "finetune.json");
+      row.add("first_loss", number_of(trained, "first_loss"))
+          .add("last_loss", number_of(trained, "smoothed_loss"))
+          .add("trainable_parameters", static_cast<std::int64_t>(number_of(trained, "trainable_parameters")))
+          .add("rank", static_cast<std::int64_t>(number_of(trained, "rank")));
+      fs::path final_model = tuned;
+      // pre: the trained full-precision weights are quantized now (STE's are on the grid already).
+      if (cell.setting == "pre" && method != "ste" && method != "quik_lora") {
+        final_model = dir / "quantized.safetensors";
+        make(final_model, quantize_words(cell, salient, final_model));
+      }
+      ppl_in = evaluate(dir / "eval-in.json", final_model.string(), "linux-doc");
+      if (!config.out_of_domain.empty()) ppl_ood = evaluate(dir / "eval-ood.json", final_model.string(), config.out_of_domain);
+      // The numbers are kept; the models (hundreds of MB each) are not.
+      fs::remove(tuned);
+      fs::remove(dir / "quantized.safetensors");
+    }
+    row.add("ppl_in", ppl_in).add("ppl_ood", ppl_ood);
+    row.add("seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    row.add("status", std::string("ok"));
+    return row;
+  }
+};
+
+const std::vector<std::string> csv_columns = {
+    "cell", "metric", "bits", "fraction", "k", "quantizer", "method", "setting", "lr", "seed", "quantized_ppl_in",
+    "quantized_ppl_ood", "ppl_in", "ppl_ood", "first_loss", "last_loss", "trainable_parameters", "rank", "seconds",
+    "status", "error"};
+}  // namespace
+
+int run_sweep(int argc, char** argv) {
+  arguments args("sweep",
+                 "Runs a grid of experiments described in a JSON file (metrics, bits, salient sizes, quantizers, "
+                 "fine-tuning methods, settings, learning rates, seeds): each cell selects, quantizes, evaluates "
+                 "in-domain (linux-doc) and out-of-domain (fortunes), optionally fine-tunes and evaluates again. "
+                 "Results go to <out>/results.jsonl and results.csv as cells finish; running it again with the same "
+                 "--out continues where it stopped. See experiments/ for the paper's experiments.");
+  args.option("config", "", "the sweep's JSON file (see experiments/*.json)", true)
+      .option("out", "", "folder for results, shared files and per-cell logs (created)", true)
+      .option("model", "", "GGUF model file (default: $GIFT_MODEL)")
+      .integer_option("threads", "0", "OpenMP threads (0: the runtime's default)", 0, 256)
+      .option("docs", "/usr/share/doc/linux-doc-6.1/Documentation", "where linux-doc's .rst.gz files are")
+      .flag("dry-run", "list the cells (and which are finished) without running anything")
+      .flag("json", "print the summary as JSON on stdout")
+      .option("output-json", "", "also write the JSON summary to this file");
+  if (!args.parse(argc, argv, 2)) return 0;
+  const sweep_config config = read_sweep_config(args.get("config"));
+  const fs::path out = args.get("out");
+  const fs::path results = out / "results.jsonl";
+  const std::set<std::string> done = finished_cells(results);
+  std::vector<const sweep_cell*> todo;
+  for (const auto& cell : config.cells)
+    if (done.count(cell.id()) == 0) todo.push_back(&cell);
+  if (args.on("dry-run")) {
+    for (const auto& cell : config.cells)
+      std::cout << (done.count(cell.id()) ? "done  " : "to do ") << cell.id() << "\n";
+    std::cout << config.cells.size() << " cells, " << todo.size() << " to run" << std::endl;
+    return 0;
+  }
+  fs::create_directories(out / "shared");
+  fs::create_directories(out / "cells");
+  {
+    std::ifstream in(args.get("config"), std::ios::binary);
+    std::ostringstream copy;
+    copy << in.rdbuf();
+    const std::string body = copy.str();
+    io::write_file_atomically(out / "config.json", std::as_bytes(std::span<const char>(body.data(), body.size())));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  sweep_run run{config, out, out / "shared",
+                {"--threads", std::to_string(args.integer("threads"))}, 0, args.get("docs")};
+  if (!todo.empty()) run.common.insert(run.common.end(), {"--model", model_path(args)});
+  std::int64_t failed = 0;
+  {
+    progress_bar bar("sweep", static_cast<std::int64_t>(todo.size()), "cell", true);
+    if (!todo.empty()) {
+      nested_command = true;
+      try {
+        run.calibrate();
+      } catch (...) {
+        nested_command = false;
+        throw;
+      }
+      nested_command = false;
+    }
+    for (std::size_t i = 0; i < todo.size(); ++i) {
+      const sweep_cell& cell = *todo[i];
+      std::string line;
+      nested_command = true;
+      try {
+        line = run.run_cell(cell).json();
+      } catch (const std::exception& e) {
+        report row("sweep");
+        row.add("cell", cell.id()).add("status", std::string("failed")).add("error", std::string(e.what()));
+        line = row.json();
+        std::cerr << "\ngift sweep: cell " << cell.id() << " failed: " << e.what() << std::endl;
+        ++failed;
+      }
+      nested_command = false;
+      {
+        // A line cut short by a kill has no newline: end it first, or this row would join it.
+        bool ends_clean = true;
+        if (std::ifstream tail(results, std::ios::binary | std::ios::ate); tail && tail.tellg() > 0) {
+          tail.seekg(-1, std::ios::end);
+          ends_clean = tail.get() == '\n';
+        }
+        std::ofstream append(results, std::ios::app);
+        if (!ends_clean) append << "\n";
+        append << line << "\n";
+        append.flush();
+        gift::detail::require(static_cast<bool>(append), "gift sweep: cannot append to '", results.string(), "'");
+      }
+      write_csv(results, out / "results.csv", csv_columns);
+      // A quantized model is shared by consecutive cells only: drop it when the next cell needs another.
+      const bool last_of_model = i + 1 == todo.size() || todo[i + 1]->quantized_id() != cell.quantized_id();
+      if (last_of_model) fs::remove(run.shared / ("q-" + cell.quantized_id() + ".safetensors"));
+      bar.advance(1, cell.id());
+    }
+  }
+  report summary("sweep");
+  summary.add("cells", static_cast<std::int64_t>(config.cells.size()))
+      .add("already_finished", static_cast<std::int64_t>(config.cells.size() - todo.size()))
+      .add("ran", static_cast<std::int64_t>(todo.size()))
+      .add("failed", failed)
+      .add("commands_run", run.computed_steps)
+      .add("results", results.string())
+      .add("seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  summary.emit(args.on("json"), args.get("output-json"));
+  return failed == 0 ? 0 : 1;
+}
+
+}  // namespace gift::cli
