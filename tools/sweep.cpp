@@ -189,6 +189,7 @@ struct sweep_run {
     return words;
   }
   fs::path quantized(const sweep_cell& cell, const fs::path& salient) {
+    if (cell.quantizer == "none") return {};  // the GGUF model itself
     const fs::path file = shared / ("q-" + cell.quantized_id() + ".safetensors");
     make(file, quantize_words(cell, salient, file));
     return file;
@@ -209,7 +210,7 @@ struct sweep_run {
     const auto start = std::chrono::steady_clock::now();
     const fs::path salient = selection(cell);
     const fs::path quantized_model = quantized(cell, salient);
-    const std::string qid = cell.quantized_id();
+    const std::string qid = cell.quantizer == "none" ? std::string("original") : cell.quantized_id();
     const double q_in = evaluate(shared / ("q-" + qid + ".eval-in.json"), quantized_model.string(), "linux-doc");
     row.add("quantized_ppl_in", q_in);
     double q_ood = std::nan("");
@@ -237,7 +238,7 @@ struct sweep_run {
         if (config.match_params) words.push_back("--match-params");
       }
       // post: train from the quantized model; pre: train the original, then quantize.
-      if (cell.setting == "post" || method == "quik_lora") {
+      if (!quantized_model.empty() && (cell.setting == "post" || method == "quik_lora")) {
         words.push_back("--weights");
         words.push_back(quantized_model.string());
       }
@@ -249,7 +250,7 @@ struct sweep_run {
           .add("rank", static_cast<std::int64_t>(number_of(trained, "rank")));
       fs::path final_model = tuned;
       // pre: the trained full-precision weights are quantized now (STE's are on the grid already).
-      if (cell.setting == "pre" && method != "ste" && method != "quik_lora") {
+      if (cell.setting == "pre" && cell.quantizer != "none" && method != "ste" && method != "quik_lora") {
         final_model = dir / "quantized.safetensors";
         make(final_model, quantize_words(cell, salient, final_model));
       }
@@ -303,6 +304,25 @@ int run_sweep(int argc, char** argv) {
   }
   fs::create_directories(out / "shared");
   fs::create_directories(out / "cells");
+  // The shared settings of the folder's first run bind every later run in it.
+  const fs::path settings_file = out / "settings.txt";
+  const std::string settings = config.shared_settings();
+  if (fs::exists(settings_file)) {
+    std::ifstream in(settings_file, std::ios::binary);
+    std::ostringstream old;
+    old << in.rdbuf();
+    if (old.str() != settings) {
+      std::istringstream a(old.str()), b(settings);
+      std::string was, now;
+      while (std::getline(a, was) && std::getline(b, now) && was == now) {
+      }
+      throw error("gift sweep: --out '" + out.string() + "' holds cells computed with " + was + ", but --config '" +
+                  args.get("config") + "' has " + now + "; use another --out (or the old settings) so that the "
+                  "results stay comparable");
+    }
+  } else {
+    io::write_file_atomically(settings_file, std::as_bytes(std::span<const char>(settings.data(), settings.size())));
+  }
   {
     std::ifstream in(args.get("config"), std::ios::binary);
     std::ostringstream copy;

@@ -49,4 +49,5 @@
 #include <gift/model/full_linear.hpp>
 #include <gift/model/gift_sw_linear.hpp>
 #include <gift/model/lora_linear.hpp>
+#include <gift/model/metric_sweep.hpp>
 #include <gift/model/ste_linear.hpp>

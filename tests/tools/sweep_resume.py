@@ -116,6 +116,15 @@ try:
         check(r.returncode == 0 and r.stdout.count("done  ") == 2 and "2 cells, 0 to run" in r.stdout,
               "--dry-run lists both cells as done")
 
+        # A continued sweep must keep the shared settings.
+        changed = dict(config, eval={"tokens": 128, "seq": 64, "out_of_domain": "fortunes"})
+        with open(os.path.join(work, "changed.json"), "w") as f:
+            json.dump(changed, f)
+        r = subprocess.run([gift, "sweep", "--config", "changed.json", "--out", "out"], capture_output=True, text=True,
+                           timeout=60, env=env, cwd=work)
+        check(r.returncode == 1 and "eval.tokens=256" in r.stderr and "eval.tokens=128" in r.stderr,
+              f"a changed eval size in the same --out is refused ({r.stderr.strip()[-200:]!r})")
+
     # Bad configurations: the message names the field.
     for bad, message in [({"metrics": ["gift_sw"], "bitz": [4]}, 'unknown field "bitz"'),
                          ({"metrics": ["gift_sw"], "methods": ["qlora"]}, "method 'qlora' is not one of"),

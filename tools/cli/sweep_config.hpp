@@ -5,7 +5,7 @@
 //     "metrics":   ["gift_sw", "quik", {"tau": "2", "rho": "inf", "gamma": "1"}],
 //     "bits":      [2, 3, 4],
 //     "fraction":  [0.03125],              (or "k": [32]; one of the two)
-//     "quantizer": ["rtn", "gptq"],
+//     "quantizer": ["rtn", "gptq"],        (or "none": fine-tune and evaluate the full-precision model)
 //     "alpha":     "grid100",
 //     "settings":  ["post"],               (post: quantize, then fine-tune; pre: fine-tune, then quantize)
 //     "methods":   ["none", "gift_sw", "gift_sw_no_noise", "lora", "dora", "full", "ste", "quik_lora"],
@@ -67,7 +67,8 @@ struct sweep_cell {
   /// Its own id: a file name, and the key a resumed sweep recognises it by.
   [[nodiscard]] std::string id() const {
     if (method == "none") return quantized_id() + "_none";
-    return quantized_id() + "_" + setting + "_" + method + "_lr" + number(lr) + "_s" + std::to_string(seed);
+    return quantized_id() + (setting == "-" ? "" : "_" + setting) + "_" + method + "_lr" + number(lr) + "_s" +
+           std::to_string(seed);
   }
   /// A number written short and exactly enough for an id (0.03125, 1e-04).
   static std::string number(double value) {
@@ -88,6 +89,18 @@ struct sweep_config {
   bool match_params = true;
   std::string alpha = "grid100";
   bool needs_gram = false;  ///< some cell quantizes with GPTQ
+
+  /// The settings every cell shares (not part of a cell's id): a sweep continued in the same
+  /// folder must use the same ones, or its old and new cells would not be comparable.
+  [[nodiscard]] std::string shared_settings() const {
+    std::ostringstream out;
+    out << "calibration.tokens=" << calibration_tokens << "\ncalibration.seq=" << calibration_seq
+        << "\neval.tokens=" << eval_tokens << "\neval.seq=" << eval_seq << "\neval.out_of_domain=" << out_of_domain
+        << "\nfinetune.steps=" << steps << "\nfinetune.batch=" << batch << "\nfinetune.seq=" << seq
+        << "\nfinetune.rank=" << rank << "\nfinetune.lora_alpha=" << sweep_cell::number(lora_alpha)
+        << "\nfinetune.match_params=" << (match_params ? "true" : "false") << "\nalpha=" << alpha << "\n";
+    return out.str();
+  }
 };
 
 namespace detail_sweep {
@@ -191,8 +204,9 @@ inline sweep_config read_sweep_config(const std::string& file) {
   std::vector<std::string> quantizers, settings, methods;
   for (const json_value* q : list(root, file, "quantizer")) {
     quantizers.push_back(text(*q, file, "quantizer"));
-    gift::detail::require(quantizers.back() == "rtn" || quantizers.back() == "gptq", "gift sweep: '", file,
-                          "' quantizer must be rtn or gptq, but is '", quantizers.back(), "'");
+    gift::detail::require(quantizers.back() == "rtn" || quantizers.back() == "gptq" || quantizers.back() == "none",
+                          "gift sweep: '", file, "' quantizer must be rtn, gptq or none (fine-tune the full-precision ",
+                          "model), but is '", quantizers.back(), "'");
   }
   if (quantizers.empty()) quantizers = {"rtn"};
   for (const json_value* s : list(root, file, "settings")) {
@@ -265,7 +279,11 @@ inline sweep_config read_sweep_config(const std::string& file) {
             const auto it = rates.count(method) ? rates.find(method) : rates.find("*");
             gift::detail::require(it != rates.end(), "gift sweep: '", file, "' gives no learning rate for method ",
                                   method, " (\"lr\": [1e-4] or {\"", method, "\": [...]})");
-            for (const auto& setting : settings)
+            gift::detail::require(q != "none" || method != "quik_lora", "gift sweep: '", file, "' pairs method ",
+                                  "quik_lora with quantizer none; QUIK + LoRA adapts a quantized model");
+            // Without a quantizer there is no before/after: one setting.
+            const std::vector<std::string> own = q == "none" ? std::vector<std::string>{"-"} : settings;
+            for (const auto& setting : own)
               for (double lr : it->second)
                 for (auto seed : seeds) {
                   cell.setting = setting;

@@ -23,8 +23,14 @@ struct symmetric {
   using search_policy = Search;
   /// `int4` for the absmax scale, `int4/grid100` with a search.
   static std::string name() {
-    std::string n = "int" + std::to_string(Bits);
-    if (Search::name() != "max") n += "/" + Search::name();
+    // Appended piece by piece: `"int" + std::to_string(...)` trips GCC 12's false -Wrestrict
+    // (bug 105329) once inlined deeply enough.
+    std::string n = "int";
+    n += std::to_string(Bits);
+    if (const std::string search = Search::name(); search != "max") {
+      n += '/';
+      n += search;
+    }
     return n;
   }
 };

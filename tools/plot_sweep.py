@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""Plots and tables of a `gift sweep` run.
+
+Usage: python3 tools/plot_sweep.py <sweep --out folder> [--title TEXT]
+
+Reads <out>/results.jsonl (the last row of every cell) and the per-cell loss logs, and writes
+into <out>/plots/:
+  ppl_vs_bits.png   perplexity after quantization against bit-width, one line per metric, one
+                    panel per (quantizer, text): the cells without training (method "none");
+  methods.png       perplexity after fine-tuning per method (and setting, bit-width), mean and
+                    standard deviation over seeds, in-domain and out-of-domain;
+  loss_curves.png   training loss per step, mean over seeds with a ±1 std band, per method;
+  summary.md        the same numbers as markdown tables (mean ± std over seeds, n = seeds).
+matplotlib is installed by .ci/setup.
+"""
+import argparse
+import collections
+import csv
+import json
+import math
+import os
+import statistics
+import sys
+
+try:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError:
+    print("plot_sweep: matplotlib is missing; run bash .ci/setup (it installs it)", file=sys.stderr)
+    sys.exit(1)
+
+
+def load_rows(out):
+    rows = collections.OrderedDict()
+    with open(os.path.join(out, "results.jsonl")) as f:
+        for line in f:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by a kill
+            if row.get("status") == "ok":
+                rows[row["cell"]] = row
+    return list(rows.values())
+
+
+def mean_std(values):
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    if not values:
+        return float("nan"), float("nan"), 0
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0), len(values)
+
+
+def fmt(m, s, n):
+    if not math.isfinite(m):
+        return "–"
+    return f"{m:.3f} ± {s:.3f} (n={n})" if n > 1 else f"{m:.3f}"
+
+
+def plot_bits(rows, path, title):
+    quantized = [r for r in rows if r["method"] == "none"]
+    if not quantized:
+        return False
+    quantizers = sorted({r["quantizer"] for r in quantized})
+    texts = [("quantized_ppl_in", "linux-doc (in-domain)"), ("quantized_ppl_ood", "fortunes (out-of-domain)")]
+    fig, axes = plt.subplots(len(texts), len(quantizers), figsize=(6 * len(quantizers), 4.2 * len(texts)),
+                             squeeze=False)
+    metrics = list(dict.fromkeys(r["metric"] for r in quantized))
+    for row_index, (key, label) in enumerate(texts):
+        for col, q in enumerate(quantizers):
+            ax = axes[row_index][col]
+            for metric in metrics:
+                points = sorted((r["bits"], r[key]) for r in quantized if r["quantizer"] == q and r["metric"] == metric
+                                and r.get(key) is not None)
+                if points:
+                    ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=metric)
+            ax.set_yscale("log")
+            ax.set_xlabel("bits (non-salient columns)")
+            ax.set_ylabel("perplexity (log scale)")
+            ax.set_title(f"{q.upper()}: {label}")
+            ax.set_xticks(sorted({r["bits"] for r in quantized}))
+            ax.grid(True, which="both", alpha=0.3)
+    axes[0][0].legend(fontsize=7, ncol=2)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def group_key(r):
+    return (r["method"], r.get("setting", "-"), r["bits"], r["quantizer"], r["metric"])
+
+
+def grouped(rows):
+    groups = collections.OrderedDict()
+    for r in rows:
+        if r["method"] == "none":
+            continue
+        groups.setdefault(group_key(r), []).append(r)
+    return groups
+
+
+def plot_methods(rows, path, title):
+    groups = grouped(rows)
+    if not groups:
+        return False
+    labels, stats_in, stats_ood = [], [], []
+    for (method, setting, bits, quantizer, metric), members in groups.items():
+        labels.append(f"{method}\n{setting} {quantizer} {bits}b")
+        stats_in.append(mean_std([m.get("ppl_in") for m in members]))
+        stats_ood.append(mean_std([m.get("ppl_ood") for m in members]))
+    fig, axes = plt.subplots(1, 2, figsize=(max(8, 1.1 * len(labels) + 4), 4.8))
+    for ax, values, name in ((axes[0], stats_in, "linux-doc validation"), (axes[1], stats_ood, "fortunes validation")):
+        x = range(len(labels))
+        ax.bar(x, [v[0] for v in values], yerr=[v[1] for v in values], capsize=4, color="#4c72b0")
+        ax.set_xticks(list(x))
+        ax.set_xticklabels(labels, fontsize=7, rotation=60, ha="right")
+        ax.set_ylabel("perplexity after fine-tuning (mean ± std over seeds)")
+        ax.set_title(name)
+        low = min(v[0] - v[1] for v in values if math.isfinite(v[0]))
+        high = max(v[0] + v[1] for v in values if math.isfinite(v[0]))
+        ax.set_ylim(max(0, low - 0.15 * (high - low + 1e-9)), high + 0.15 * (high - low + 1e-9))
+        ax.grid(True, axis="y", alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def read_loss(out, cell):
+    path = os.path.join(out, "cells", cell, "loss.csv")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return [float(r["loss"]) for r in csv.DictReader(f)]
+
+
+def plot_losses(out, rows, path, title):
+    groups = grouped(rows)
+    curves = collections.OrderedDict()
+    for key, members in groups.items():
+        losses = [read_loss(out, m["cell"]) for m in members]
+        losses = [l for l in losses if l]
+        if losses:
+            curves[key] = losses
+    if not curves:
+        return False
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for (method, setting, bits, quantizer, metric), losses in curves.items():
+        steps = min(len(l) for l in losses)
+        mean = [statistics.fmean(l[s] for l in losses) for s in range(steps)]
+        std = [statistics.stdev([l[s] for l in losses]) if len(losses) > 1 else 0.0 for s in range(steps)]
+        x = list(range(1, steps + 1))
+        line, = ax.plot(x, mean, label=f"{method} {setting} {quantizer} {bits}b (n={len(losses)})")
+        ax.fill_between(x, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)],
+                        color=line.get_color(), alpha=0.15)
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss (nats/token)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def summary(rows, path):
+    lines = []
+    quantized = [r for r in rows if r["method"] == "none"]
+    if quantized:
+        lines += ["## Perplexity after quantization (no training)", "",
+                  "| metric | quantizer | bits | linux-doc | fortunes |", "|---|---|---|---|---|"]
+        for r in sorted(quantized, key=lambda r: (r["quantizer"], r["bits"], r["quantized_ppl_in"])):
+            lines.append(f"| {r['metric']} | {r['quantizer']} | {r['bits']} | {r['quantized_ppl_in']:.3f} | "
+                         f"{r['quantized_ppl_ood']:.3f} |")
+        lines.append("")
+    groups = grouped(rows)
+    if groups:
+        lines += ["## After fine-tuning (mean ± std over seeds)", "",
+                  "| method | setting | quantizer | bits | trainable | before (linux-doc) | linux-doc | fortunes |"
+                  " final loss |", "|---|---|---|---|---|---|---|---|---|"]
+        for (method, setting, bits, quantizer, metric), members in groups.items():
+            trainable = members[0].get("trainable_parameters", "")
+            rank = members[0].get("rank", 0)
+            count = f"{trainable:,}" + (f" (r={rank})" if rank else "")
+            lines.append(f"| {method} | {setting} | {quantizer} | {bits} | {count} | "
+                         f"{fmt(*mean_std([m.get('quantized_ppl_in') for m in members]))} | "
+                         f"{fmt(*mean_std([m.get('ppl_in') for m in members]))} | "
+                         f"{fmt(*mean_std([m.get('ppl_ood') for m in members]))} | "
+                         f"{fmt(*mean_std([m.get('last_loss') for m in members]))} |")
+        lines.append("")
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", help="the --out folder of gift sweep")
+    parser.add_argument("--title", default="", help="title of the figures")
+    args = parser.parse_args()
+    rows = load_rows(args.out)
+    if not rows:
+        print(f"plot_sweep: no finished cells in {args.out}/results.jsonl", file=sys.stderr)
+        sys.exit(1)
+    plots = os.path.join(args.out, "plots")
+    os.makedirs(plots, exist_ok=True)
+    title = args.title or os.path.basename(os.path.abspath(args.out))
+    made = []
+    if plot_bits(rows, os.path.join(plots, "ppl_vs_bits.png"), title):
+        made.append("ppl_vs_bits.png")
+    if plot_methods(rows, os.path.join(plots, "methods.png"), title):
+        made.append("methods.png")
+    if plot_losses(args.out, rows, os.path.join(plots, "loss_curves.png"), title):
+        made.append("loss_curves.png")
+    summary(rows, os.path.join(plots, "summary.md"))
+    made.append("summary.md")
+    print(f"plot_sweep: {len(rows)} cells -> " + ", ".join(os.path.join(plots, m) for m in made))
+
+
+if __name__ == "__main__":
+    main()
