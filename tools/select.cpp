@@ -7,9 +7,12 @@
 #include "cli/report.hpp"
 
 #include <gift/metric.hpp>
+#include <gift/model/metric_sweep.hpp>
+#include <gift/type_list.hpp>
 #include <gift/select.hpp>
 #include <gift/stats.hpp>
 
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -19,47 +22,61 @@ namespace gift::cli {
 
 namespace {
 
-// The quantizer behind D (--bits, --alpha): passed at run time, so one instantiation per metric
-// serves every bit-width (the compile-time presets stay what the library offers).
-using scorer = std::function<gift::vector<double>(const gift::matrix<float>&, const activation_stats&,
-                                                  const symmetric_options&)>;
+// The quantizer behind D (--bits, --alpha) is passed at run time, so one instantiation per metric
+// serves every bit-width (the compile-time presets stay what the library offers). Each metric is
+// one instantiation of the library's harness, gift::model::select_model_salient<Metric>.
+using stats_source = std::function<activation_stats(int, model::projection)>;
+using selector = std::function<model::model_selection(const model::llama_model<float>&, const stats_source&,
+                                                      const symmetric_options&, const model::selection_size&,
+                                                      const std::function<void()>&)>;
 
 template <class Metric>
-scorer make_scorer() {
-  return [](const gift::matrix<float>& w, const activation_stats& s, const symmetric_options& q) {
-    return column_sensitivity<Metric>(w, s, q);
+selector make_selector() {
+  return [](const model::llama_model<float>& m, const stats_source& stats, const symmetric_options& d,
+            const model::selection_size& size, const std::function<void()>& tick) {
+    return model::select_model_salient<Metric>(m, stats, d, size, tick);
   };
 }
 
 // τ, ρ and γ are compile-time policies in the library; the command line picks among the common
-// ones (τ, ρ ∈ {1, 2, inf}, γ ∈ {1/2, 1, 2}, D = the quantization error of --bits/--alpha).
+// ones (τ, ρ ∈ {1, 2, inf}, γ ∈ {1/2, 1, 2}, D = the quantization error of --bits/--alpha). The
+// exponent δ of ‖D‖ is not an option: a ranking depends on γ/δ only, so --gamma covers it.
 template <class Tau, class Rho>
-scorer with_gamma(const std::string& gamma) {
-  if (gamma == "0.5" || gamma == "1/2") return make_scorer<sensitivity<Tau, Rho, std::ratio<1, 2>, quantization_error<int4>>>();
-  if (gamma == "1") return make_scorer<sensitivity<Tau, Rho, std::ratio<1>, quantization_error<int4>>>();
-  if (gamma == "2") return make_scorer<sensitivity<Tau, Rho, std::ratio<2>, quantization_error<int4>>>();
+selector with_gamma(const std::string& gamma) {
+  if (gamma == "0.5" || gamma == "1/2") return make_selector<sensitivity<Tau, Rho, std::ratio<1, 2>, quantization_error<int4>>>();
+  if (gamma == "1") return make_selector<sensitivity<Tau, Rho, std::ratio<1>, quantization_error<int4>>>();
+  if (gamma == "2") return make_selector<sensitivity<Tau, Rho, std::ratio<2>, quantization_error<int4>>>();
   throw error("gift select: --gamma must be 0.5, 1 or 2, but is '" + gamma + "'");
 }
 template <class Tau>
-scorer with_rho(const std::string& rho, const std::string& gamma) {
+selector with_rho(const std::string& rho, const std::string& gamma) {
   if (rho == "1") return with_gamma<Tau, l1>(gamma);
   if (rho == "2") return with_gamma<Tau, l2>(gamma);
   if (rho == "inf") return with_gamma<Tau, linf>(gamma);
   throw error("gift select: --rho must be 1, 2 or inf, but is '" + rho + "'");
 }
-scorer custom(const std::string& tau, const std::string& rho, const std::string& gamma) {
+selector custom(const std::string& tau, const std::string& rho, const std::string& gamma) {
   if (tau == "1") return with_rho<l1>(rho, gamma);
   if (tau == "2") return with_rho<l2>(rho, gamma);
   if (tau == "inf") return with_rho<linf>(rho, gamma);
   throw error("gift select: --tau must be 1, 2 or inf, but is '" + tau + "'");
 }
-scorer preset(const std::string& name) {
-  if (name == "gift_sw") return make_scorer<gift_sw>();
-  if (name == "quik" || name == "smoothquant") return make_scorer<quik>();
-  if (name == "owq") return make_scorer<owq>();
-  if (name == "wanda_columns") return make_scorer<wanda_columns>();
-  throw error("gift select: unknown --metric '" + name +
-              "'; presets are gift_sw, quik, smoothquant, owq, wanda_columns (or give --tau/--rho/--gamma)");
+
+// The presets, as a type list beside their command-line names (smoothquant is quik).
+using presets = type_list<gift_sw, quik, owq, wanda_columns>;
+constexpr std::array<const char*, 4> preset_names = {"gift_sw", "quik", "owq", "wanda_columns"};
+
+selector preset(std::string name) {
+  if (name == "smoothquant") name = "quik";
+  selector chosen;
+  std::size_t index = 0;
+  for_each_type<presets>([&]<class Metric>() {
+    if (name == preset_names[index++]) chosen = make_selector<Metric>();
+  });
+  if (!chosen)
+    throw error("gift select: unknown --metric '" + name +
+                "'; presets are gift_sw, quik, smoothquant, owq, wanda_columns (or give --tau/--rho/--gamma)");
+  return chosen;
 }
 
 }  // namespace
@@ -94,28 +111,25 @@ int run_select(int argc, char** argv) {
   const std::string rho = args.get("rho").empty() ? "inf" : args.get("rho");
   const std::string gamma = args.get("gamma").empty() ? "1" : args.get("gamma");
   const std::string metric_name = is_custom ? "tau=" + tau + " rho=" + rho + " gamma=" + gamma : args.get("metric");
-  const scorer score = is_custom ? custom(tau, rho, gamma) : preset(args.get("metric"));
+  const selector select = is_custom ? custom(tau, rho, gamma) : preset(args.get("metric"));
   const symmetric_options d_quantizer{static_cast<int>(args.integer("bits")), parse_alpha(args.get("alpha"), "--alpha"),
                                       0};
   const calibration_set calibration = calibration_set::open(args.get("stats"));
   auto model = load_model(args);
   salient_map selection;
   std::int64_t total = 0, columns = 0;
-  const auto k = args.integer("k");
+  model::model_selection chosen;
   {
     progress_bar bar("select", model.config().layers * model::projections_per_block, "layer");
-    for (int b = 0; b < model.config().layers; ++b) {
-      for (model::projection p : model::all_projections) {
-        const std::string name = layer_name(b, p);
-        const auto stats = calibration.load_stats(name);
-        const gift::matrix<float> weight = model.linear(b, p).effective_weight();
-        const gift::vector<double> scores = score(weight, stats, d_quantizer);
-        salient_columns chosen = k > 0 ? select_salient(scores, k) : select_salient(scores, fraction{args.number("fraction")});
-        total += static_cast<std::int64_t>(chosen.size());
-        columns += weight.cols();
-        selection.emplace(name, std::move(chosen));
-        bar.advance();
-      }
+    chosen = select(model, [&](int b, model::projection p) { return calibration.load_stats(layer_name(b, p)); },
+                    d_quantizer, model::selection_size{args.integer("k"), args.number("fraction")}, [&] { bar.advance(); });
+  }
+  for (int b = 0; b < model.config().layers; ++b) {
+    for (model::projection p : model::all_projections) {
+      salient_columns& layer = chosen[static_cast<std::size_t>(model::layer_id(b, p))];
+      total += static_cast<std::int64_t>(layer.size());
+      columns += static_cast<std::int64_t>(layer.columns());
+      selection.emplace(layer_name(b, p), std::move(layer));
     }
   }
   save_salient(selection, args.get("out"));
