@@ -57,7 +57,7 @@ struct quantization_error {
   /// The quantizer policy whose error `W − Q(W)` is the perturbation.
   using quantizer = Quantizer;
   /// Printable name for sweep logs, e.g. `quant_error<int4>`.
-  static std::string name() { return "quant_error<" + Quantizer::name() + ">"; }
+  static std::string name() { return gift::detail::concat("quant_error<", Quantizer::name(), ">"); }
 };
 
 /// Perturbation `D = W` (removing the column, as pruning metrics do).
@@ -98,7 +98,7 @@ concept perturbation_policy = std::is_same_v<P, weights_perturbation> || std::is
 namespace detail {
 template <exponent_ratio R>
 std::string ratio_name() {
-  return std::to_string(R::num) + "/" + std::to_string(R::den);
+  return gift::detail::concat(R::num, "/", R::den);
 }
 
 /// `x^(num/den)`, with the common exponents exact or single-rounded.
@@ -127,10 +127,11 @@ struct sensitivity {
   using delta = Delta;                ///< Exponent δ of the perturbation norm.
   /// Printable name for sweep logs, e.g. `sensitivity<linf,linf,1/1,quant_error<int4>>`.
   static std::string name() {
-    std::string n = "sensitivity<" + Tau::name() + "," + Rho::name() + "," + detail::ratio_name<Gamma>() + "," +
-                    Perturbation::name();
-    if constexpr (!(Delta::num == 1 && Delta::den == 1)) n += "," + detail::ratio_name<Delta>();
-    return n + ">";
+    // Built with concat: chains of std::string + trip GCC 12's false -Wrestrict (bug 105329).
+    std::string delta;
+    if constexpr (!(Delta::num == 1 && Delta::den == 1)) delta = gift::detail::concat(",", detail::ratio_name<Delta>());
+    return gift::detail::concat("sensitivity<", Tau::name(), ",", Rho::name(), ",", detail::ratio_name<Gamma>(), ",",
+                                Perturbation::name(), delta, ">");
   }
 };
 

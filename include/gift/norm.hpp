@@ -10,6 +10,7 @@
 
 #include <gift/config.hpp>
 #include <gift/detail/fp.hpp>
+#include <gift/error.hpp>
 
 #include <cmath>
 #include <string>
@@ -83,7 +84,7 @@ struct lp {
   /// The norm's exponent p (infinity for the maximum norm).
   static constexpr double p = P;
   /// Printable name for sweep logs.
-  static std::string name() { return "l" + std::to_string(P); }
+  static std::string name() { return gift::detail::concat("l", P); }
   /// Folds one element into a partial result.
   GIFT_HOST_DEVICE static double accumulate(double acc, double x) {
     const double a = detail::abs_value(x);

@@ -41,7 +41,7 @@ struct alpha_search {
     search.ratios.clear();
     for (int k = points; k >= 1; --k) search.ratios.push_back(static_cast<float>(static_cast<double>(k) / points));
     search.error_exponent = error_exponent;
-    search.label = "grid" + std::to_string(points) + exponent_suffix(error_exponent);
+    search.label = gift::detail::concat("grid", points, exponent_suffix(error_exponent));
     search.validate("gift::alpha_search::paper_grid");
     return search;
   }
@@ -52,7 +52,7 @@ struct alpha_search {
     search.ratios.clear();
     for (int i = 0; i < 80; ++i) search.ratios.push_back(static_cast<float>(1.0 - i / 100.0));
     search.error_exponent = error_exponent;
-    search.label = "ref80" + exponent_suffix(error_exponent);
+    search.label = gift::detail::concat("ref80", exponent_suffix(error_exponent));
     search.validate("gift::alpha_search::reference_code");
     return search;
   }
@@ -104,7 +104,7 @@ struct paper_alpha_grid {
   /// The run-time search this policy names.
   static alpha_search make() { return alpha_search::paper_grid(Points); }
   /// Printable name for sweep logs, e.g. `grid100`.
-  static std::string name() { return "grid" + std::to_string(Points); }
+  static std::string name() { return gift::detail::concat("grid", Points); }
 };
 
 /// The authors' code: 80 candidates 1.00 … 0.21.
