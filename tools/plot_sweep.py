@@ -7,6 +7,8 @@ Reads <out>/results.jsonl (the last row of every cell) and the per-cell loss log
 into <out>/plots/:
   ppl_vs_bits.png   perplexity after quantization against bit-width, one line per metric, one
                     panel per (quantizer, text): the cells without training (method "none");
+  ppl_by_metric.png the same cells as bars per metric, one panel per (quantizer, bits) that did
+                    not collapse (perplexity < 1000), linear scale;
   methods.png       perplexity after fine-tuning per method (and setting, bit-width), mean and
                     standard deviation over seeds, in-domain and out-of-domain;
   loss_curves.png   training loss per step, mean over seeds with a ±1 std band, per method;
@@ -83,6 +85,40 @@ def plot_bits(rows, path, title):
             ax.grid(True, which="both", alpha=0.3)
     axes[0][0].legend(fontsize=7, ncol=2)
     fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def plot_metric_bars(rows, path, title):
+    """Bars per metric for every (quantizer, bits) whose perplexities stay below 1000: the log-scale
+    line plot is dominated by the bit-widths where every metric collapses."""
+    quantized = [r for r in rows if r["method"] == "none"]
+    panels = sorted({(r["quantizer"], r["bits"]) for r in quantized})
+    panels = [p for p in panels if max(r["quantized_ppl_in"] for r in quantized if (r["quantizer"], r["bits"]) == p) < 1e3]
+    if not panels:
+        return False
+    metrics = list(dict.fromkeys(r["metric"] for r in quantized))
+    fig, axes = plt.subplots(2, len(panels), figsize=(3.2 * len(panels) + 1, 7.5), squeeze=False)
+    for col, (q, bits) in enumerate(panels):
+        for row_index, (key, label) in enumerate((("quantized_ppl_in", "linux-doc"), ("quantized_ppl_ood", "fortunes"))):
+            ax = axes[row_index][col]
+            values = []
+            for metric in metrics:
+                match = [r[key] for r in quantized if r["quantizer"] == q and r["bits"] == bits and r["metric"] == metric]
+                values.append(match[0] if match else float("nan"))
+            colors = ["#c44e52" if m == "gift_sw" else "#4c72b0" for m in metrics]
+            ax.bar(range(len(metrics)), values, color=colors)
+            finite = [v for v in values if math.isfinite(v)]
+            if finite:
+                ax.set_ylim(min(finite) * 0.95, max(finite) * 1.03)
+            ax.set_xticks(range(len(metrics)))
+            ax.set_xticklabels(metrics, rotation=70, ha="right", fontsize=7)
+            ax.set_title(f"{q.upper()} {bits}-bit: {label}", fontsize=9)
+            ax.grid(True, axis="y", alpha=0.3)
+        axes[0][col].set_ylabel("perplexity (lower is better)") if col == 0 else None
+    fig.suptitle(title + " — perplexity per metric (gift_sw in red)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -212,6 +248,8 @@ def main():
     made = []
     if plot_bits(rows, os.path.join(plots, "ppl_vs_bits.png"), title):
         made.append("ppl_vs_bits.png")
+    if plot_metric_bars(rows, os.path.join(plots, "ppl_by_metric.png"), title):
+        made.append("ppl_by_metric.png")
     if plot_methods(rows, os.path.join(plots, "methods.png"), title):
         made.append("methods.png")
     if plot_losses(args.out, rows, os.path.join(plots, "loss_curves.png"), title):
