@@ -3,6 +3,7 @@
 /// \brief Next-token cross-entropy through the output head, computed in row chunks so that the
 /// `tokens × vocab` logits never exist at once (49152 columns × 1024 tokens would be 200 MB).
 
+#include <gift/detail/product.hpp>
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
 #include <gift/model/detail/parallel.hpp>
@@ -60,16 +61,18 @@ loss_sum cross_entropy(const matrix<T>& hidden, const matrix<T>& head, const std
   if (d_hidden != nullptr) d_hidden->setZero(rows, hidden.cols());
   loss_sum total;
   matrix<T> logits;
+  std::vector<double> row_nll;
   for (Eigen::Index start = 0; start < rows; start += cross_entropy_chunk_rows) {
     const Eigen::Index n = std::min(cross_entropy_chunk_rows, rows - start);
     bool any = false;
     for (Eigen::Index i = 0; i < n; ++i) any = any || targets[static_cast<std::size_t>(start + i)] >= 0;
     if (!any) continue;
-    logits.noalias() = hidden.middleRows(start, n) * head.transpose();
-    double chunk_nll = 0;
-    std::int64_t chunk_count = 0;
+    gift::detail::product_any_threads(logits, hidden.middleRows(start, n), head.transpose());
+    // Per-row losses summed in row order afterwards: an OpenMP reduction would add the threads'
+    // partial sums in an order that depends on the thread count.
+    row_nll.assign(static_cast<std::size_t>(n), 0.0);
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(static) reduction(+ : chunk_nll, chunk_count)
+#pragma omp parallel for schedule(static)
 #endif
     for (Eigen::Index i = 0; i < n; ++i) {
       const std::int32_t target = targets[static_cast<std::size_t>(start + i)];
@@ -81,8 +84,7 @@ loss_sum cross_entropy(const matrix<T>& hidden, const matrix<T>& head, const std
       double total_exp = 0;
       for (Eigen::Index j = 0; j < vocab; ++j) total_exp += std::exp(static_cast<double>(logits(i, j) - largest));
       const double log_normaliser = static_cast<double>(largest) + std::log(total_exp);
-      chunk_nll += log_normaliser - static_cast<double>(logits(i, target));
-      ++chunk_count;
+      row_nll[static_cast<std::size_t>(i)] = log_normaliser - static_cast<double>(logits(i, target));
       if (d_hidden != nullptr) {
         // d logits = softmax − one-hot, reusing the logits buffer.
         for (Eigen::Index j = 0; j < vocab; ++j) {
@@ -91,9 +93,12 @@ loss_sum cross_entropy(const matrix<T>& hidden, const matrix<T>& head, const std
         logits(i, target) -= static_cast<T>(gradient_scale);
       }
     }
-    total.nll += chunk_nll;
-    total.count += chunk_count;
-    if (d_hidden != nullptr) d_hidden->middleRows(start, n).noalias() = logits * head;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      if (targets[static_cast<std::size_t>(start + i)] < 0) continue;
+      total.nll += row_nll[static_cast<std::size_t>(i)];
+      ++total.count;
+    }
+    if (d_hidden != nullptr) gift::detail::product_any_threads(d_hidden->middleRows(start, n), logits, head);
   }
   gift::detail::require(std::isfinite(total.nll), "gift::model::cross_entropy: the loss is not finite (",
                   total.nll, "); the hidden states or the head hold inf/nan — check the weights and the learning rate");

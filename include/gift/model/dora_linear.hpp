@@ -4,6 +4,7 @@
 /// `W' = diag(m / ‖W₀ + s·B·A‖_row)·(W₀ + s·B·A)`, with the magnitude `m` trained beside the LoRA
 /// factors.
 
+#include <gift/detail/product.hpp>
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
 #include <gift/model/lora_adapter.hpp>
@@ -43,7 +44,8 @@ public:
     gift::detail::require(x.cols() == base_.cols(), "gift::model::dora_linear::forward: argument 'x' must have ",
                           base_.cols(), " columns (in), but has ", x.cols());
     norm_ = (base_ + adapter_.delta_weight()).rowwise().norm();
-    matrix<T> z = x * base_.transpose();
+    matrix<T> z;
+    gift::detail::product_any_threads(z, x, base_.transpose());
     adapter_.add_forward(x, z, context.record);
     const vector<T> factor = magnitude_.cwiseQuotient(norm_);
     y = z * factor.asDiagonal();
@@ -56,7 +58,7 @@ public:
     // y_tj = z_tj m_j / n_j with n constant: dm_j = Σ_t dy_tj z_tj / n_j and dz = dy · diag(m / n).
     magnitude_gradient_.array() += (dy.cwiseProduct(unscaled_)).colwise().sum().transpose().array() / norm_.array();
     const matrix<T> dz = dy * magnitude_.cwiseQuotient(norm_).asDiagonal();
-    dx.noalias() = dz * base_;
+    gift::detail::product_any_threads(dx, dz, base_);
     adapter_.add_backward(dz, dx);
   }
   [[nodiscard]] matrix<T> effective_weight() const override {

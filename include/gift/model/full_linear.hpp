@@ -3,6 +3,7 @@
 /// \brief `gift::model::full_linear<T>`: full fine-tuning of one dense layer — every weight
 /// trains (the baseline with the most trainable parameters and optimizer state).
 
+#include <gift/detail/product.hpp>
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
 #include <gift/model/trainable_linear.hpp>
@@ -29,15 +30,15 @@ public:
   void forward(const matrix<T>& x, matrix<T>& y, const forward_context& context) override {
     gift::detail::require(x.cols() == weight_.cols(), "gift::model::full_linear::forward: argument 'x' must have ",
                           weight_.cols(), " columns (in), but has ", x.cols());
-    y.noalias() = x * weight_.transpose();
+    gift::detail::product_any_threads(y, x, weight_.transpose());
     if (context.record) input_ = x;
   }
   void backward(const matrix<T>& dy, matrix<T>& dx) override {
     gift::detail::require(dy.cols() == weight_.rows() && dy.rows() == input_.rows(),
                           "gift::model::full_linear::backward: argument 'dy' must be ", input_.rows(), " x ",
                           weight_.rows(), " (the last recorded forward), but is ", dy.rows(), " x ", dy.cols());
-    gradient_.noalias() += dy.transpose() * input_;
-    dx.noalias() = dy * weight_;
+    gift::detail::product_any_threads(gradient_, dy.transpose(), input_, true);
+    gift::detail::product_any_threads(dx, dy, weight_);
   }
   [[nodiscard]] matrix<T> effective_weight() const override { return weight_; }
   [[nodiscard]] std::vector<optim::parameter<T>> parameters() override {

@@ -7,6 +7,7 @@
 /// order and `backward` in reverse. A module that trains keeps what its backward needs (its input)
 /// itself; a frozen one keeps nothing, because `dx = dy W` needs only the weight.
 
+#include <gift/detail/product.hpp>
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
 
@@ -90,12 +91,12 @@ public:
   [[nodiscard]] bool trainable() const override { return false; }
   void forward(const matrix<T>& x, matrix<T>& y, const forward_context&) override {
     check_width(x.cols(), "forward", "x");
-    y.noalias() = x * weight_.transpose();
+    gift::detail::product_any_threads(y, x, weight_.transpose());
   }
   void backward(const matrix<T>& dy, matrix<T>& dx) override {
     gift::detail::require(dy.cols() == weight_.rows(), "gift::model::frozen_linear::backward: argument 'dy' must have ",
                     weight_.rows(), " columns (out), but has ", dy.cols());
-    dx.noalias() = dy * weight_;
+    gift::detail::product_any_threads(dx, dy, weight_);
   }
   [[nodiscard]] matrix<T> effective_weight() const override { return weight_; }
 

@@ -11,6 +11,7 @@
 /// the backward needs: per block the residual input, q/k/v after RoPE, the residual after
 /// attention, gate and up, and two inverse-RMS vectors.
 
+#include <gift/detail/product.hpp>
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
 #include <gift/model/attention.hpp>
@@ -114,7 +115,7 @@ public:
   /// (evaluation mode: no noise, nothing kept).
   [[nodiscard]] matrix<T> logits(const token_matrix& tokens) {
     matrix<T> hidden = final_hidden(tokens, forward_context{}, nullptr);
-    return hidden * output_head().transpose();
+    return gift::detail::product_any_threads<matrix<T>>(hidden, output_head().transpose());
   }
 
   /// The logits of the last position of every sequence (`batch × vocab`): what generation needs.
@@ -122,7 +123,7 @@ public:
     const matrix<T> hidden = final_hidden(tokens, forward_context{}, nullptr);
     matrix<T> last(tokens.rows(), hidden.cols());
     for (Eigen::Index b = 0; b < tokens.rows(); ++b) last.row(b) = hidden.row((b + 1) * tokens.cols() - 1);
-    return last * output_head().transpose();
+    return gift::detail::product_any_threads<matrix<T>>(last, output_head().transpose());
   }
 
   /// Summed next-token negative log-likelihood of `tokens` (each sequence predicts its own

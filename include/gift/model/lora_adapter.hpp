@@ -3,6 +3,7 @@
 /// \brief `gift::model::lora_adapter<T>`: the low-rank update `s·B·A` that LoRA and DoRA add to a
 /// frozen weight — its initialisation (as peft does it), its forward and backward, its merge.
 
+#include <gift/detail/product.hpp>
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
 #include <gift/optim/parameter.hpp>
@@ -58,8 +59,10 @@ public:
 
   /// Adds `s·(x Aᵀ) Bᵀ` to `y` (`tokens × out`); keeps `x` and `x Aᵀ` for the backward when `record`.
   void add_forward(const matrix<T>& x, matrix<T>& y, bool record) {
-    matrix<T> h = x * a_.transpose();
-    y.noalias() += scale_ * (h * b_.transpose());
+    matrix<T> h;
+    gift::detail::product_any_threads(h, x, a_.transpose());
+    const matrix<T> scaled = scale_ * h;
+    gift::detail::product_any_threads(y, scaled, b_.transpose(), true);
     if (record) {
       input_ = x;
       hidden_ = std::move(h);
@@ -71,10 +74,12 @@ public:
     gift::detail::require(dy.rows() == hidden_.rows() && dy.cols() == b_.rows(),
                           "gift::model::lora_adapter::backward: argument 'dy' must be ", hidden_.rows(), " x ", b_.rows(),
                           " (the last recorded forward), but is ", dy.rows(), " x ", dy.cols());
-    const matrix<T> dh = scale_ * (dy * b_);
-    grad_b_.noalias() += scale_ * (dy.transpose() * hidden_);
-    grad_a_.noalias() += dh.transpose() * input_;
-    dx.noalias() += dh * a_;
+    const matrix<T> scaled = scale_ * dy;
+    matrix<T> dh;
+    gift::detail::product_any_threads(dh, scaled, b_);
+    gift::detail::product_any_threads(grad_b_, scaled.transpose(), hidden_, true);
+    gift::detail::product_any_threads(grad_a_, dh.transpose(), input_, true);
+    gift::detail::product_any_threads(dx, dh, a_, true);
   }
   /// The dense update `s·B·A` (`out × in`).
   [[nodiscard]] matrix<T> delta_weight() const { return scale_ * (b_ * a_); }

@@ -4,6 +4,7 @@
 /// `y = x W₀ᵀ + (α/r)·(x Aᵀ) Bᵀ`. Over a GPTQ-quantized `W₀` (salient columns in full precision)
 /// it is the QUIK + LoRA baseline.
 
+#include <gift/detail/product.hpp>
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
 #include <gift/model/lora_adapter.hpp>
@@ -31,11 +32,11 @@ public:
   void forward(const matrix<T>& x, matrix<T>& y, const forward_context& context) override {
     gift::detail::require(x.cols() == base_.cols(), "gift::model::lora_linear::forward: argument 'x' must have ",
                           base_.cols(), " columns (in), but has ", x.cols());
-    y.noalias() = x * base_.transpose();
+    gift::detail::product_any_threads(y, x, base_.transpose());
     adapter_.add_forward(x, y, context.record);
   }
   void backward(const matrix<T>& dy, matrix<T>& dx) override {
-    dx.noalias() = dy * base_;
+    gift::detail::product_any_threads(dx, dy, base_);
     adapter_.add_backward(dy, dx);
   }
   [[nodiscard]] matrix<T> effective_weight() const override { return base_ + adapter_.delta_weight(); }

@@ -3,6 +3,7 @@
 /// \brief `gift::model::ste_linear<T>`: quantization-aware training with the straight-through
 /// estimator, salient columns kept in full precision — the STE baseline of the GIFT-SW paper.
 
+#include <gift/detail/product.hpp>
 #include <gift/detail/fp.hpp>
 #include <gift/detail/quant/levels.hpp>
 #include <gift/error.hpp>
@@ -48,15 +49,15 @@ public:
     gift::detail::require(x.cols() == weight_.cols(), "gift::model::ste_linear::forward: argument 'x' must have ",
                           weight_.cols(), " columns (in), but has ", x.cols());
     quantized_ = quantized_weight();
-    y.noalias() = x * quantized_.transpose();
+    gift::detail::product_any_threads(y, x, quantized_.transpose());
     if (context.record) input_ = x;
   }
   void backward(const matrix<T>& dy, matrix<T>& dx) override {
     gift::detail::require(dy.cols() == weight_.rows() && dy.rows() == input_.rows(),
                           "gift::model::ste_linear::backward: argument 'dy' must be ", input_.rows(), " x ",
                           weight_.rows(), " (the last recorded forward), but is ", dy.rows(), " x ", dy.cols());
-    gradient_.noalias() += dy.transpose() * input_;
-    dx.noalias() = dy * quantized_;
+    gift::detail::product_any_threads(gradient_, dy.transpose(), input_, true);
+    gift::detail::product_any_threads(dx, dy, quantized_);
   }
   [[nodiscard]] matrix<T> effective_weight() const override { return quantized_weight(); }
   [[nodiscard]] std::vector<optim::parameter<T>> parameters() override {

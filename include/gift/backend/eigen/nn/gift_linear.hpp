@@ -18,6 +18,7 @@
 /// of size out × in is stored or allocated per step. Ω_ij is `standard_normal(key, i*in + j)`,
 /// indexed by the position in the ORIGINAL W, so it equals `gift::add_quantization_noise`.
 
+#include <gift/detail/product.hpp>
 #include <gift/backend/dispatch.hpp>
 #include <gift/backend/eigen/noise_rows.hpp>
 #include <gift/backend/tags.hpp>
@@ -190,7 +191,7 @@ struct implementation<ops::gift_linear, eigen> {
         fill_panel(block, 0, first, cached_noisy_, cached_step_);
         dx.middleCols(first, count).noalias() = dy.template cast<T>() * block;
       });
-      salient_gradient_.noalias() += dy.template cast<T>().transpose() * cached_salient_input_;
+      gift::detail::product_any_threads(salient_gradient_, dy.template cast<T>().transpose(), cached_salient_input_, true);
       if (has_bias_) bias_gradient_ += dy.template cast<T>().colwise().sum().transpose();
       return dx;
     }
@@ -259,19 +260,16 @@ struct implementation<ops::gift_linear, eigen> {
     /// blocks when rows are 4-aligned), at least `align`.
     [[nodiscard]] Eigen::Index panel_extent(Eigen::Index other_extent, Eigen::Index total, Eigen::Index align) const {
       Eigen::Index extent = static_cast<Eigen::Index>(panel_elements_) / std::max<Eigen::Index>(other_extent, 1);
-      const Eigen::Index balanced = (total + 4 * thread_count() - 1) / (4 * thread_count());
+      // Spread as if over `panel_spread` threads, whatever the real count: the panel shapes (and
+      // with them the bits) must not depend on the thread count.
+      const Eigen::Index balanced = (total + 4 * panel_spread - 1) / (4 * panel_spread);
       extent = std::min(extent, std::max<Eigen::Index>(balanced, 64));
       extent = std::max(align, extent / align * align);
       return std::min(extent, total);
     }
 
-    static Eigen::Index thread_count() {
-  #if defined(_OPENMP)
-      return static_cast<Eigen::Index>(omp_get_max_threads());
-  #else
-      return 1;
-  #endif
-    }
+    /// The thread count panel sizes are balanced for (a constant, so results are the same on any).
+    static constexpr Eigen::Index panel_spread = 8;
 
     /// Runs `work(first, count, scratch)` for the panels [first, first + count) of `total` in
     /// steps of `extent`, panels spread over the threads, each thread with its own scratch of
@@ -282,7 +280,7 @@ struct implementation<ops::gift_linear, eigen> {
     static void for_each_panel(Eigen::Index total, Eigen::Index extent, Eigen::Index scratch_elements, const Work& work) {
       const Eigen::Index panels = (total + extent - 1) / extent;
   #if defined(_OPENMP)
-  #pragma omp parallel if (panels > 1)
+  #pragma omp parallel  // always a team: a lone GEMM outside one would be multi-threaded by Eigen
   #endif
       {
         std::vector<T> scratch(static_cast<std::size_t>(scratch_elements));

