@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Seed corpora for the safetensors and statistics/salient fuzzers: small valid files written
-independently of gift (struct and json). Usage: fuzz_seeds.py <safetensors folder> <stats folder>."""
+"""Seed corpora for the safetensors, statistics/salient and tokenizer fuzzers: small valid files
+written independently of gift (struct and json).
+Usage: fuzz_seeds.py <safetensors folder> <stats folder> <tokenizer folder>."""
 import json
 import os
 import struct
 import sys
 
-safetensors_dir, stats_dir = sys.argv[1], sys.argv[2]
+safetensors_dir, stats_dir, tokenizer_dir = sys.argv[1], sys.argv[2], sys.argv[3]
+os.makedirs(tokenizer_dir, exist_ok=True)
 os.makedirs(safetensors_dir, exist_ok=True)
 os.makedirs(stats_dir, exist_ok=True)
 
@@ -51,3 +53,16 @@ with open(os.path.join(stats_dir, "stats_powers"), "wb") as f:
     f.write(b"\x02" + stats(3, 10, [3, 5]))
 with open(os.path.join(stats_dir, "salient"), "wb") as f:
     f.write(b"\x01# gift salient columns v1: layer in k indices...\nblk.0.attn_q 8 2 1 5\nblk.0.ffn_down 4 0\n")
+
+# Tokenizer: text for the fixed tokenizer (first byte even), and a small vocabulary with merges
+# followed by text (first byte odd).
+tokenizer_seeds = {
+    "english": b"\x00The theory of everything: 12 + 120 = 132, isn't it?\n\tEnd.",
+    "chat": b"\x02<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n",
+    "unicode": b"\x04caf\xc3\xa9 \xe2\x82\xac5 \xf0\x9f\x98\x80 na\xc3\xafve  spaces   \r\n",
+    "invalid_utf8": b"\x06ab\xff\xfe\xc3(\xe2\x82 tail",
+    "vocabulary": b"\x01t a\nt b\nt ab\nt c\nm a b\n\nabcab cab",
+}
+for name, data in tokenizer_seeds.items():
+    with open(os.path.join(tokenizer_dir, name), "wb") as f:
+        f.write(data)
