@@ -1,4 +1,5 @@
-// gift generate: greedy or temperature sampling, to see that a model is alive.
+// gift generate: greedy or temperature sampling, to see that a model is alive. Decoding keeps a
+// KV cache: the prompt is run once, then each new token costs one position.
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
@@ -6,12 +7,14 @@
 #include "cli/report.hpp"
 #include "cli/text.hpp"
 
+#include <gift/model/kv_cache.hpp>
 #include <gift/random.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <numeric>
+#include <span>
 #include <vector>
 
 namespace gift::cli {
@@ -37,8 +40,7 @@ int run_generate(int argc, char** argv) {
   std::vector<std::int32_t> ids = tokenizer.encode(prompt, {.parse_special = true});
   gift::detail::require(!ids.empty(), "gift generate: the prompt is empty");
   const auto prompt_length = ids.size();
-  // The model was trained for context_length positions: refuse a request that would run past it
-  // (without a KV cache each new token re-reads the whole sequence, so it would also run for minutes).
+  // The model was trained for context_length positions: refuse a request that would run past it.
   const auto context = static_cast<std::int64_t>(model.config().context_length);
   if (context > 0)
     gift::detail::require(static_cast<std::int64_t>(prompt_length) + args.integer("max-new") <= context,
@@ -50,10 +52,12 @@ int run_generate(int argc, char** argv) {
   const auto top_k = args.integer("top-k");
   const auto eos = tokenizer.special().eos;
   progress_bar bar("generate", args.integer("max-new"), "tok");
+  // Without a stated context length the cache holds what this request needs.
+  model::kv_cache<float> cache(model.config(),
+                               context > 0 ? 0 : static_cast<Eigen::Index>(prompt_length) + args.integer("max-new"));
+  gift::vector<float> logits;
   for (std::int64_t n = 0; n < args.integer("max-new"); ++n) {
-    model::token_matrix tokens(1, static_cast<Eigen::Index>(ids.size()));
-    for (std::size_t i = 0; i < ids.size(); ++i) tokens(0, static_cast<Eigen::Index>(i)) = ids[i];
-    const gift::vector<float> logits = model.last_logits(tokens).row(0).transpose();
+    logits = n == 0 ? model.extend(cache, ids) : model.extend(cache, std::span<const std::int32_t>(&ids.back(), 1));
     gift::detail::require(logits.allFinite(), "gift generate: the model's logits at token ", ids.size(),
                           " are not finite; the weights are damaged (check them with gift eval)");
     std::int32_t next = 0;

@@ -17,6 +17,7 @@
 #include <gift/model/attention.hpp>
 #include <gift/model/config.hpp>
 #include <gift/model/cross_entropy.hpp>
+#include <gift/model/kv_cache.hpp>
 #include <gift/model/linear_module.hpp>
 #include <gift/model/rms_norm.hpp>
 #include <gift/model/rope.hpp>
@@ -28,6 +29,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -124,6 +126,56 @@ public:
     matrix<T> last(tokens.rows(), hidden.cols());
     for (Eigen::Index b = 0; b < tokens.rows(); ++b) last.row(b) = hidden.row((b + 1) * tokens.cols() - 1);
     return gift::detail::product_any_threads<matrix<T>>(last, output_head().transpose());
+  }
+
+  /// Incremental decoding: runs `tokens` (the next positions of the sequence in `cache`) through
+  /// the model in evaluation mode, attending to the cached positions, appends their keys and
+  /// values to `cache`, and returns the logits of the last of them (`vocab` entries). Feeding a
+  /// prompt and then one token at a time gives the logits `last_logits` gives for the whole
+  /// sequence, at the cost of the new positions only.
+  /// \throws gift::error when `tokens` is empty, holds an id outside the vocabulary, or would
+  /// run past the context length.
+  [[nodiscard]] vector<T> extend(kv_cache<T>& cache, std::span<const std::int32_t> tokens) {
+    const auto n = static_cast<Eigen::Index>(tokens.size());
+    const Eigen::Index first = cache.length();
+    gift::detail::require(n > 0, "gift::model::llama_model::extend: argument 'tokens' is empty");
+    gift::detail::require(first + n <= cache.capacity(), "gift::model::llama_model::extend: positions ", first, " .. ",
+                          first + n - 1, " exceed the context length ", cache.capacity(),
+                          "; start a new sequence (cache.clear()) or shorten the prompt");
+    cache.reserve(first + n);
+    token_matrix row(1, n);
+    for (Eigen::Index i = 0; i < n; ++i) row(0, i) = tokens[static_cast<std::size_t>(i)];
+    detail::require_tokens(row, config_.vocab, "gift::model::llama_model::extend");
+    matrix<T> x(n, config_.hidden);
+    for (Eigen::Index i = 0; i < n; ++i) x.row(i) = embedding_.row(row(0, i));
+    matrix<T> normed, q, k, v, attended, projected, gate, up, h;
+    vector<T> rms;
+    const forward_context context{};
+    for (int b = 0; b < config_.layers; ++b) {
+      const block_norms<T>& norm = norms_[static_cast<std::size_t>(b)];
+      rms_norm_forward(x, norm.attention, config_.rms_epsilon, normed, rms);
+      run_linear(b, projection::q, normed, q, context);
+      run_linear(b, projection::k, normed, k, context);
+      run_linear(b, projection::v, normed, v, context);
+      apply_rope_from(q, config_.head_dim, cache.rope(), first);
+      apply_rope_from(k, config_.head_dim, cache.rope(), first);
+      cache.keys(b).middleRows(first, n) = k;
+      cache.values(b).middleRows(first, n) = v;
+      cached_attention(q, cache.keys(b), cache.values(b), first, config_.heads, config_.kv_heads, config_.head_dim,
+                       attended);
+      run_linear(b, projection::o, attended, projected, context);
+      x += projected;
+      rms_norm_forward(x, norm.feed_forward, config_.rms_epsilon, normed, rms);
+      run_linear(b, projection::gate, normed, gate, context);
+      run_linear(b, projection::up, normed, up, context);
+      swiglu_forward(gate, up, h);
+      run_linear(b, projection::down, h, projected, context);
+      x += projected;
+    }
+    cache.advance(n);
+    matrix<T> out;
+    rms_norm_forward(x.bottomRows(1).eval(), output_norm_, config_.rms_epsilon, out, rms);
+    return gift::detail::product_any_threads<matrix<T>>(out, output_head().transpose()).row(0).transpose();
   }
 
   /// Summed next-token negative log-likelihood of `tokens` (each sequence predicts its own
