@@ -252,7 +252,9 @@ struct sweep_run {
       // pre: the trained full-precision weights are quantized now (STE's are on the grid already).
       if (cell.setting == "pre" && cell.quantizer != "none" && method != "ste" && method != "quik_lora") {
         final_model = dir / "quantized.safetensors";
-        make(final_model, quantize_words(cell, salient, final_model));
+        std::vector<std::string> words_q = quantize_words(cell, salient, final_model);
+        words_q.insert(words_q.end(), {"--weights", tuned.string()});  // the fine-tuned weights, not the GGUF ones
+        make(final_model, words_q);
       }
       ppl_in = evaluate(dir / "eval-in.json", final_model.string(), "linux-doc");
       if (!config.out_of_domain.empty()) ppl_ood = evaluate(dir / "eval-ood.json", final_model.string(), config.out_of_domain);
