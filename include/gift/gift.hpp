@@ -28,6 +28,7 @@
 #include <gift/quant/gptq.hpp>
 #include <gift/quant/symmetric.hpp>
 #include <gift/select.hpp>
+#include <gift/fisher_diagonal.hpp>
 #include <gift/stats.hpp>
 
 // Training
@@ -46,8 +47,11 @@
 
 // Fine-tuning methods as model slots
 #include <gift/model/dora_linear.hpp>
+#include <gift/model/empirical_fisher.hpp>
 #include <gift/model/full_linear.hpp>
 #include <gift/model/gift_sw_linear.hpp>
 #include <gift/model/lora_linear.hpp>
 #include <gift/model/metric_sweep.hpp>
+#include <gift/model/npft_linear.hpp>
 #include <gift/model/ste_linear.hpp>
+#include <gift/model/svft_linear.hpp>

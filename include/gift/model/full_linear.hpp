@@ -51,6 +51,8 @@ public:
   [[nodiscard]] matrix<T>& weight() noexcept { return weight_; }
   /// Its accumulated gradient.
   [[nodiscard]] const matrix<T>& gradient() const noexcept { return gradient_; }
+  /// Sets the accumulated gradient to zero (per-sequence gradients, as the empirical Fisher needs).
+  void zero_gradient() { gradient_.setZero(); }
 
 private:
   matrix<T> weight_, gradient_, input_;
