@@ -10,7 +10,9 @@
 #include "cli/report.hpp"
 #include "cli/text.hpp"
 
+#include <gift/fisher_diagonal.hpp>
 #include <gift/io/atomic_file.hpp>
+#include <gift/model/empirical_fisher.hpp>
 #include <gift/io/safetensors.hpp>
 #include <gift/optim/adam.hpp>
 #include <gift/optim/clip.hpp>
@@ -56,7 +58,10 @@ int run_finetune(int argc, char** argv) {
                  "Baselines in the same model and trainer: lora, dora (rank --rank, scale --lora-alpha / rank; "
                  "--match-params sizes the rank to GIFT-SW's trainable count), full (every weight), ste "
                  "(quantization-aware training, straight-through, salient columns fp), quik_lora (LoRA on a "
-                 "quantized --weights). Writes the merged weights.");
+                 "quantized --weights), svft (only a sparse M in W = U (Sigma + M) V^T trains; --svft-pattern), npft "
+                 "(the --npft-share of weights with the largest empirical Fisher diagonal over --fisher-sequences "
+                 "sequences get per-row uniform noise, re-drawn --npft-epochs times; LoRA --rank on q, k, v, o, up, "
+                 "down). Writes the merged weights.");
   model_options(args);
   text_options(args, "train");
   args.option("method", "gift_sw", finetune_method_names)
@@ -78,6 +83,16 @@ int run_finetune(int argc, char** argv) {
       .flag("no-noise", "gift_sw without noise injection (ablation)")
       .integer_option("rank", "8", "LoRA/DoRA rank r", 1, 65536)
       .number_option("lora-alpha", "16", "LoRA/DoRA alpha (the update is scaled by alpha / r)", 1e-6, 1e6)
+      .option("svft-pattern", "plain", "svft: which entries of M train: plain (diagonal) | banded | random | top_k")
+      .integer_option("svft-width", "1", "svft banded: half-width of the band around the diagonal", 0, 65535)
+      .integer_option("svft-k", "4", "svft random: entries per row; top_k: entries per layer", 1, 1LL << 40)
+      .number_option("npft-share", "0.05", "npft: share of each layer's weights perturbed (by Fisher score)", 1e-6, 1.0)
+      .integer_option("fisher-sequences", "16", "npft: calibration sequences (of --seq tokens, from the start of the "
+                                                "training text) for the empirical Fisher diagonal", 1, 1000000)
+      .number_option("npft-noise-scale", "1", "npft: multiplies the perturbation (1: uniform over the row's full "
+                                              "outlier range, as the authors' code)", 0.0, 1e6)
+      .integer_option("npft-epochs", "3", "npft: the perturbation is re-drawn this many times over --steps", 1,
+                      1000000000)
       .flag("match-params", "choose --rank so that LoRA/DoRA train as many parameters as GIFT-SW with --salient")
       .integer_option("seed", "0", "noise seed", 0, 9223372036854775807LL)
       .integer_option("checkpoint-every", "0", "also write --out every N steps (0: only at the end)", 0, 1000000000)
@@ -98,8 +113,16 @@ int run_finetune(int argc, char** argv) {
   gift::detail::require(!args.on("match-params") || (uses_adapter(method) && !args.get("salient").empty()),
                         "gift finetune: --match-params sizes a LoRA/DoRA rank to GIFT-SW's count: use it with "
                         "--method lora, dora or quik_lora and give --salient");
-  gift::detail::require(!args.on("no-noise") || method == finetune_method::gift_sw,
-                        "gift finetune: --no-noise applies to --method gift_sw only");
+  gift::detail::require(!args.on("no-noise") || method == finetune_method::gift_sw || method == finetune_method::npft,
+                        "gift finetune: --no-noise applies to --method gift_sw and npft only");
+  const model::svft_pattern svft_pattern = [&] {
+    try {
+      return model::parse_svft_pattern(args.get("svft-pattern"));
+    } catch (const error&) {
+      throw error("gift finetune: --svft-pattern must be plain, banded, random or top_k, but is '" +
+                  args.get("svft-pattern") + "'");
+    }
+  }();
   gift::detail::require(method != finetune_method::quik_lora || !args.get("weights").empty() || !args.get("resume").empty(),
                         "gift finetune: --method quik_lora adapts a quantized model: give --weights from ",
                         "gift quantize (--method gptq for QUIK)");
@@ -186,8 +209,25 @@ int run_finetune(int argc, char** argv) {
   settings.seed = static_cast<std::uint64_t>(args.integer("seed"));
   settings.adapter.rank = args.on("match-params") ? matching_rank(method, totals) : static_cast<int>(args.integer("rank"));
   settings.adapter.alpha = args.number("lora-alpha");
-  gift::detail::require(!uses_adapter(method) || settings.adapter.rank <= totals.max_rank, "gift finetune: --rank ",
+  settings.svft.pattern = svft_pattern;
+  settings.svft.width = static_cast<int>(args.integer("svft-width"));
+  settings.svft.k = args.integer("svft-k");
+  const std::int64_t npft_epochs = std::min(args.integer("npft-epochs"), steps);
+  settings.npft_steps_per_draw = (steps + npft_epochs - 1) / npft_epochs;
+  settings.npft_noise_scale = args.number("npft-noise-scale");
+  gift::detail::require(!trains_adapter(method) || settings.adapter.rank <= totals.max_rank, "gift finetune: --rank ",
                         settings.adapter.rank, " exceeds the narrowest layer (", totals.max_rank, ")");
+
+  // NPFT's outliers: the largest entries of each layer's empirical Fisher diagonal over the first
+  // --fisher-sequences sequences of the training text, with the model as loaded.
+  std::vector<fisher_diagonal> fisher;
+  std::int64_t outlier_count = 0;
+  if (method == finetune_method::npft) {
+    const std::int64_t count = args.integer("fisher-sequences");
+    const auto sequences = wrapped_sequences(ids, length, 0, count);
+    progress_bar bar("fisher", count, "sequence");
+    fisher = model::empirical_fisher(model, sequences, [&] { bar.advance(1); });
+  }
 
   // Every linear layer becomes a module of the method.
   std::vector<optim::parameter<float>> parameters;
@@ -208,7 +248,13 @@ int run_finetune(int argc, char** argv) {
         }
         deltas.emplace(name + ".delta", delta);
       }
-      auto layer = make_trainable(settings, weight, salient, delta, static_cast<std::uint32_t>(model::layer_id(b, p)));
+      layer_inputs inputs{&salient, &delta, {}, p};
+      const int id = model::layer_id(b, p);
+      if (method == finetune_method::npft) {
+        inputs.outliers = fisher[static_cast<std::size_t>(id)].top_share(args.number("npft-share"));
+        outlier_count += static_cast<std::int64_t>(inputs.outliers.size());
+      }
+      auto layer = make_trainable(settings, weight, std::move(inputs), static_cast<std::uint32_t>(id));
       for (auto& view : layer->parameters()) parameters.push_back(view);
       trainable += layer->trainable_parameters();
       model.replace_linear(b, p, std::move(layer));
@@ -308,10 +354,13 @@ int run_finetune(int argc, char** argv) {
       .add("seq", length)
       .add("lr", lr)
       .add("schedule", schedule_name)
-      .add("noise", noise && method == finetune_method::gift_sw)
-      .add("rank", uses_adapter(method) ? settings.adapter.rank : 0)
-      .add("lora_alpha", uses_adapter(method) ? settings.adapter.alpha : 0.0)
+      .add("noise", noise && (method == finetune_method::gift_sw || method == finetune_method::npft))
+      .add("rank", trains_adapter(method) ? settings.adapter.rank : 0)
+      .add("lora_alpha", trains_adapter(method) ? settings.adapter.alpha : 0.0)
       .add("delta_from_weights_file", delta_from_file)
+      .add("npft_outliers", outlier_count)
+      .add("npft_steps_per_draw", method == finetune_method::npft ? settings.npft_steps_per_draw : 0)
+      .add("svft_pattern", method == finetune_method::svft ? args.get("svft-pattern") : std::string("-"))
       .add("trainable_parameters", trainable)
       .add("gift_sw_parameters", totals.salient_weights)
       .add("optimizer_state_values", static_cast<std::int64_t>(optimizer.state_elements()))

@@ -237,6 +237,10 @@ struct sweep_run {
                                    sweep_cell::number(config.lora_alpha)});
         if (config.match_params) words.push_back("--match-params");
       }
+      if (const auto extra = config.method_options.find(method); extra != config.method_options.end()) {
+        std::istringstream split(extra->second);
+        for (std::string word; split >> word;) words.push_back(word);
+      }
       // post: train from the quantized model; pre: train the original, then quantize.
       if (!quantized_model.empty() && (cell.setting == "post" || method == "quik_lora")) {
         words.push_back("--weights");

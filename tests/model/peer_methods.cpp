@@ -250,6 +250,9 @@ BOOST_AUTO_TEST_CASE(noise_moves_only_outliers_within_their_row_range) {
     BOOST_TEST(*std::max_element(noise.begin(), noise.end()) - *std::min_element(noise.begin(), noise.end()) <= high - low);
     BOOST_TEST(*std::max_element(noise.begin(), noise.end()) > 0);
   }
+  gm::npft_linear<double> half(base, some_outliers(), {4, 9, 2, 0.5}, std::nullopt);
+  BOOST_TEST(((half.noisy_weight(0) - base) - 0.5 * (first - base)).cwiseAbs().maxCoeff() < 1e-15);
+  BOOST_CHECK_THROW(gm::npft_linear<double>(base, some_outliers(), {4, 9, 2, -1.0}, std::nullopt), gift::error);
   const md again = module.noisy_weight(0);
   BOOST_TEST(std::memcmp(again.data(), first.data(), sizeof(double) * 54) == 0);
   BOOST_TEST((module.noisy_weight(1) - first).cwiseAbs().maxCoeff() > 0);

@@ -50,7 +50,11 @@ probe(["finetune", "--out", "o", "--method", "gift_sw"], "--method gift_sw needs
 probe(["finetune", "--out", "o", "--method", "ste"], "--method ste needs --salient")
 probe(["finetune", "--out", "o", "--method", "full", "--match-params"], "--match-params sizes a LoRA/DoRA rank")
 probe(["finetune", "--out", "o", "--method", "lora", "--match-params"], "and give --salient")
-probe(["finetune", "--out", "o", "--method", "lora", "--no-noise"], "--no-noise applies to --method gift_sw only")
+probe(["finetune", "--out", "o", "--method", "lora", "--no-noise"], "--no-noise applies to --method gift_sw and npft only")
+probe(["finetune", "--out", "o", "--method", "svft", "--svft-pattern", "diagonal"], "--svft-pattern must be plain, banded, random or top_k", "'diagonal'")
+probe(["finetune", "--out", "o", "--method", "npft", "--npft-share", "0"], "--npft-share must be in [1e-06, 1]")
+probe(["finetune", "--out", "o", "--method", "npft", "--npft-noise-scale", "-1"], "--npft-noise-scale must be in [0, 1e+06]")
+probe(["finetune", "--out", "o", "--method", "svft", "--svft-k", "0"], "--svft-k must be in [1, ")
 probe(["finetune", "--out", "o", "--method", "quik_lora"], "adapts a quantized model: give --weights")
 probe(["finetune", "--out", "o", "--method", "lora", "--rank", "0"], "--rank must be in [1, 65536]")
 # Unknown and removed options are refused, not ignored.

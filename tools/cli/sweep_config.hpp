@@ -8,13 +8,18 @@
 //     "quantizer": ["rtn", "gptq"],        (or "none": fine-tune and evaluate the full-precision model)
 //     "alpha":     "grid100",
 //     "settings":  ["post"],               (post: quantize, then fine-tune; pre: fine-tune, then quantize)
-//     "methods":   ["none", "gift_sw", "gift_sw_no_noise", "lora", "dora", "full", "ste", "quik_lora"],
+//     "methods":   ["none", "gift_sw", "gift_sw_no_noise", "lora", "dora", "full", "ste", "quik_lora",
+//                   "svft", "npft"],
 //     "lr":        [1e-4],                 (one list for every method, or an object {"lora": [...], ...})
 //     "seeds":     [0, 1, 2],
 //     "calibration": {"tokens": 4096, "seq": 256},
 //     "eval":      {"tokens": 8192, "seq": 256, "out_of_domain": "fortunes"},
-//     "finetune":  {"steps": 40, "batch": 1, "seq": 256, "match_params": true, "rank": 8, "lora_alpha": 16}
+//     "finetune":  {"steps": 40, "batch": 1, "seq": 256, "match_params": true, "rank": 8, "lora_alpha": 16,
+//                   "method_options": {"npft": "--rank 16 --lora-alpha 32", "svft": "--svft-pattern banded"}}
 //   }
+//
+// "method_options" appends options to `gift finetune` for that method ("rank"/"lora_alpha" apply
+// to lora, dora and quik_lora; NPFT's adapter is sized by its own options).
 //
 // Every field is optional except "metrics". Method "none" evaluates the quantized model without
 // training; it has no learning rate, seed or setting, so it is one cell per (metric, bits, size,
@@ -87,6 +92,7 @@ struct sweep_config {
   std::int64_t steps = 40, batch = 1, seq = 256, rank = 8;
   double lora_alpha = 16;
   bool match_params = true;
+  std::map<std::string, std::string> method_options;  ///< extra `gift finetune` options per method
   std::string alpha = "grid100";
   bool needs_gram = false;  ///< some cell quantizes with GPTQ
 
@@ -99,6 +105,7 @@ struct sweep_config {
         << "\nfinetune.steps=" << steps << "\nfinetune.batch=" << batch << "\nfinetune.seq=" << seq
         << "\nfinetune.rank=" << rank << "\nfinetune.lora_alpha=" << sweep_cell::number(lora_alpha)
         << "\nfinetune.match_params=" << (match_params ? "true" : "false") << "\nalpha=" << alpha << "\n";
+    for (const auto& [method, options] : method_options) out << "finetune.method_options." << method << "=" << options << "\n";
     return out.str();
   }
 };
@@ -219,9 +226,10 @@ inline sweep_config read_sweep_config(const std::string& file) {
     methods.push_back(text(*m, file, "methods"));
     const std::string& name = methods.back();
     gift::detail::require(name == "none" || name == "gift_sw" || name == "gift_sw_no_noise" || name == "lora" ||
-                              name == "dora" || name == "full" || name == "ste" || name == "quik_lora",
+                              name == "dora" || name == "full" || name == "ste" || name == "quik_lora" ||
+                              name == "svft" || name == "npft",
                           "gift sweep: '", file, "' method '", name, "' is not one of none, gift_sw, gift_sw_no_noise, ",
-                          "lora, dora, full, ste, quik_lora");
+                          "lora, dora, full, ste, quik_lora, svft, npft");
   }
   if (methods.empty()) methods = {"none"};
   // Learning rates: one list for all, or per method.
@@ -253,7 +261,7 @@ inline sweep_config read_sweep_config(const std::string& file) {
     if (const json_value* v = e->find("out_of_domain")) config.out_of_domain = text(*v, file, "eval.out_of_domain");
   }
   if (const json_value* f = root.find("finetune")) {
-    check_keys(*f, file, " in \"finetune\"", {"steps", "batch", "seq", "match_params", "rank", "lora_alpha"});
+    check_keys(*f, file, " in \"finetune\"", {"steps", "batch", "seq", "match_params", "rank", "lora_alpha", "method_options"});
     if (const json_value* v = f->find("steps")) config.steps = integer(*v, file, "finetune.steps", 1, 1000000000);
     if (const json_value* v = f->find("batch")) config.batch = integer(*v, file, "finetune.batch", 1, 4096);
     if (const json_value* v = f->find("seq")) config.seq = integer(*v, file, "finetune.seq", 2, 1 << 20);
@@ -262,6 +270,11 @@ inline sweep_config read_sweep_config(const std::string& file) {
     if (const json_value* v = f->find("match_params")) {
       if (v->type != json_value::kind::boolean) bad(file, "finetune.match_params", "true or false", *v);
       config.match_params = v->boolean;
+    }
+    if (const json_value* v = f->find("method_options")) {
+      if (v->type != json_value::kind::object) bad(file, "finetune.method_options", "an object {\"method\": \"options\"}", *v);
+      for (const auto& [method, options] : v->object)
+        config.method_options[method] = text(options, file, "finetune.method_options." + method);
     }
   }
   // The grid, in a fixed order: metric, bits, size, quantizer, method, setting, lr, seed.

@@ -14,6 +14,7 @@
 #include <gift/random.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <concepts>
 #include <cstdint>
 #include <optional>
@@ -28,12 +29,14 @@ struct npft_options {
   std::int64_t steps_per_draw = 1;  ///< the noise is re-drawn every this many steps (one "epoch")
   std::uint64_t seed = 0;           ///< the noise stream (with the layer id and the draw index)
   std::uint32_t layer = 0;          ///< layer id: every layer draws its own noise
+  double noise_scale = 1;           ///< multiplies the noise (1: the authors' full outlier range)
 };
 
 /// NPFT on one slot. `outliers` are the perturbed entries `(row, column)` (from
 /// `fisher_diagonal::top_share`). For draw `d = step / steps_per_draw`, each row's outliers get
 /// noise uniform on `[min, max]` of that row's outlier values, minus its mean over the row's
-/// outliers (so the row's outlier sum is unchanged) — as in the authors' code. The noisy weight is
+/// outliers (so the row's outlier sum is unchanged) — as in the authors' code — times
+/// `noise_scale`. The noisy weight is
 /// used in training forwards only; evaluation and the merge use the clean weight plus the adapter.
 /// Without an adapter the slot trains nothing and only perturbs (the authors leave `ffn_gate`
 /// without LoRA).
@@ -49,6 +52,8 @@ public:
     gift::detail::require(base_.size() > 0, "gift::model::npft_linear: argument 'base' must not be empty");
     gift::detail::require(options_.steps_per_draw > 0, "gift::model::npft_linear: steps_per_draw must be positive, but ",
                           "is ", options_.steps_per_draw);
+    gift::detail::require(std::isfinite(options_.noise_scale) && options_.noise_scale >= 0, "gift::model::npft_linear: ",
+                          "noise_scale must be finite and >= 0, but is ", options_.noise_scale);
     std::sort(outliers_.begin(), outliers_.end());
     for (std::size_t e = 0; e < outliers_.size(); ++e) {
       const auto [i, j] = outliers_[e];
@@ -124,7 +129,7 @@ private:
       }
       mean /= static_cast<double>(last - first);
       for (std::size_t e = first; e < last; ++e)
-        noisy_(row, outliers_[e].second) += static_cast<T>(row_noise[e - first] - mean);
+        noisy_(row, outliers_[e].second) += static_cast<T>(options_.noise_scale * (row_noise[e - first] - mean));
       first = last;
     }
     drawn_ = d;
