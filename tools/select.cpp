@@ -5,8 +5,10 @@
 #include "cli/calibration_set.hpp"
 #include "cli/model_io.hpp"
 #include "cli/report.hpp"
+#include "cli/text.hpp"
 
 #include <gift/metric.hpp>
+#include <gift/model/empirical_fisher.hpp>
 #include <gift/model/metric_sweep.hpp>
 #include <gift/type_list.hpp>
 #include <gift/select.hpp>
@@ -16,6 +18,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <ratio>
 
 namespace gift::cli {
@@ -84,11 +87,16 @@ selector preset(std::string name) {
 int run_select(int argc, char** argv) {
   arguments args("select",
                  "Scores every input column of every linear layer, s_j = ||D_j||_tau * ||X_j||_rho^gamma, and keeps "
-                 "the k highest as salient.");
+                 "the k highest as salient. --metric fisher instead scores column j by its empirical Fisher mass "
+                 "sum_i sum_s (dL_s/dW_ij)^2 over --fisher-sequences sequences of --seq tokens of the text (NPFT's "
+                 "sensitivity; no --stats needed).");
   model_options(args);
-  args.option("stats", "", "folder written by gift calibrate", true)
+  text_options(args, "train");
+  args.option("stats", "", "folder written by gift calibrate (every metric but fisher)")
       .option("out", "", "salient-column file to write", true)
-      .option("metric", "gift_sw", "preset: gift_sw | quik | smoothquant | owq | wanda_columns")
+      .option("metric", "gift_sw", "preset: gift_sw | quik | smoothquant | owq | wanda_columns | fisher")
+      .integer_option("fisher-sequences", "16", "fisher: calibration sequences (from the start of the text)", 1, 1000000)
+      .integer_option("seq", "256", "fisher: tokens per calibration sequence", 2, 1 << 20)
       .option("tau", "", "custom metric: norm of D = W - Q4(W) per column (1 | 2 | inf; default inf)")
       .option("rho", "", "custom metric: norm of the activations (1 | 2 | inf; default inf)")
       .option("gamma", "", "custom metric: activation exponent (0.5 | 1 | 2; default 1)")
@@ -111,18 +119,30 @@ int run_select(int argc, char** argv) {
   const std::string rho = args.get("rho").empty() ? "inf" : args.get("rho");
   const std::string gamma = args.get("gamma").empty() ? "1" : args.get("gamma");
   const std::string metric_name = is_custom ? "tau=" + tau + " rho=" + rho + " gamma=" + gamma : args.get("metric");
-  const selector select = is_custom ? custom(tau, rho, gamma) : preset(args.get("metric"));
+  const bool by_fisher = !is_custom && args.get("metric") == "fisher";
+  const selector select = is_custom ? custom(tau, rho, gamma) : by_fisher ? selector{} : preset(args.get("metric"));
   const symmetric_options d_quantizer{static_cast<int>(args.integer("bits")), parse_alpha(args.get("alpha"), "--alpha"),
                                       0};
-  const calibration_set calibration = calibration_set::open(args.get("stats"));
+  gift::detail::require(by_fisher || !args.get("stats").empty(), "gift select: --stats is required (the folder of gift ",
+                        "calibrate) for --metric ", metric_name, "; only --metric fisher works without it");
+  const model::selection_size size{args.integer("k"), args.number("fraction")};
+  std::optional<calibration_set> calibration;
+  if (!by_fisher) calibration.emplace(calibration_set::open(args.get("stats")));
   auto model = load_model(args);
   salient_map selection;
   std::int64_t total = 0, columns = 0;
   model::model_selection chosen;
-  {
+  if (by_fisher) {
+    const std::int64_t count = args.integer("fisher-sequences"), length = args.integer("seq");
+    const auto ids = load_text_tokens(args, load_tokenizer(args), count * length);
+    progress_bar bar("fisher", count, "sequence");
+    chosen = model::select_by_fisher(model::empirical_fisher(model, wrapped_sequences(ids, length, 0, count),
+                                                             [&] { bar.advance(); }),
+                                     size);
+  } else {
     progress_bar bar("select", model.config().layers * model::projections_per_block, "layer");
-    chosen = select(model, [&](int b, model::projection p) { return calibration.load_stats(layer_name(b, p)); },
-                    d_quantizer, model::selection_size{args.integer("k"), args.number("fraction")}, [&] { bar.advance(); });
+    chosen = select(model, [&](int b, model::projection p) { return calibration->load_stats(layer_name(b, p)); },
+                    d_quantizer, size, [&] { bar.advance(); });
   }
   for (int b = 0; b < model.config().layers; ++b) {
     for (model::projection p : model::all_projections) {

@@ -174,6 +174,12 @@ BOOST_AUTO_TEST_CASE(top_share_takes_the_largest_entries_with_ties_to_the_lower_
   // 2 entries: two of the three tied 5s, the lower row-major indices.
   BOOST_TEST((fisher.top_share(0.16) == std::vector<position>{{0, 1}, {0, 3}}));
   BOOST_TEST(fisher.top_share(1.0).size() == 12u);
+  // Column masses 17, 38, 29, 35: selection by Fisher keeps columns 1 and 3.
+  const auto chosen = gm::select_by_fisher({fisher}, gm::selection_size{2, 0});
+  BOOST_TEST(chosen.size() == 1u);
+  BOOST_TEST((chosen[0].indices() == std::vector<std::int64_t>{1, 3}));
+  BOOST_TEST(gm::select_by_fisher({fisher}, gm::selection_size{0, 0.25})[0].size() == 1u);
+  BOOST_CHECK_THROW((void)gm::select_by_fisher({fisher}, gm::selection_size{0, 0}), gift::error);
   BOOST_CHECK_THROW((void)fisher.top_share(0.0), gift::error);
   BOOST_CHECK_THROW((void)fisher.top_share(1.5), gift::error);
 }

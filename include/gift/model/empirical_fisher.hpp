@@ -1,14 +1,17 @@
 #pragma once
 /// \file gift/model/empirical_fisher.hpp
 /// \brief `gift::model::empirical_fisher`: the empirical Fisher diagonal of every linear layer of
-/// a model over calibration sequences, one backward pass per sequence.
+/// a model over calibration sequences, one backward pass per sequence — and the salient columns it
+/// selects when it is the sensitivity source instead of Eq. 4.
 
 #include <gift/error.hpp>
 #include <gift/fisher_diagonal.hpp>
 #include <gift/model/full_linear.hpp>
 #include <gift/model/linear_module.hpp>
 #include <gift/model/llama.hpp>
+#include <gift/model/metric_sweep.hpp>
 #include <gift/model/tokens.hpp>
+#include <gift/select.hpp>
 
 #include <concepts>
 #include <cstdint>
@@ -62,6 +65,24 @@ template <std::floating_point T>
   }
   restore();
   return fisher;
+}
+
+/// Salient columns chosen by the Fisher diagonal instead of Eq. 4: per layer the `size` columns with
+/// the largest Fisher mass `Σ_i F_ij` (`fisher_diagonal::column_scores`; ties to the lower index,
+/// as every selection). Indexed like `fisher` (by layer id).
+/// \throws gift::error when `size` is invalid for a layer.
+[[nodiscard]] inline model_selection select_by_fisher(const std::vector<fisher_diagonal>& fisher,
+                                                      const selection_size& size) {
+  gift::detail::require(size.k > 0 || (size.fraction > 0 && size.fraction <= 1), "gift::model::select_by_fisher: ",
+                        "argument 'size' must have k > 0 or a fraction in (0, 1], but has k = ", size.k,
+                        " and fraction = ", size.fraction);
+  model_selection selection;
+  selection.reserve(fisher.size());
+  for (const auto& layer : fisher) {
+    const vector<double> scores = layer.column_scores();
+    selection.push_back(size.k > 0 ? select_salient(scores, size.k) : select_salient(scores, fraction{size.fraction}));
+  }
+  return selection;
 }
 
 }  // namespace gift::model
