@@ -1,12 +1,21 @@
-// The LLaMA model on tiny random configurations: invariants (causality, batch independence),
-// float against double, the loss against the logits, and a finite-difference check of the
-// gradient that reaches trainable salient weights in every kind of linear layer.
+// The LLaMA model on tiny random configurations, on every backend it runs on: invariants
+// (causality, batch independence), float against double, the loss against the logits, and a
+// finite-difference check of the gradient that reaches trainable salient weights in every kind of
+// linear layer. Built twice: `model_synthetic` runs the Eigen model; `model_synthetic_thrust`
+// (GIFT_TEST_THRUST) runs the same cases on the Thrust OMP and CPP systems.
 #include <boost/test/unit_test.hpp>
 
+#include <gift/backend/traits.hpp>
 #include <gift/error.hpp>
 #include <gift/model/gift_sw_linear.hpp>
 #include <gift/model/llama.hpp>
 #include <gift/model/synthetic.hpp>
+#include <gift/type_list.hpp>
+#if defined(GIFT_TEST_THRUST)
+#include <gift/backend/thrust.hpp>
+#endif
+
+#include <boost/mpl/list.hpp>
 
 #include <cmath>
 #include <cstdint>
@@ -16,6 +25,12 @@
 namespace gm = gift::model;
 
 namespace {
+
+#if defined(GIFT_TEST_THRUST)
+using backends = boost::mpl::list<gift::backend::thrust_omp, gift::backend::thrust_cpp>;
+#else
+using backends = boost::mpl::list<gift::backend::eigen>;
+#endif
 
 gm::token_matrix sample_tokens(Eigen::Index batch, Eigen::Index sequence, int vocab, int salt = 0) {
   gm::token_matrix tokens(batch, sequence);
@@ -27,14 +42,41 @@ gm::token_matrix sample_tokens(Eigen::Index batch, Eigen::Index sequence, int vo
 
 double max_abs(const gift::matrix<double>& m) { return m.cwiseAbs().maxCoeff(); }
 
+// The synthetic model of `seed` on `Backend`.
+template <class T, class Backend>
+gm::llama_model<T, Backend> synthetic(const gm::llama_config& config, std::uint64_t seed) {
+  return gm::to_backend<Backend>(gm::make_synthetic_llama<T>(config, seed));
+}
+
+// A host copy of a backend matrix.
+template <class Backend, class M>
+auto host(const M& m) {
+  if constexpr (requires { m.to_eigen(); }) {
+    return m.to_eigen();
+  } else {
+    return gift::matrix<typename M::Scalar>(m);
+  }
+}
+
+// Element (row, col) of a backend matrix, readable and writable.
+template <class M>
+decltype(auto) element(M& m, Eigen::Index row, Eigen::Index col) {
+  if constexpr (requires { m.storage(); }) {
+    return m.storage()[static_cast<std::size_t>(row) * m.cols() + static_cast<std::size_t>(col)];
+  } else {
+    return m(row, col);
+  }
+}
+
 // Replaces layer p of block b with a GIFT-SW layer over `salient` columns, Δ = 0.05 per row.
-template <class T>
-gm::gift_sw_linear<T>& make_trainable(gm::llama_model<T>& model, int block, gm::projection p,
-                                      const std::vector<std::int64_t>& salient, std::uint64_t seed) {
+template <class T, class Backend>
+gm::gift_sw_linear<T, Backend>& make_trainable(gm::llama_model<T, Backend>& model, int block, gm::projection p,
+                                               const std::vector<std::int64_t>& salient, std::uint64_t seed) {
   const gift::matrix<T> weight = model.linear(block, p).effective_weight();
   const gift::vector<float> delta = gift::vector<float>::Constant(weight.rows(), 0.05f);
-  auto module = std::make_unique<gm::gift_sw_linear<T>>(weight, gift::salient_columns::from_indices(salient, static_cast<std::size_t>(weight.cols())), delta, seed,
-                                                        static_cast<std::uint32_t>(gm::layer_id(block, p)));
+  auto module = std::make_unique<gm::gift_sw_linear<T, Backend>>(
+      weight, gift::salient_columns::from_indices(salient, static_cast<std::size_t>(weight.cols())), delta, seed,
+      static_cast<std::uint32_t>(gm::layer_id(block, p)));
   auto& ref = *module;
   model.replace_linear(block, p, std::move(module));
   return ref;
@@ -42,44 +84,44 @@ gm::gift_sw_linear<T>& make_trainable(gm::llama_model<T>& model, int block, gm::
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(float_matches_double) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(float_matches_double, Backend, backends) {
   const auto config = gm::tiny_llama_config();
-  auto model_f = gm::make_synthetic_llama<float>(config, 11);
-  auto model_d = gm::make_synthetic_llama<double>(config, 11);
+  auto model_f = synthetic<float, Backend>(config, 11);
+  auto model_d = synthetic<double, Backend>(config, 11);
   const auto tokens = sample_tokens(2, 9, config.vocab);
-  const gift::matrix<double> lf = model_f.logits(tokens).cast<double>();
-  const gift::matrix<double> ld = model_d.logits(tokens);
+  const gift::matrix<double> lf = host<Backend>(model_f.logits(tokens)).template cast<double>();
+  const gift::matrix<double> ld = host<Backend>(model_d.logits(tokens));
   BOOST_TEST(lf.rows() == 18);
   BOOST_TEST(lf.cols() == config.vocab);
   BOOST_TEST(max_abs(lf - ld) / max_abs(ld) < 1e-5);
 }
 
-BOOST_AUTO_TEST_CASE(causal_and_batch_independent) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(causal_and_batch_independent, Backend, backends) {
   const auto config = gm::tiny_llama_config();
-  auto model = gm::make_synthetic_llama<double>(config, 5);
+  auto model = synthetic<double, Backend>(config, 5);
   const auto tokens = sample_tokens(3, 10, config.vocab);
-  const gift::matrix<double> all = model.logits(tokens);
+  const gift::matrix<double> all = host<Backend>(model.logits(tokens));
   // Changing token 6 of sequence 1 must leave positions 0..5 of it and every other sequence alone.
   auto changed = tokens;
   changed(1, 6) = (changed(1, 6) + 1) % config.vocab;
-  const gift::matrix<double> after = model.logits(changed);
+  const gift::matrix<double> after = host<Backend>(model.logits(changed));
   BOOST_TEST(max_abs(after.topRows(10) - all.topRows(10)) == 0.0);
   BOOST_TEST(max_abs(after.middleRows(10, 6) - all.middleRows(10, 6)) < 1e-12);
   BOOST_TEST(max_abs(after.middleRows(16, 4) - all.middleRows(16, 4)) > 1e-6);
   BOOST_TEST(max_abs(after.bottomRows(10) - all.bottomRows(10)) == 0.0);
   // A sequence alone gives the logits it gets inside the batch.
   const gm::token_matrix single = tokens.row(2);
-  BOOST_TEST(max_abs(model.logits(single) - all.bottomRows(10)) < 1e-12);
+  BOOST_TEST(max_abs(host<Backend>(model.logits(single)) - all.bottomRows(10)) < 1e-12);
   // last_logits picks the last position of every sequence.
-  const gift::matrix<double> last = model.last_logits(tokens);
+  const gift::matrix<double> last = host<Backend>(model.last_logits(tokens));
   for (Eigen::Index b = 0; b < 3; ++b) BOOST_TEST(max_abs(last.row(b) - all.row(b * 10 + 9)) < 1e-12);
 }
 
-BOOST_AUTO_TEST_CASE(loss_matches_logits) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(loss_matches_logits, Backend, backends) {
   const auto config = gm::tiny_llama_config();
-  auto model = gm::make_synthetic_llama<double>(config, 8);
+  auto model = synthetic<double, Backend>(config, 8);
   const auto tokens = sample_tokens(2, 7, config.vocab);
-  const gift::matrix<double> logits = model.logits(tokens);
+  const gift::matrix<double> logits = host<Backend>(model.logits(tokens));
   double nll = 0;
   for (Eigen::Index b = 0; b < 2; ++b) {
     for (Eigen::Index t = 0; t + 1 < 7; ++t) {
@@ -98,14 +140,14 @@ BOOST_AUTO_TEST_CASE(loss_matches_logits) {
 
 // Central differences on salient weights of every projection kind, in double, noise on and off:
 // the noise of a fixed step is a fixed function of the key, so the loss stays differentiable.
-BOOST_AUTO_TEST_CASE(gradient_matches_finite_differences) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(gradient_matches_finite_differences, Backend, backends) {
   for (const bool noisy : {false, true}) {
     const auto config = gm::tiny_llama_config();
-    auto model = gm::make_synthetic_llama<double>(config, 21);
+    auto model = synthetic<double, Backend>(config, 21);
     const std::vector<std::int64_t> salient_hidden = {1, 5, 17};
     const std::vector<std::int64_t> salient_ffn = {0, 22, 39};
     struct probe {
-      gm::gift_sw_linear<double>* layer;
+      gm::gift_sw_linear<double, Backend>* layer;
       const char* name;
     };
     std::vector<probe> probes;
@@ -122,14 +164,14 @@ BOOST_AUTO_TEST_CASE(gradient_matches_finite_differences) {
     const auto loss_at = [&] { return model.forward_backward(tokens, context).mean(); };
     // Gradients first: every later pass accumulates into them again.
     std::vector<gift::matrix<double>> gradients;
-    for (auto& probe : probes) gradients.push_back(probe.layer->layer().salient_gradient());
+    for (auto& probe : probes) gradients.push_back(host<Backend>(probe.layer->layer().salient_gradient()));
     for (std::size_t i = 0; i < probes.size(); ++i) {
       auto& [layer, name] = probes[i];
       const gift::matrix<double>& gradient = gradients[i];
       BOOST_TEST_CONTEXT("layer " << name << " noisy " << noisy) {
         BOOST_TEST(gradient.cwiseAbs().maxCoeff() > 0.0);
         for (const auto& [row, col] : {std::pair<int, int>{0, 0}, {3, 1}, {7, 2}}) {
-          double& w = layer->layer().salient_weight()(row, col);
+          auto&& w = element(layer->layer().salient_weight(), row, col);
           const double saved = w, h = 1e-5;
           w = saved + h;
           const double plus = loss_at();
@@ -146,16 +188,16 @@ BOOST_AUTO_TEST_CASE(gradient_matches_finite_differences) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(calibration_hook_sees_every_linear_input) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(calibration_hook_sees_every_linear_input, Backend, backends) {
   const auto config = gm::tiny_llama_config(3);
-  auto model = gm::make_synthetic_llama<float>(config, 2);
+  auto model = synthetic<float, Backend>(config, 2);
   const auto tokens = sample_tokens(2, 5, config.vocab);
   std::vector<int> calls(static_cast<std::size_t>(config.layers * gm::projections_per_block), 0);
   std::vector<gift::matrix<float>> inputs(calls.size());
-  model.set_calibration_hook([&](int block, gm::projection p, const gift::matrix<float>& x) {
+  model.set_calibration_hook([&](int block, gm::projection p, const gift::backend_matrix_t<Backend, float>& x) {
     const auto id = static_cast<std::size_t>(gm::layer_id(block, p));
     ++calls[id];
-    inputs[id] = x;
+    inputs[id] = host<Backend>(x);
   });
   (void)model.evaluate(tokens);
   for (int b = 0; b < config.layers; ++b) {
@@ -175,9 +217,9 @@ BOOST_AUTO_TEST_CASE(calibration_hook_sees_every_linear_input) {
   BOOST_TEST(calls[0] == 1);
 }
 
-BOOST_AUTO_TEST_CASE(training_noise_changes_the_loss_evaluation_does_not) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(training_noise_changes_the_loss_evaluation_does_not, Backend, backends) {
   const auto config = gm::tiny_llama_config();
-  auto model = gm::make_synthetic_llama<float>(config, 3);
+  auto model = synthetic<float, Backend>(config, 3);
   const auto tokens = sample_tokens(1, 8, config.vocab);
   const double clean = model.evaluate(tokens).mean();
   for (int b = 0; b < config.layers; ++b)
@@ -192,17 +234,19 @@ BOOST_AUTO_TEST_CASE(training_noise_changes_the_loss_evaluation_does_not) {
   BOOST_TEST(std::abs(model.forward_backward(tokens, {false, 1}).mean() - clean) < 1e-6);
 }
 
-BOOST_AUTO_TEST_CASE(bad_input_throws) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(bad_input_throws, Backend, backends) {
   const auto config = gm::tiny_llama_config();
-  auto model = gm::make_synthetic_llama<float>(config, 1);
+  auto model = synthetic<float, Backend>(config, 1);
   gm::token_matrix tokens = sample_tokens(1, 4, config.vocab);
   tokens(0, 2) = config.vocab;
   BOOST_CHECK_THROW((void)model.logits(tokens), gift::error);
   tokens(0, 2) = -1;
   BOOST_CHECK_THROW((void)model.evaluate(tokens), gift::error);
   BOOST_CHECK_THROW((void)model.forward_backward(sample_tokens(2, 1, config.vocab), {true, 0}), gift::error);
+  using storage = gift::backend_storage<Backend, float>;
   BOOST_CHECK_THROW(model.replace_linear(0, gm::projection::k,
-                                         std::make_unique<gm::frozen_linear<float>>(gift::matrix<float>::Ones(3, 24))),
+                                         std::make_unique<gm::frozen_linear<float, Backend>>(
+                                             storage::from_host(gift::matrix<float>(gift::matrix<float>::Ones(3, 24))))),
                     gift::error);
   BOOST_CHECK_THROW((void)model.linear(config.layers, gm::projection::q), gift::error);
   auto bad = config;

@@ -9,6 +9,7 @@
 #endif
 
 #include <gift/backend/cuda/fill_standard_normal.cuh>
+#include <gift/backend/cuda/gemm.cuh>
 #include <gift/backend/cuda/nn/gift_linear.cuh>
 #include <gift/backend/cuda/launch.cuh>
 #include <gift/backend/cuda/noisy_gemm.cuh>
@@ -19,4 +20,9 @@ namespace gift {
 /// Matrices in GPU memory.
 template <class T>
 using cuda_matrix = thrust_matrix<T, backend::system::cuda>;
+
+/// The CUDA backend holds its tensors as the Thrust CUDA system does (device vectors), so the
+/// backend-generic parts (`model::llama_model<float, backend::cuda>`) store them there.
+template <class T>
+struct backend_storage<backend::cuda, T> : backend_storage<backend::thrust<backend::system::cuda>, T> {};
 }  // namespace gift

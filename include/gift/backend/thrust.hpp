@@ -6,7 +6,15 @@
 #include <gift/backend/thrust/column_norms.hpp>
 #include <gift/backend/thrust/fill_standard_normal.hpp>
 #include <gift/backend/thrust/gram.hpp>
+#include <gift/backend/thrust/gemm.hpp>
 #include <gift/backend/thrust/matrix.hpp>
+#include <gift/backend/thrust/model/attention.hpp>
+#include <gift/backend/thrust/model/cross_entropy.hpp>
+#include <gift/backend/thrust/model/gather_rows.hpp>
+#include <gift/backend/thrust/model/rms_norm.hpp>
+#include <gift/backend/thrust/model/rope.hpp>
+#include <gift/backend/thrust/model/swiglu.hpp>
+#include <gift/backend/thrust/multiply.hpp>
 #include <gift/backend/thrust/nn/gift_linear.hpp>
 #include <gift/backend/thrust/noise.hpp>
 #include <gift/backend/thrust/optim/adam.hpp>

@@ -7,7 +7,9 @@
 
 #include <gift/backend/tags.hpp>
 #include <gift/concepts.hpp>
+#include <gift/fwd.hpp>
 
+#include <cstdint>
 #include <type_traits>
 
 namespace gift {
@@ -41,6 +43,45 @@ struct rebind_matrix<Container, U, std::enable_if_t<eigen_dense<Container>>> {
 /// The matrix of element type `U` on `Container`'s backend (cv-ref removed).
 template <class Container, class U>
 using rebind_matrix_t = typename rebind_matrix<std::remove_cvref_t<Container>, U>::type;
+
+/// The containers a backend computes in, for element type `T`: a nested `matrix` (dense,
+/// row-major, element (i, j) at `i * cols + j` as everywhere in gift) and `vector`, and the copies
+/// between them and host Eigen objects (`from_host`, `to_host`), and `zeros(rows, cols)`. What a whole model (or any other
+/// stateful part) needs to hold its tensors on a backend it is handed as a tag. Specialised here
+/// for Eigen; `backend/thrust/matrix.hpp` specialises it for the Thrust systems.
+template <class Backend, class T, class Enable = void>
+struct backend_storage {};
+
+/// Eigen: gift's row-major matrix and column vector; the copies are plain copies.
+template <class T>
+struct backend_storage<backend::eigen, T> {
+  /// Dense row-major matrix.
+  using matrix = gift::matrix<T>;
+  /// Dense vector.
+  using vector = gift::vector<T>;
+  /// A copy of a host matrix on this backend.
+  static matrix from_host(const gift::matrix<T>& m) { return m; }
+  /// A copy of a host vector on this backend.
+  static vector from_host(const gift::vector<T>& v) { return v; }
+  /// A host copy.
+  static gift::matrix<T> to_host(const matrix& m) { return m; }
+  /// A host copy.
+  static gift::vector<T> to_host(const vector& v) { return v; }
+  /// A `rows × cols` matrix of zeros.
+  static matrix zeros(std::int64_t rows, std::int64_t cols) { return matrix::Zero(rows, cols); }
+};
+
+/// The dense matrix type of `Backend` for elements `T`.
+template <class Backend, class T>
+using backend_matrix_t = typename backend_storage<Backend, T>::matrix;
+
+/// The vector type of `Backend` for elements `T`.
+template <class Backend, class T>
+using backend_vector_t = typename backend_storage<Backend, T>::vector;
+
+/// True when `Backend` can hold tensors of `T` (a `backend_storage` specialisation is visible).
+template <class Backend, class T>
+concept has_storage = requires { typename backend_storage<Backend, T>::matrix; };
 
 /// True when a backend can be deduced for `T`.
 template <class T>

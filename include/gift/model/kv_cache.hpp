@@ -4,15 +4,18 @@
 /// steps, and attention of new positions over them — so generating token n costs one position's
 /// work instead of a forward pass over all n.
 
+#include <gift/backend/dispatch.hpp>
+#include <gift/backend/eigen/model/rope.hpp>
+#include <gift/detail/model/attention.hpp>
+#include <gift/detail/model/rope.hpp>
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
 #include <gift/model/config.hpp>
 #include <gift/model/rope.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <concepts>
-#include <limits>
+#include <cstdint>
 #include <vector>
 
 namespace gift::model {
@@ -66,23 +69,14 @@ private:
 };
 
 /// RoPE for rows that are consecutive positions from `first` (one sequence).
+/// \throws gift::error when the positions run past the table.
 template <std::floating_point T>
 void apply_rope_from(matrix<T>& x, int head_dim, const rope_table<T>& table, Eigen::Index first) {
   gift::detail::require(first >= 0 && first + x.rows() <= table.cosine.rows(), "gift::model::apply_rope_from: ",
                         "positions ", first, " .. ", first + x.rows() - 1, " are outside the table's ", table.cosine.rows());
-  const Eigen::Index heads = x.cols() / head_dim, pairs = table.rope_dim / 2;
-  for (Eigen::Index row = 0; row < x.rows(); ++row) {
-    const Eigen::Index p = first + row;
-    for (Eigen::Index h = 0; h < heads; ++h) {
-      T* head = x.row(row).data() + h * head_dim;
-      for (Eigen::Index i = 0; i < pairs; ++i) {
-        const T c = table.cosine(p, i), s = table.sine(p, i);
-        const T a = head[2 * i], b = head[2 * i + 1];
-        head[2 * i] = a * c - b * s;
-        head[2 * i + 1] = a * s + b * c;
-      }
-    }
-  }
+  if (x.rows() == 0) return;
+  backend::dispatch<ops::rope>(backend::eigen{}, x, head_dim, table.cosine, table.sine, std::int64_t{x.rows()},
+                               std::int64_t{first}, false);
 }
 
 /// Causal attention of `q` (new positions `first ..`, `heads × head_dim` columns) over the keys
@@ -93,25 +87,13 @@ void cached_attention(const matrix<T>& q, const matrix<T>& keys, const matrix<T>
                       int heads, int kv_heads, int head_dim, matrix<T>& out) {
   const Eigen::Index n = q.rows(), total = first + n, d = head_dim;
   const int group = heads / kv_heads;
-  const T scale = static_cast<T>(1.0 / std::sqrt(static_cast<double>(d)));
+  const T scale = gift::detail::attention_scale<T>(head_dim);
   out.resize(n, q.cols());
   for (int h = 0; h < heads; ++h) {
     const int g = h / group;
     matrix<T> scores = q.middleCols(h * d, d) * keys.block(0, g * d, total, d).transpose();
-    for (Eigen::Index t = 0; t < n; ++t) {
-      const Eigen::Index last = first + t;  // a position sees itself and everything before it
-      T largest = -std::numeric_limits<T>::infinity();
-      for (Eigen::Index u = 0; u <= last; ++u) largest = std::max(largest, scores(t, u) * scale);
-      double sum = 0;
-      for (Eigen::Index u = 0; u <= last; ++u) {
-        const T e = std::exp(scores(t, u) * scale - largest);
-        scores(t, u) = e;
-        sum += e;
-      }
-      const T inverse = static_cast<T>(1.0 / sum);
-      for (Eigen::Index u = 0; u <= last; ++u) scores(t, u) *= inverse;
-      for (Eigen::Index u = last + 1; u < total; ++u) scores(t, u) = T(0);
-    }
+    // A position sees itself and everything before it.
+    for (Eigen::Index t = 0; t < n; ++t) gift::detail::causal_softmax_row(scores.row(t).data(), first + t, total, scale);
     out.middleCols(h * d, d).noalias() = scores * values.block(0, g * d, total, d);
   }
 }

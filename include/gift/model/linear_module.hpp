@@ -7,14 +7,18 @@
 /// order and `backward` in reverse. A module that trains keeps what its backward needs (its input)
 /// itself; a frozen one keeps nothing, because `dx = dy W` needs only the weight.
 
-#include <gift/detail/product.hpp>
+#include <gift/backend/tags.hpp>
+#include <gift/backend/traits.hpp>
+#include <gift/concepts.hpp>
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
+#include <gift/multiply.hpp>
 
 #include <array>
 #include <concepts>
 #include <cstdint>
 #include <string_view>
+#include <utility>
 
 namespace gift::model {
 
@@ -53,10 +57,16 @@ struct forward_context {
   bool record = false;      ///< a backward pass follows: trainable layers keep their inputs (set by the model)
 };
 
-/// One linear layer `y = x Wᵀ` of the model (`W` is `out × in`, `x` is `tokens × in`).
-template <std::floating_point T>
+/// One linear layer `y = x Wᵀ` of the model (`W` is `out × in`, `x` is `tokens × in`), computing
+/// in `Backend`'s matrices (`gift::matrix<T>` on Eigen, `thrust_matrix<T, System>` on Thrust).
+template <std::floating_point T, backend_tag Backend = backend::eigen>
 class linear_module {
 public:
+  /// The backend the layer computes on.
+  using backend_type = Backend;
+  /// The activations' matrix type.
+  using matrix_type = backend_matrix_t<Backend, T>;
+
   virtual ~linear_module() = default;
   linear_module() = default;
   linear_module(const linear_module&) = delete;
@@ -69,46 +79,51 @@ public:
   /// Whether the layer has trainable parameters (and so needs `backward` after a training forward).
   [[nodiscard]] virtual bool trainable() const = 0;
   /// `y = x Wᵀ` (+ bias); `y` is resized. A trainable layer keeps what its backward needs when `context.record`.
-  virtual void forward(const matrix<T>& x, matrix<T>& y, const forward_context& context) = 0;
+  virtual void forward(const matrix_type& x, matrix_type& y, const forward_context& context) = 0;
   /// `dx = dy W` through the weights used in the last forward; a trainable layer also
   /// accumulates its parameter gradients. `dx` is resized.
-  virtual void backward(const matrix<T>& dy, matrix<T>& dx) = 0;
-  /// The dense weight this layer computes with in evaluation (`out × in`; trained and merged).
+  virtual void backward(const matrix_type& dy, matrix_type& dx) = 0;
+  /// The dense weight this layer computes with in evaluation (`out × in`; trained and merged), as
+  /// a host matrix whatever the backend (what saving and exporting need).
   [[nodiscard]] virtual matrix<T> effective_weight() const = 0;
 };
 
-/// A frozen dense layer: forward and input gradient only.
-template <std::floating_point T>
-class frozen_linear final : public linear_module<T> {
+/// A frozen dense layer on `Backend`: forward and input gradient only, each one
+/// `gift::multiply`.
+template <std::floating_point T, backend_tag Backend = backend::eigen>
+class frozen_linear final : public linear_module<T, Backend> {
 public:
-  /// Takes the `out × in` weight.
-  explicit frozen_linear(matrix<T> weight) : weight_(std::move(weight)) {
+  /// The activations' (and the weight's) matrix type.
+  using matrix_type = backend_matrix_t<Backend, T>;
+
+  /// Takes the `out × in` weight, in the backend's memory.
+  /// \throws gift::error when the weight is empty.
+  explicit frozen_linear(matrix_type weight) : weight_(std::move(weight)) {
     gift::detail::require(weight_.size() > 0, "gift::model::frozen_linear: argument 'weight' must not be empty");
   }
 
-  [[nodiscard]] Eigen::Index in_features() const override { return weight_.cols(); }
-  [[nodiscard]] Eigen::Index out_features() const override { return weight_.rows(); }
+  [[nodiscard]] Eigen::Index in_features() const override { return static_cast<Eigen::Index>(weight_.cols()); }
+  [[nodiscard]] Eigen::Index out_features() const override { return static_cast<Eigen::Index>(weight_.rows()); }
   [[nodiscard]] bool trainable() const override { return false; }
-  void forward(const matrix<T>& x, matrix<T>& y, const forward_context&) override {
-    check_width(x.cols(), "forward", "x");
-    gift::detail::product_any_threads(y, x, weight_.transpose());
+  void forward(const matrix_type& x, matrix_type& y, const forward_context&) override {
+    gift::detail::require(static_cast<Eigen::Index>(x.cols()) == in_features(),
+                          "gift::model::frozen_linear::forward: argument 'x' must have ", in_features(),
+                          " columns (in), but has ", x.cols());
+    gift::multiply(x, weight_, y, right_factor::transposed);
   }
-  void backward(const matrix<T>& dy, matrix<T>& dx) override {
-    gift::detail::require(dy.cols() == weight_.rows(), "gift::model::frozen_linear::backward: argument 'dy' must have ",
-                    weight_.rows(), " columns (out), but has ", dy.cols());
-    gift::detail::product_any_threads(dx, dy, weight_);
+  void backward(const matrix_type& dy, matrix_type& dx) override {
+    gift::detail::require(static_cast<Eigen::Index>(dy.cols()) == out_features(),
+                          "gift::model::frozen_linear::backward: argument 'dy' must have ", out_features(),
+                          " columns (out), but has ", dy.cols());
+    gift::multiply(dy, weight_, dx);
   }
-  [[nodiscard]] matrix<T> effective_weight() const override { return weight_; }
+  [[nodiscard]] matrix<T> effective_weight() const override { return backend_storage<Backend, T>::to_host(weight_); }
 
-  /// The weight (`out × in`).
-  [[nodiscard]] const matrix<T>& weight() const noexcept { return weight_; }
+  /// The weight (`out × in`), in the backend's memory.
+  [[nodiscard]] const matrix_type& weight() const noexcept { return weight_; }
 
 private:
-  void check_width(Eigen::Index cols, const char* function, const char* argument) const {
-    gift::detail::require(cols == weight_.cols(), "gift::model::frozen_linear::", function, ": argument '", argument,
-                    "' must have ", weight_.cols(), " columns (in), but has ", cols);
-  }
-  matrix<T> weight_;
+  matrix_type weight_;
 };
 
 }  // namespace gift::model

@@ -1,7 +1,16 @@
 #pragma once
 /// \file gift/model/llama.hpp
-/// \brief `gift::model::llama_model<T>`: a LLaMA-family decoder on the CPU with forward (logits,
-/// loss) and backward, whose 7 linear layers per block are pluggable `linear_module`s.
+/// \brief `gift::model::llama_model<T, Backend>`: a LLaMA-family decoder with forward (logits,
+/// loss) and backward, whose 7 linear layers per block are pluggable `linear_module`s — one
+/// template over the backend.
+///
+/// The decoder is written once: every step is a front-end function (`rms_norm_forward`,
+/// `apply_rope`, `attention_forward`, `swiglu_forward`, `cross_entropy`, `gather_rows`,
+/// `gift::multiply`) that runs on the backend of the matrices it is given. `llama_model<T>` (the
+/// default, `backend::eigen`) is the CPU model; `llama_model<T, backend::thrust_omp>` (include
+/// <gift/backend/thrust.hpp>) runs the same steps as Thrust algorithms and functors over
+/// `thrust_matrix` with host GEMMs, the code path of `llama_model<float, backend::cuda>` (include
+/// <gift/backend/cuda.cuh>), whose GEMMs are cuBLAS'. `to_backend<B>(model)` moves a model.
 ///
 /// Block b computes, on the residual stream x (tokens × hidden):
 ///   n1 = RMSNorm(x); q, k, v = n1 Wqᵀ, n1 Wkᵀ, n1 Wvᵀ; RoPE(q, k); x += Wo·attention(q, k, v)
@@ -11,18 +20,22 @@
 /// the backward needs: per block the residual input, q/k/v after RoPE, the residual after
 /// attention, gate and up, and two inverse-RMS vectors.
 
-#include <gift/detail/product.hpp>
+#include <gift/backend/tags.hpp>
+#include <gift/backend/traits.hpp>
+#include <gift/concepts.hpp>
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
 #include <gift/model/attention.hpp>
 #include <gift/model/config.hpp>
 #include <gift/model/cross_entropy.hpp>
+#include <gift/model/gather_rows.hpp>
 #include <gift/model/kv_cache.hpp>
 #include <gift/model/linear_module.hpp>
 #include <gift/model/rms_norm.hpp>
 #include <gift/model/rope.hpp>
 #include <gift/model/swiglu.hpp>
 #include <gift/model/tokens.hpp>
+#include <gift/multiply.hpp>
 
 #include <array>
 #include <concepts>
@@ -35,48 +48,57 @@
 
 namespace gift::model {
 
-/// The frozen weights of one decoder block besides its linear layers.
-template <std::floating_point T>
+/// The frozen weights of one decoder block besides its linear layers, in `Backend`'s memory.
+template <std::floating_point T, backend_tag Backend = backend::eigen>
 struct block_norms {
-  vector<T> attention;     ///< RMSNorm weight before attention (`attn_norm`)
-  vector<T> feed_forward;  ///< RMSNorm weight before the feed-forward (`ffn_norm`)
+  backend_vector_t<Backend, T> attention;     ///< RMSNorm weight before attention (`attn_norm`)
+  backend_vector_t<Backend, T> feed_forward;  ///< RMSNorm weight before the feed-forward (`ffn_norm`)
 };
 
 /// Called with the input of every linear layer during a forward pass (calibration): the block,
 /// the projection and the `tokens × in` input.
-template <std::floating_point T>
-using calibration_hook = std::function<void(int block, projection p, const matrix<T>& input)>;
+template <std::floating_point T, backend_tag Backend = backend::eigen>
+using calibration_hook = std::function<void(int block, projection p, const backend_matrix_t<Backend, T>& input)>;
 
-/// A LLaMA-family decoder. Move-only (it owns its linear modules).
-template <std::floating_point T>
+/// A LLaMA-family decoder on `Backend`. Move-only (it owns its linear modules).
+template <std::floating_point T, backend_tag Backend = backend::eigen>
 class llama_model {
 public:
+  /// The backend the model computes on.
+  using backend_type = Backend;
+  /// Activations and weights.
+  using matrix_type = backend_matrix_t<Backend, T>;
+  /// Norm weights and per-row statistics.
+  using vector_type = backend_vector_t<Backend, T>;
   /// The linear layers of one block, indexed by `projection`.
-  using block_linears = std::array<std::unique_ptr<linear_module<T>>, projections_per_block>;
+  using block_linears = std::array<std::unique_ptr<linear_module<T, Backend>>, projections_per_block>;
 
   /// Assembles a model. `output_head` may be empty when `config.tied_embeddings` (the head is
   /// then the token embedding). Every shape is checked against `config`.
-  llama_model(llama_config config, matrix<T> token_embedding, vector<T> output_norm, std::vector<block_norms<T>> norms,
-              std::vector<block_linears> linears, matrix<T> output_head = {})
+  /// \throws gift::error on a shape that does not fit `config` or a missing linear module.
+  llama_model(llama_config config, matrix_type token_embedding, vector_type output_norm,
+              std::vector<block_norms<T, Backend>> norms, std::vector<block_linears> linears,
+              matrix_type output_head = {})
       : config_(config), embedding_(std::move(token_embedding)), output_norm_(std::move(output_norm)),
         norms_(std::move(norms)), linears_(std::move(linears)), output_head_(std::move(output_head)) {
     config_.validate();
     const char* where = "gift::model::llama_model";
-    const Eigen::Index hidden = config_.hidden, vocab = config_.vocab;
-    gift::detail::require(embedding_.rows() == vocab && embedding_.cols() == hidden, where, ": token_embedding must be ",
-                    vocab, " x ", hidden, ", but is ", embedding_.rows(), " x ", embedding_.cols());
-    gift::detail::require(output_norm_.size() == hidden, where, ": output_norm must have ", hidden, " values, has ",
-                    output_norm_.size());
+    const std::int64_t hidden = config_.hidden, vocab = config_.vocab;
+    gift::detail::require(rows_of(embedding_) == vocab && cols_of(embedding_) == hidden, where,
+                          ": token_embedding must be ", vocab, " x ", hidden, ", but is ", embedding_.rows(), " x ",
+                          embedding_.cols());
+    gift::detail::require(size_of(output_norm_) == hidden, where, ": output_norm must have ", hidden, " values, has ",
+                          output_norm_.size());
     gift::detail::require(config_.tied_embeddings ? output_head_.size() == 0
-                                            : (output_head_.rows() == vocab && output_head_.cols() == hidden),
-                    where, ": output_head must be empty with tied embeddings, else ", vocab, " x ", hidden);
-    gift::detail::require(norms_.size() == static_cast<std::size_t>(config_.layers) && linears_.size() == norms_.size(),
-                    where, ": expected ", config_.layers, " blocks of norms and linears, got ", norms_.size(), " and ",
-                    linears_.size());
+                                                  : (rows_of(output_head_) == vocab && cols_of(output_head_) == hidden),
+                          where, ": output_head must be empty with tied embeddings, else ", vocab, " x ", hidden);
+    gift::detail::require(
+        norms_.size() == static_cast<std::size_t>(config_.layers) && linears_.size() == norms_.size(), where,
+        ": expected ", config_.layers, " blocks of norms and linears, got ", norms_.size(), " and ", linears_.size());
     for (int b = 0; b < config_.layers; ++b) {
       const auto& n = norms_[static_cast<std::size_t>(b)];
-      gift::detail::require(n.attention.size() == hidden && n.feed_forward.size() == hidden, where, ": block ", b,
-                      " norms must have ", hidden, " values");
+      gift::detail::require(size_of(n.attention) == hidden && size_of(n.feed_forward) == hidden, where, ": block ",
+                            b, " norms must have ", hidden, " values");
       for (projection p : all_projections) check_linear(b, p, linears_[static_cast<std::size_t>(b)][index(p)].get());
     }
   }
@@ -84,48 +106,55 @@ public:
   /// The configuration.
   [[nodiscard]] const llama_config& config() const noexcept { return config_; }
   /// The token embedding (`vocab × hidden`).
-  [[nodiscard]] const matrix<T>& token_embedding() const noexcept { return embedding_; }
+  [[nodiscard]] const matrix_type& token_embedding() const noexcept { return embedding_; }
   /// The output head (`vocab × hidden`): the token embedding when tied.
-  [[nodiscard]] const matrix<T>& output_head() const noexcept {
+  [[nodiscard]] const matrix_type& output_head() const noexcept {
     return config_.tied_embeddings ? embedding_ : output_head_;
   }
   /// The final RMSNorm weight.
-  [[nodiscard]] const vector<T>& output_norm() const noexcept { return output_norm_; }
+  [[nodiscard]] const vector_type& output_norm() const noexcept { return output_norm_; }
   /// The norms of block `block`.
-  [[nodiscard]] const block_norms<T>& norms(int block) const { return norms_.at(checked_block(block)); }
+  [[nodiscard]] const block_norms<T, Backend>& norms(int block) const { return norms_.at(checked_block(block)); }
 
   /// The linear layer `p` of block `block`.
-  [[nodiscard]] linear_module<T>& linear(int block, projection p) {
+  [[nodiscard]] linear_module<T, Backend>& linear(int block, projection p) {
     return *linears_[checked_block(block)][index(p)];
   }
   /// \copydoc linear
-  [[nodiscard]] const linear_module<T>& linear(int block, projection p) const {
+  [[nodiscard]] const linear_module<T, Backend>& linear(int block, projection p) const {
     return *linears_[checked_block(block)][index(p)];
   }
   /// Puts `module` in place of layer `p` of block `block` and returns the previous one (e.g. to
   /// read its weight, or to restore it). The new module must have the same in/out widths.
-  std::unique_ptr<linear_module<T>> replace_linear(int block, projection p, std::unique_ptr<linear_module<T>> module) {
+  std::unique_ptr<linear_module<T, Backend>> replace_linear(int block, projection p,
+                                                            std::unique_ptr<linear_module<T, Backend>> module) {
     check_linear(block, p, module.get());
     return std::exchange(linears_[checked_block(block)][index(p)], std::move(module));
   }
 
   /// Installs (or, with an empty function, removes) the calibration hook that sees the input
   /// of every linear layer in every forward pass.
-  void set_calibration_hook(calibration_hook<T> hook) { hook_ = std::move(hook); }
+  void set_calibration_hook(calibration_hook<T, Backend> hook) { hook_ = std::move(hook); }
 
   /// The logits of every position, `(batch · sequence) × vocab`, rows sequence after sequence
   /// (evaluation mode: no noise, nothing kept).
-  [[nodiscard]] matrix<T> logits(const token_matrix& tokens) {
-    matrix<T> hidden = final_hidden(tokens, forward_context{}, nullptr);
-    return gift::detail::product_any_threads<matrix<T>>(hidden, output_head().transpose());
+  [[nodiscard]] matrix_type logits(const token_matrix& tokens) {
+    const matrix_type hidden = final_hidden(tokens, forward_context{}, nullptr);
+    matrix_type result;
+    gift::multiply(hidden, output_head(), result, right_factor::transposed);
+    return result;
   }
 
   /// The logits of the last position of every sequence (`batch × vocab`): what generation needs.
-  [[nodiscard]] matrix<T> last_logits(const token_matrix& tokens) {
-    const matrix<T> hidden = final_hidden(tokens, forward_context{}, nullptr);
-    matrix<T> last(tokens.rows(), hidden.cols());
-    for (Eigen::Index b = 0; b < tokens.rows(); ++b) last.row(b) = hidden.row((b + 1) * tokens.cols() - 1);
-    return gift::detail::product_any_threads<matrix<T>>(last, output_head().transpose());
+  [[nodiscard]] matrix_type last_logits(const token_matrix& tokens) {
+    const matrix_type hidden = final_hidden(tokens, forward_context{}, nullptr);
+    std::vector<std::int32_t> last_rows(static_cast<std::size_t>(tokens.rows()));
+    for (Eigen::Index b = 0; b < tokens.rows(); ++b)
+      last_rows[static_cast<std::size_t>(b)] = static_cast<std::int32_t>((b + 1) * tokens.cols() - 1);
+    matrix_type last, result;
+    gather_rows(hidden, std::span<const std::int32_t>(last_rows), last);
+    gift::multiply(last, output_head(), result, right_factor::transposed);
+    return result;
   }
 
   /// Incremental decoding: runs `tokens` (the next positions of the sequence in `cache`) through
@@ -135,7 +164,9 @@ public:
   /// sequence, at the cost of the new positions only.
   /// \throws gift::error when `tokens` is empty, holds an id outside the vocabulary, or would
   /// run past the context length.
-  [[nodiscard]] vector<T> extend(kv_cache<T>& cache, std::span<const std::int32_t> tokens) {
+  [[nodiscard]] vector<T> extend(kv_cache<T>& cache, std::span<const std::int32_t> tokens)
+    requires std::same_as<Backend, backend::eigen>
+  {
     const auto n = static_cast<Eigen::Index>(tokens.size());
     const Eigen::Index first = cache.length();
     gift::detail::require(n > 0, "gift::model::llama_model::extend: argument 'tokens' is empty");
@@ -174,14 +205,16 @@ public:
     }
     cache.advance(n);
     matrix<T> out;
-    rms_norm_forward(x.bottomRows(1).eval(), output_norm_, config_.rms_epsilon, out, rms);
-    return gift::detail::product_any_threads<matrix<T>>(out, output_head().transpose()).row(0).transpose();
+    rms_norm_forward(matrix<T>(x.bottomRows(1)), output_norm_, config_.rms_epsilon, out, rms);
+    matrix<T> logits;
+    gift::multiply(out, output_head(), logits, right_factor::transposed);
+    return logits.row(0).transpose();
   }
 
   /// Summed next-token negative log-likelihood of `tokens` (each sequence predicts its own
   /// tokens 1..T−1) in evaluation mode; add the results of several batches for a perplexity.
   [[nodiscard]] loss_sum evaluate(const token_matrix& tokens) {
-    const matrix<T> hidden = final_hidden(tokens, forward_context{}, nullptr);
+    const matrix_type hidden = final_hidden(tokens, forward_context{}, nullptr);
     return cross_entropy(hidden, output_head(), next_token_targets(tokens));
   }
 
@@ -193,13 +226,13 @@ public:
     saved_activations saved;
     forward_context recording = context;
     recording.record = true;
-    const matrix<T> hidden = final_hidden(tokens, recording, &saved);
+    const matrix_type hidden = final_hidden(tokens, recording, &saved);
     const std::vector<std::int32_t> targets = next_token_targets(tokens);
     std::int64_t count = 0;
     for (std::int32_t t : targets) count += t >= 0 ? 1 : 0;
     gift::detail::require(count > 0, "gift::model::llama_model::forward_backward: sequences of length ", tokens.cols(),
                     " predict nothing; use at least 2 tokens per sequence");
-    matrix<T> d_hidden;
+    matrix_type d_hidden;
     const loss_sum loss = cross_entropy(hidden, output_head(), targets, &d_hidden, 1.0 / static_cast<double>(count));
     backward(saved, std::move(d_hidden));
     return loss;
@@ -218,16 +251,34 @@ public:
 
 private:
   struct block_activations {
-    matrix<T> input, q, k, v, middle, gate, up;
-    vector<T> rms_attention, rms_feed_forward;
+    matrix_type input, q, k, v, middle, gate, up;
+    vector_type rms_attention, rms_feed_forward;
   };
   struct saved_activations {
     std::vector<block_activations> blocks;
-    matrix<T> final_input;
-    vector<T> final_rms;
+    matrix_type final_input;
+    vector_type final_rms;
     attention_shape shape;
-    std::unique_ptr<rope_table<T>> rope;
+    std::unique_ptr<rope_table<T, Backend>> rope;
   };
+
+  template <class M>
+  static std::int64_t rows_of(const M& m) noexcept {
+    return static_cast<std::int64_t>(m.rows());
+  }
+  template <class M>
+  static std::int64_t cols_of(const M& m) noexcept {
+    return static_cast<std::int64_t>(m.cols());
+  }
+  template <class V>
+  static std::int64_t size_of(const V& v) noexcept {
+    return static_cast<std::int64_t>(v.size());
+  }
+  /// Frees an activation the backward pass no longer needs.
+  template <class M>
+  static void release(M& m) {
+    m = M{};
+  }
 
   static std::size_t index(projection p) noexcept { return static_cast<std::size_t>(p); }
   [[nodiscard]] std::size_t checked_block(int block) const {
@@ -235,7 +286,7 @@ private:
                     " is out of range [0, ", config_.layers, ")");
     return static_cast<std::size_t>(block);
   }
-  void check_linear(int block, projection p, const linear_module<T>* module) const {
+  void check_linear(int block, projection p, const linear_module<T, Backend>* module) const {
     const Eigen::Index hidden = config_.hidden, kv = config_.kv_width(), ffn = config_.ffn;
     Eigen::Index in = hidden, out = hidden;
     switch (p) {
@@ -251,26 +302,26 @@ private:
                     module->in_features(), " -> ", module->out_features());
   }
 
-  void run_linear(int block, projection p, const matrix<T>& x, matrix<T>& y, const forward_context& context) {
+  void run_linear(int block, projection p, const matrix_type& x, matrix_type& y, const forward_context& context) {
     if (hook_) hook_(block, p, x);
     linears_[static_cast<std::size_t>(block)][index(p)]->forward(x, y, context);
   }
 
   /// Runs the decoder and returns RMSNorm(x_final) (tokens × hidden); fills `saved` if given.
-  matrix<T> final_hidden(const token_matrix& tokens, const forward_context& context, saved_activations* saved) {
+  matrix_type final_hidden(const token_matrix& tokens, const forward_context& context, saved_activations* saved) {
     detail::require_tokens(tokens, config_.vocab, "gift::model::llama_model");
-    const Eigen::Index batch = tokens.rows(), sequence = tokens.cols(), n = tokens.size();
+    const Eigen::Index batch = tokens.rows(), sequence = tokens.cols();
     const attention_shape shape{batch, sequence, config_.heads, config_.kv_heads, config_.head_dim};
-    auto rope = std::make_unique<rope_table<T>>(sequence, config_.rope_dim, config_.rope_base);
+    auto rope = std::make_unique<rope_table<T, Backend>>(sequence, config_.rope_dim, config_.rope_base);
 
-    matrix<T> x(n, config_.hidden);
-    for (Eigen::Index i = 0; i < n; ++i) x.row(i) = embedding_.row(tokens.data()[i]);
+    matrix_type x;
+    gather_rows(embedding_, std::span<const std::int32_t>(tokens.data(), static_cast<std::size_t>(tokens.size())), x);
 
-    matrix<T> normed, q, k, v, attended, projected, gate, up, h;
-    vector<T> rms1, rms2;
+    matrix_type normed, q, k, v, attended, projected, gate, up, h;
+    vector_type rms1, rms2;
     if (saved != nullptr) saved->blocks.resize(static_cast<std::size_t>(config_.layers));
     for (int b = 0; b < config_.layers; ++b) {
-      const block_norms<T>& norm = norms_[static_cast<std::size_t>(b)];
+      const block_norms<T, Backend>& norm = norms_[static_cast<std::size_t>(b)];
       rms_norm_forward(x, norm.attention, config_.rms_epsilon, normed, rms1);
       run_linear(b, projection::q, normed, q, context);
       run_linear(b, projection::k, normed, k, context);
@@ -302,8 +353,8 @@ private:
       }
       x += projected;
     }
-    matrix<T> out;
-    vector<T> rms_final;
+    matrix_type out;
+    vector_type rms_final;
     rms_norm_forward(x, output_norm_, config_.rms_epsilon, out, rms_final);
     if (saved != nullptr) {
       saved->final_input = std::move(x);
@@ -314,33 +365,33 @@ private:
     return out;
   }
 
-  void backward(saved_activations& saved, matrix<T> d_final) {
+  void backward(saved_activations& saved, matrix_type d_final) {
     // g: gradient of the loss with respect to the residual stream, flowing down the blocks.
-    matrix<T> g = matrix<T>::Zero(d_final.rows(), d_final.cols());
+    matrix_type g = backend_storage<Backend, T>::zeros(rows_of(d_final), cols_of(d_final));
     rms_norm_backward_add(d_final, saved.final_input, output_norm_, saved.final_rms, g);
-    d_final.resize(0, 0);
-    saved.final_input.resize(0, 0);
-    matrix<T> d_h, d_gate, d_up, d_normed, d_part, d_attended, dq, dk, dv;
+    release(d_final);
+    release(saved.final_input);
+    matrix_type d_h, d_gate, d_up, d_normed, d_part, d_attended, dq, dk, dv;
     for (int b = config_.layers - 1; b >= 0; --b) {
       block_activations& a = saved.blocks[static_cast<std::size_t>(b)];
-      const block_norms<T>& norm = norms_[static_cast<std::size_t>(b)];
+      const block_norms<T, Backend>& norm = norms_[static_cast<std::size_t>(b)];
       auto& layer = linears_[static_cast<std::size_t>(b)];
       // Feed-forward: x_out = middle + down(swiglu(gate, up)).
       layer[index(projection::down)]->backward(g, d_h);
       swiglu_backward(a.gate, a.up, d_h, d_gate, d_up);
-      a.gate.resize(0, 0);
-      a.up.resize(0, 0);
+      release(a.gate);
+      release(a.up);
       layer[index(projection::gate)]->backward(d_gate, d_normed);
       layer[index(projection::up)]->backward(d_up, d_part);
       d_normed += d_part;
       rms_norm_backward_add(d_normed, a.middle, norm.feed_forward, a.rms_feed_forward, g);
-      a.middle.resize(0, 0);
+      release(a.middle);
       // Attention: middle = input + o(attention(rope(q), rope(k), v)).
       layer[index(projection::o)]->backward(g, d_attended);
       attention_backward(saved.shape, a.q, a.k, a.v, d_attended, dq, dk, dv);
-      a.q.resize(0, 0);
-      a.k.resize(0, 0);
-      a.v.resize(0, 0);
+      release(a.q);
+      release(a.k);
+      release(a.v);
       apply_rope(dq, config_.head_dim, *saved.rope, /*inverse=*/true);
       apply_rope(dk, config_.head_dim, *saved.rope, /*inverse=*/true);
       layer[index(projection::q)]->backward(dq, d_normed);
@@ -349,17 +400,41 @@ private:
       layer[index(projection::v)]->backward(dv, d_part);
       d_normed += d_part;
       rms_norm_backward_add(d_normed, a.input, norm.attention, a.rms_attention, g);
-      a.input.resize(0, 0);
+      release(a.input);
     }
   }
 
   llama_config config_;
-  matrix<T> embedding_;
-  vector<T> output_norm_;
-  std::vector<block_norms<T>> norms_;
+  matrix_type embedding_;
+  vector_type output_norm_;
+  std::vector<block_norms<T, Backend>> norms_;
   std::vector<block_linears> linears_;
-  matrix<T> output_head_;
-  calibration_hook<T> hook_;
+  matrix_type output_head_;
+  calibration_hook<T, Backend> hook_;
 };
+
+/// The model moved onto backend `To`: embedding, norms and head copied, and every linear layer a
+/// `frozen_linear` of its `effective_weight()` (trained and merged). Trainable slots do not carry
+/// their training state over: put new ones on the returned model. Works from and to any backend.
+template <backend_tag To, std::floating_point T, backend_tag From>
+[[nodiscard]] llama_model<T, To> to_backend(const llama_model<T, From>& model) {
+  using from = backend_storage<From, T>;
+  using to = backend_storage<To, T>;
+  const llama_config& config = model.config();
+  std::vector<block_norms<T, To>> norms(static_cast<std::size_t>(config.layers));
+  std::vector<typename llama_model<T, To>::block_linears> linears(static_cast<std::size_t>(config.layers));
+  for (int b = 0; b < config.layers; ++b) {
+    norms[static_cast<std::size_t>(b)] = {to::from_host(from::to_host(model.norms(b).attention)),
+                                          to::from_host(from::to_host(model.norms(b).feed_forward))};
+    for (projection p : all_projections)
+      linears[static_cast<std::size_t>(b)][static_cast<std::size_t>(p)] =
+          std::make_unique<frozen_linear<T, To>>(to::from_host(model.linear(b, p).effective_weight()));
+  }
+  typename llama_model<T, To>::matrix_type head;
+  if (!config.tied_embeddings) head = to::from_host(from::to_host(model.output_head()));
+  return llama_model<T, To>(config, to::from_host(from::to_host(model.token_embedding())),
+                            to::from_host(from::to_host(model.output_norm())), std::move(norms), std::move(linears),
+                            std::move(head));
+}
 
 }  // namespace gift::model

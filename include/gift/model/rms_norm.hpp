@@ -1,48 +1,43 @@
 #pragma once
 /// \file gift/model/rms_norm.hpp
-/// \brief RMSNorm forward and backward, row by row: `y = x / sqrt(mean(x²) + ε) ∘ w`.
+/// \brief RMSNorm forward and backward, row by row: `y = x / sqrt(mean(x²) + ε) ∘ w`, on the
+/// backend the matrices' type implies (the row arithmetic is shared: detail/model/rms_norm.hpp).
 
-#include <gift/fwd.hpp>
-#include <gift/model/detail/parallel.hpp>
+#include <gift/backend/dispatch.hpp>
+#include <gift/backend/eigen/model/rms_norm.hpp>
+#include <gift/backend/traits.hpp>
+#include <gift/detail/model/rms_norm.hpp>
+#include <gift/error.hpp>
 
-#include <cmath>
-#include <concepts>
+#include <cstdint>
 
 namespace gift::model {
 
-/// Normalises every row of `x` into `y` and stores the inverse RMS of each row in
+/// Normalises every row of `x` into `y` (resized) and stores the inverse RMS of each row in
 /// `inverse_rms` (what the backward pass needs). Sums run in double so long rows lose nothing.
-template <std::floating_point T>
-void rms_norm_forward(const matrix<T>& x, const vector<T>& weight, double epsilon, matrix<T>& y,
-                      vector<T>& inverse_rms) {
-  const Eigen::Index rows = x.rows(), cols = x.cols();
-  y.resize(rows, cols);
-  inverse_rms.resize(rows);
-  GIFT_MODEL_PARALLEL_FOR
-  for (Eigen::Index i = 0; i < rows; ++i) {
-    double squares = 0;
-    for (Eigen::Index j = 0; j < cols; ++j) squares += static_cast<double>(x(i, j)) * static_cast<double>(x(i, j));
-    const T r = static_cast<T>(1.0 / std::sqrt(squares / static_cast<double>(cols) + epsilon));
-    inverse_rms(i) = r;
-    for (Eigen::Index j = 0; j < cols; ++j) y(i, j) = x(i, j) * r * weight(j);
-  }
+/// \throws gift::error when `weight` does not have one entry per column of `x`.
+template <class Matrix, class Vector>
+  requires has_backend<Matrix>
+void rms_norm_forward(const Matrix& x, const Vector& weight, double epsilon, Matrix& y, Vector& inverse_rms) {
+  gift::detail::require(static_cast<std::int64_t>(weight.size()) == static_cast<std::int64_t>(x.cols()),
+                        "gift::model::rms_norm_forward: argument 'weight' must have one entry per column of 'x' (",
+                        x.cols(), "), but has ", weight.size());
+  backend::dispatch<ops::rms_norm_forward>(backend_for_t<Matrix>{}, x, weight, epsilon, y, inverse_rms);
 }
 
 /// Adds the input gradient of RMSNorm to `dx`: with `g = dy ∘ w` and `r` the row's inverse RMS,
 /// `dx += r g − x r³ (g·x) / n`.
-template <std::floating_point T>
-void rms_norm_backward_add(const matrix<T>& dy, const matrix<T>& x, const vector<T>& weight,
-                           const vector<T>& inverse_rms, matrix<T>& dx) {
-  const Eigen::Index rows = x.rows(), cols = x.cols();
-  GIFT_MODEL_PARALLEL_FOR
-  for (Eigen::Index i = 0; i < rows; ++i) {
-    double dot = 0;
-    for (Eigen::Index j = 0; j < cols; ++j) dot += static_cast<double>(dy(i, j) * weight(j)) * x(i, j);
-    const double r = inverse_rms(i);
-    const T coefficient = static_cast<T>(r * r * r * dot / static_cast<double>(cols));
-    const T ri = inverse_rms(i);
-    for (Eigen::Index j = 0; j < cols; ++j) dx(i, j) += ri * dy(i, j) * weight(j) - x(i, j) * coefficient;
-  }
+/// \throws gift::error when the shapes of `dy`, `x` and `dx` differ.
+template <class Matrix, class Vector>
+  requires has_backend<Matrix>
+void rms_norm_backward_add(const Matrix& dy, const Matrix& x, const Vector& weight, const Vector& inverse_rms,
+                           Matrix& dx) {
+  gift::detail::require(dy.rows() == x.rows() && dy.cols() == x.cols() && dx.rows() == x.rows() &&
+                            dx.cols() == x.cols() &&
+                            static_cast<std::int64_t>(inverse_rms.size()) == static_cast<std::int64_t>(x.rows()),
+                        "gift::model::rms_norm_backward_add: 'dy', 'x' and 'dx' must have one shape (x is ", x.rows(),
+                        " x ", x.cols(), ") and 'inverse_rms' one entry per row");
+  backend::dispatch<ops::rms_norm_backward_add>(backend_for_t<Matrix>{}, dy, x, weight, inverse_rms, dx);
 }
 
 }  // namespace gift::model

@@ -1,49 +1,37 @@
 #pragma once
 /// \file gift/model/swiglu.hpp
-/// \brief The SwiGLU gate of LLaMA's feed-forward: `h = silu(gate) ∘ up`, forward and backward.
+/// \brief The SwiGLU gate of LLaMA's feed-forward: `h = silu(gate) ∘ up`, forward and backward,
+/// on the backend the matrices' type implies.
 
+#include <gift/backend/dispatch.hpp>
+#include <gift/backend/eigen/model/swiglu.hpp>
+#include <gift/backend/traits.hpp>
+#include <gift/detail/model/swiglu.hpp>
 #include <gift/error.hpp>
-#include <gift/fwd.hpp>
-#include <gift/model/detail/parallel.hpp>
-
-#include <cmath>
-#include <concepts>
 
 namespace gift::model {
 
 /// `h = silu(gate) ∘ up` with `silu(g) = g σ(g)`; `h` is resized.
-template <std::floating_point T>
-void swiglu_forward(const matrix<T>& gate, const matrix<T>& up, matrix<T>& h) {
+/// \throws gift::error when `gate` and `up` differ in shape.
+template <class Matrix>
+  requires has_backend<Matrix>
+void swiglu_forward(const Matrix& gate, const Matrix& up, Matrix& h) {
   gift::detail::require(gate.rows() == up.rows() && gate.cols() == up.cols(),
-                  "gift::model::swiglu_forward: 'gate' and 'up' must have the same shape, but are ", gate.rows(),
-                  " x ", gate.cols(), " and ", up.rows(), " x ", up.cols());
-  h.resize(gate.rows(), gate.cols());
-  GIFT_MODEL_PARALLEL_FOR
-  for (Eigen::Index i = 0; i < gate.rows(); ++i) {
-    for (Eigen::Index j = 0; j < gate.cols(); ++j) {
-      const T g = gate(i, j);
-      h(i, j) = g / (T(1) + std::exp(-g)) * up(i, j);
-    }
-  }
+                        "gift::model::swiglu_forward: 'gate' and 'up' must have the same shape, but are ", gate.rows(),
+                        " x ", gate.cols(), " and ", up.rows(), " x ", up.cols());
+  backend::dispatch<ops::swiglu_forward>(backend_for_t<Matrix>{}, gate, up, h);
 }
 
-/// Gradients of `swiglu_forward`: `d_up = dh ∘ silu(g)`, `d_gate = dh ∘ up ∘ σ(g)(1 + g(1 − σ(g)))`.
-template <std::floating_point T>
-void swiglu_backward(const matrix<T>& gate, const matrix<T>& up, const matrix<T>& dh, matrix<T>& d_gate,
-                     matrix<T>& d_up) {
-  gift::detail::require(dh.rows() == gate.rows() && dh.cols() == gate.cols(),
-                  "gift::model::swiglu_backward: 'dh' must have the shape of 'gate'");
-  d_gate.resize(gate.rows(), gate.cols());
-  d_up.resize(gate.rows(), gate.cols());
-  GIFT_MODEL_PARALLEL_FOR
-  for (Eigen::Index i = 0; i < gate.rows(); ++i) {
-    for (Eigen::Index j = 0; j < gate.cols(); ++j) {
-      const T g = gate(i, j);
-      const T sigma = T(1) / (T(1) + std::exp(-g));
-      d_up(i, j) = dh(i, j) * g * sigma;
-      d_gate(i, j) = dh(i, j) * up(i, j) * sigma * (T(1) + g * (T(1) - sigma));
-    }
-  }
+/// Gradients of `swiglu_forward`: `d_up = dh ∘ silu(g)`, `d_gate = dh ∘ up ∘ σ(g)(1 + g(1 − σ(g)))`
+/// (both resized).
+/// \throws gift::error when `gate`, `up` and `dh` differ in shape.
+template <class Matrix>
+  requires has_backend<Matrix>
+void swiglu_backward(const Matrix& gate, const Matrix& up, const Matrix& dh, Matrix& d_gate, Matrix& d_up) {
+  gift::detail::require(dh.rows() == gate.rows() && dh.cols() == gate.cols() && up.rows() == gate.rows() &&
+                            up.cols() == gate.cols(),
+                        "gift::model::swiglu_backward: 'gate', 'up' and 'dh' must have the same shape");
+  backend::dispatch<ops::swiglu_backward>(backend_for_t<Matrix>{}, gate, up, dh, d_gate, d_up);
 }
 
 }  // namespace gift::model

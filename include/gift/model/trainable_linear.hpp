@@ -4,6 +4,8 @@
 /// fine-tuning method (GIFT-SW, LoRA, DoRA, full, STE) implements it, so the trainer, the
 /// optimizer and the parameter counts treat them alike.
 
+#include <gift/backend/tags.hpp>
+#include <gift/concepts.hpp>
 #include <gift/model/linear_module.hpp>
 #include <gift/optim/parameter.hpp>
 
@@ -18,12 +20,13 @@ namespace gift::model {
 /// gradients, which `backward` accumulates into) to an optimizer; the views stay valid while the
 /// module lives. `effective_weight()` merges what was trained into one dense `out × in` weight,
 /// which is what evaluation and export use.
-template <std::floating_point T>
-class trainable_linear : public linear_module<T> {
+template <std::floating_point T, backend_tag Backend = backend::eigen>
+class trainable_linear : public linear_module<T, Backend> {
 public:
   [[nodiscard]] bool trainable() const final { return true; }
-  /// Views of every trained block, in a fixed order (the optimizer's state follows it).
-  [[nodiscard]] virtual std::vector<optim::parameter<T>> parameters() = 0;
+  /// Views of every trained block, in a fixed order (the optimizer's state follows it), in the
+  /// backend's memory: an optimizer built on them runs on the same backend.
+  [[nodiscard]] virtual std::vector<optim::parameter<T, Backend>> parameters() = 0;
   /// The method's name as the CLI spells it ("gift_sw", "lora", "dora", "full", "ste").
   [[nodiscard]] virtual std::string_view method() const = 0;
 

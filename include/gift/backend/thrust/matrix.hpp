@@ -9,8 +9,11 @@
 #include <gift/fwd.hpp>
 
 #include <thrust/copy.h>
+#include <thrust/functional.h>
+#include <thrust/transform.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace gift {
@@ -51,6 +54,24 @@ public:
     return result;
   }
 
+  /// Makes the matrix `rows × cols`; the elements are unspecified afterwards (kept where the size
+  /// did not change, which is what output buffers reused across calls want).
+  void resize(std::size_t rows, std::size_t cols) {
+    rows_ = rows;
+    cols_ = cols;
+    data_.resize(rows * cols);
+  }
+
+  /// Adds `other` (same shape) element by element, on `System`.
+  /// \throws gift::error when the shapes differ.
+  thrust_matrix& operator+=(const thrust_matrix& other) {
+    gift::detail::require(other.rows_ == rows_ && other.cols_ == cols_, "gift::thrust_matrix::operator+=: shapes ",
+                          rows_, " x ", cols_, " and ", other.rows_, " x ", other.cols_, " differ");
+    ::thrust::transform(backend::thrust_system_traits<System>::policy(), data_.begin(), data_.end(),
+                        other.data_.begin(), data_.begin(), ::thrust::plus<T>());
+    return *this;
+  }
+
   /// Number of rows.
   [[nodiscard]] std::size_t rows() const noexcept { return rows_; }
   /// Number of columns.
@@ -61,6 +82,10 @@ public:
   [[nodiscard]] storage_type& storage() noexcept { return data_; }
   /// The underlying Thrust vector (row-major), read-only.
   [[nodiscard]] const storage_type& storage() const noexcept { return data_; }
+  /// The first element, as a raw pointer into `System`'s memory (a device pointer on CUDA).
+  [[nodiscard]] T* data() noexcept { return ::thrust::raw_pointer_cast(data_.data()); }
+  /// \copydoc data()
+  [[nodiscard]] const T* data() const noexcept { return ::thrust::raw_pointer_cast(data_.data()); }
 
 private:
   std::size_t rows_ = 0;
@@ -80,6 +105,31 @@ template <class T, class System, class U>
 struct rebind_matrix<thrust_matrix<T, System>, U> {
   /// The same system's matrix of `U`.
   using type = thrust_matrix<U, System>;
+};
+
+/// The Thrust systems compute in `thrust_matrix` and the system's vector.
+template <class System, class T>
+struct backend_storage<backend::thrust<System>, T> {
+  /// Dense row-major matrix in the system's memory.
+  using matrix = thrust_matrix<T, System>;
+  /// Vector in the system's memory.
+  using vector = backend::thrust_vector_t<System, T>;
+  /// A copy of a host matrix in the system's memory.
+  static matrix from_host(const gift::matrix<T>& m) { return matrix::from_eigen(m); }
+  /// A copy of a host vector in the system's memory.
+  static vector from_host(const gift::vector<T>& v) { return vector(v.data(), v.data() + v.size()); }
+  /// A host copy.
+  static gift::matrix<T> to_host(const matrix& m) { return m.to_eigen(); }
+  /// A host copy.
+  static gift::vector<T> to_host(const vector& v) {
+    gift::vector<T> result(static_cast<Eigen::Index>(v.size()));
+    ::thrust::copy(v.begin(), v.end(), result.data());
+    return result;
+  }
+  /// A `rows × cols` matrix of zeros.
+  static matrix zeros(std::int64_t rows, std::int64_t cols) {
+    return matrix(static_cast<std::size_t>(rows), static_cast<std::size_t>(cols));
+  }
 };
 
 /// Copies a Thrust vector of any system into a host `gift::vector`.

@@ -13,7 +13,10 @@
 #include <gift/backend/tags.hpp>
 
 #include <thrust/execution_policy.h>
+#include <thrust/for_each.h>
+#include <thrust/iterator/counting_iterator.h>
 
+#include <cstdint>
 #include <type_traits>
 #include <thrust/system/cpp/execution_policy.h>
 #include <thrust/system/cpp/vector.h>
@@ -70,6 +73,21 @@ namespace detail {
 /// True for the Thrust systems whose memory is host memory (readable by the CPU in place).
 template <class System>
 inline constexpr bool host_memory_system = std::is_same_v<System, system::cpp> || std::is_same_v<System, system::omp>;
+
+/// Calls `f(i)` for every `i < count` on `System` (in parallel where the system is): how the
+/// Thrust backend runs a functor per row or per element.
+template <class System, class F>
+void for_each_index(std::int64_t count, const F& f) {
+  if (count <= 0) return;
+  ::thrust::for_each(thrust_system_traits<System>::policy(), ::thrust::counting_iterator<std::int64_t>(0),
+                     ::thrust::counting_iterator<std::int64_t>(count), f);
+}
+
+/// The raw pointer to the first element of a Thrust vector (a device pointer on CUDA).
+template <class Vector>
+auto raw(Vector& v) {
+  return ::thrust::raw_pointer_cast(v.data());
+}
 }  // namespace detail
 
 }  // namespace gift::backend

@@ -1,5 +1,5 @@
 #pragma once
-/// \file gift/model/detail/parallel.hpp
+/// \file gift/detail/parallel.hpp
 /// \brief `GIFT_MODEL_PARALLEL_FOR`: an OpenMP loop pragma that vanishes without OpenMP (so
 /// `-Wunknown-pragmas` stays quiet in builds without it).
 
