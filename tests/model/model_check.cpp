@@ -3,9 +3,14 @@
 //   model_check <model.gguf> config                      prints the configuration read from the file
 //   model_check <model.gguf> gradient                    directional finite-difference check
 // Exit status 0 on success, 1 on a failed check, 2 on bad usage or a gift::error.
+// Built twice: model_check runs the Eigen model, model_check_thrust (GIFT_CHECK_THRUST) the same
+// checks on the Thrust OMP model, so the numpy reference judges both.
 #include <gift/error.hpp>
 #include <gift/model/gift_sw_linear.hpp>
 #include <gift/model/load_gguf.hpp>
+#if defined(GIFT_CHECK_THRUST)
+#include <gift/backend/thrust.hpp>
+#endif
 
 #include <cmath>
 #include <cstdint>
@@ -14,16 +19,25 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace gm = gift::model;
 
 namespace {
 
-int write_logits(gm::llama_model<float>& model, const std::string& path, const std::vector<std::int32_t>& ids) {
+#if defined(GIFT_CHECK_THRUST)
+using checked_backend = gift::backend::thrust_omp;
+#else
+using checked_backend = gift::backend::eigen;
+#endif
+using model_type = gm::llama_model<float, checked_backend>;
+using storage = gift::backend_storage<checked_backend, float>;
+
+int write_logits(model_type& model, const std::string& path, const std::vector<std::int32_t>& ids) {
   gm::token_matrix tokens(1, static_cast<Eigen::Index>(ids.size()));
   for (std::size_t i = 0; i < ids.size(); ++i) tokens(0, static_cast<Eigen::Index>(i)) = ids[i];
-  const gift::matrix<float> logits = model.logits(tokens);
+  const gift::matrix<float> logits = storage::to_host(model.logits(tokens));
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(logits.data()), static_cast<std::streamsize>(logits.size() * sizeof(float)));
   std::cout << "wrote " << logits.rows() << " x " << logits.cols() << " logits; mean next-token loss "
@@ -33,7 +47,7 @@ int write_logits(gm::llama_model<float>& model, const std::string& path, const s
 
 // Along u = g / |g| (g the salient-block gradient of a layer), the loss changes at rate |g|:
 // one directional difference tests the whole block's gradient at a signal far above float noise.
-int check_gradient(gm::llama_model<float>& model) {
+int check_gradient(model_type& model) {
   gm::token_matrix tokens(1, 16);
   for (Eigen::Index t = 0; t < 16; ++t) tokens(0, t) = static_cast<std::int32_t>(1000 + 37 * t * t % 20000);
   struct probe_site {
@@ -42,13 +56,13 @@ int check_gradient(gm::llama_model<float>& model) {
   };
   const probe_site sites[] = {{0, gm::projection::q}, {7, gm::projection::k}, {15, gm::projection::v},
                               {22, gm::projection::o}, {29, gm::projection::down}, {3, gm::projection::gate}};
-  std::vector<gm::gift_sw_linear<float>*> layers;
+  std::vector<gm::gift_sw_linear<float, checked_backend>*> layers;
   for (const auto& site : sites) {
     const gift::matrix<float> weight = model.linear(site.block, site.p).effective_weight();
     std::vector<std::int64_t> salient;
     for (std::int64_t j = 3; j < weight.cols(); j += weight.cols() / 16) salient.push_back(j);
     const gift::vector<float> delta = gift::vector<float>::Constant(weight.rows(), 0.01f);
-    auto module = std::make_unique<gm::gift_sw_linear<float>>(weight, gift::salient_columns::from_indices(salient, static_cast<std::size_t>(weight.cols())), delta, 5,
+    auto module = std::make_unique<gm::gift_sw_linear<float, checked_backend>>(weight, gift::salient_columns::from_indices(salient, static_cast<std::size_t>(weight.cols())), delta, 5,
                                                               static_cast<std::uint32_t>(gm::layer_id(site.block, site.p)));
     layers.push_back(module.get());
     model.replace_linear(site.block, site.p, std::move(module));
@@ -56,19 +70,21 @@ int check_gradient(gm::llama_model<float>& model) {
   const gm::forward_context clean{false, 0};
   model.forward_backward(tokens, clean);
   std::vector<gift::matrix<float>> gradients;
-  for (auto* layer : layers) gradients.push_back(layer->layer().salient_gradient());
+  for (auto* layer : layers) gradients.push_back(storage::to_host(layer->layer().salient_gradient()));
   int failures = 0;
   for (std::size_t i = 0; i < layers.size(); ++i) {
-    gift::matrix<float>& weight = layers[i]->layer().salient_weight();
-    const gift::matrix<float> original = weight;
+    auto& weight = layers[i]->layer().salient_weight();
+    const gift::matrix<float> original = storage::to_host(weight);
+    // Overwrites the salient block (same shape; the layer reads it at every pass).
+    const auto set = [&](const gift::matrix<float>& values) { weight = storage::from_host(values); };
     const double norm = gradients[i].cast<double>().norm();
     const gift::matrix<float> direction = (gradients[i].cast<double>() / norm).cast<float>();
     const double h = 1e-2;
-    weight = original + static_cast<float>(h) * direction;
+    set(original + static_cast<float>(h) * direction);
     const double plus = model.evaluate(tokens).mean();
-    weight = original - static_cast<float>(h) * direction;
+    set(original - static_cast<float>(h) * direction);
     const double minus = model.evaluate(tokens).mean();
-    weight = original;
+    set(original);
     const double numeric = (plus - minus) / (2 * h);
     const double relative = std::abs(numeric - norm) / norm;
     const bool ok = relative < 0.02;
@@ -89,7 +105,14 @@ int main(int argc, char** argv) {
       return 2;
     }
     const std::string mode = argv[2];
-    auto model = gm::load_llama(std::filesystem::path(argv[1]));
+    auto model = [&] {
+      auto loaded = gm::load_llama(std::filesystem::path(argv[1]));
+      if constexpr (std::is_same_v<checked_backend, gift::backend::eigen>) {
+        return loaded;
+      } else {
+        return gm::to_backend<checked_backend>(loaded);
+      }
+    }();
     if (mode == "config") {
       const auto& c = model.config();
       std::cout << "layers " << c.layers << "\nhidden " << c.hidden << "\nheads " << c.heads << "\nkv_heads "
