@@ -124,12 +124,12 @@ public:
   [[nodiscard]] const linear_module<T, Backend>& linear(int block, projection p) const {
     return *linears_[checked_block(block)][index(p)];
   }
-  /// Puts `module` in place of layer `p` of block `block` and returns the previous one (e.g. to
+  /// Puts `slot` in place of layer `p` of block `block` and returns the previous one (e.g. to
   /// read its weight, or to restore it). The new module must have the same in/out widths.
   std::unique_ptr<linear_module<T, Backend>> replace_linear(int block, projection p,
-                                                            std::unique_ptr<linear_module<T, Backend>> module) {
-    check_linear(block, p, module.get());
-    return std::exchange(linears_[checked_block(block)][index(p)], std::move(module));
+                                                            std::unique_ptr<linear_module<T, Backend>> slot) {
+    check_linear(block, p, slot.get());
+    return std::exchange(linears_[checked_block(block)][index(p)], std::move(slot));
   }
 
   /// Installs (or, with an empty function, removes) the calibration hook that sees the input
@@ -286,7 +286,7 @@ private:
                     " is out of range [0, ", config_.layers, ")");
     return static_cast<std::size_t>(block);
   }
-  void check_linear(int block, projection p, const linear_module<T, Backend>* module) const {
+  void check_linear(int block, projection p, const linear_module<T, Backend>* slot) const {
     const Eigen::Index hidden = config_.hidden, kv = config_.kv_width(), ffn = config_.ffn;
     Eigen::Index in = hidden, out = hidden;
     switch (p) {
@@ -295,11 +295,11 @@ private:
       case projection::gate: case projection::up: out = ffn; break;
       case projection::down: in = ffn; break;
     }
-    gift::detail::require(module != nullptr, "gift::model::llama_model: block ", block, " layer ", short_name(p),
+    gift::detail::require(slot != nullptr, "gift::model::llama_model: block ", block, " layer ", short_name(p),
                     " has no module; every linear layer needs one (frozen_linear for a frozen layer)");
-    gift::detail::require(module->in_features() == in && module->out_features() == out, "gift::model::llama_model: block ",
+    gift::detail::require(slot->in_features() == in && slot->out_features() == out, "gift::model::llama_model: block ",
                     block, " layer ", short_name(p), " must map ", in, " -> ", out, " features, but maps ",
-                    module->in_features(), " -> ", module->out_features());
+                    slot->in_features(), " -> ", slot->out_features());
   }
 
   void run_linear(int block, projection p, const matrix_type& x, matrix_type& y, const forward_context& context) {
