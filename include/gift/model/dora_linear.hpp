@@ -40,6 +40,7 @@ public:
 
   [[nodiscard]] Eigen::Index in_features() const override { return base_.cols(); }
   [[nodiscard]] Eigen::Index out_features() const override { return base_.rows(); }
+  /// \copydoc linear_module::forward
   void forward(const matrix<T>& x, matrix<T>& y, const forward_context& context) override {
     gift::detail::require(x.cols() == base_.cols(), "gift::model::dora_linear::forward: argument 'x' must have ",
                           base_.cols(), " columns (in), but has ", x.cols());
@@ -51,6 +52,7 @@ public:
     y = z * factor.asDiagonal();
     if (context.record) unscaled_ = std::move(z);
   }
+  /// \copydoc linear_module::backward
   void backward(const matrix<T>& dy, matrix<T>& dx) override {
     gift::detail::require(dy.rows() == unscaled_.rows() && dy.cols() == base_.rows(),
                           "gift::model::dora_linear::backward: argument 'dy' must be ", unscaled_.rows(), " x ",

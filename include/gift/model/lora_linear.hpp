@@ -29,12 +29,14 @@ public:
 
   [[nodiscard]] Eigen::Index in_features() const override { return base_.cols(); }
   [[nodiscard]] Eigen::Index out_features() const override { return base_.rows(); }
+  /// \copydoc linear_module::forward
   void forward(const matrix<T>& x, matrix<T>& y, const forward_context& context) override {
     gift::detail::require(x.cols() == base_.cols(), "gift::model::lora_linear::forward: argument 'x' must have ",
                           base_.cols(), " columns (in), but has ", x.cols());
     gift::detail::product_any_threads(y, x, base_.transpose());
     adapter_.add_forward(x, y, context.record);
   }
+  /// \copydoc linear_module::backward
   void backward(const matrix<T>& dy, matrix<T>& dx) override {
     gift::detail::product_any_threads(dx, dy, base_);
     adapter_.add_backward(dy, dx);

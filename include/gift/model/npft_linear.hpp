@@ -67,6 +67,7 @@ public:
 
   [[nodiscard]] Eigen::Index in_features() const override { return base_.cols(); }
   [[nodiscard]] Eigen::Index out_features() const override { return base_.rows(); }
+  /// \copydoc linear_module::forward
   void forward(const matrix<T>& x, matrix<T>& y, const forward_context& context) override {
     gift::detail::require(x.cols() == base_.cols(), "gift::model::npft_linear::forward: argument 'x' must have ",
                           base_.cols(), " columns (in), but has ", x.cols());
@@ -75,6 +76,7 @@ public:
     gift::detail::product_any_threads(y, x, (used_noisy_ ? noisy_ : base_).transpose());
     if (adapter_) adapter_->add_forward(x, y, context.record);
   }
+  /// \copydoc linear_module::backward
   void backward(const matrix<T>& dy, matrix<T>& dx) override {
     gift::detail::require(dy.cols() == base_.rows(), "gift::model::npft_linear::backward: argument 'dy' must have ",
                           base_.rows(), " columns (out), but has ", dy.cols());

@@ -45,6 +45,7 @@ public:
 
   [[nodiscard]] Eigen::Index in_features() const override { return weight_.cols(); }
   [[nodiscard]] Eigen::Index out_features() const override { return weight_.rows(); }
+  /// \copydoc linear_module::forward
   void forward(const matrix<T>& x, matrix<T>& y, const forward_context& context) override {
     gift::detail::require(x.cols() == weight_.cols(), "gift::model::ste_linear::forward: argument 'x' must have ",
                           weight_.cols(), " columns (in), but has ", x.cols());
@@ -52,6 +53,7 @@ public:
     gift::detail::product_any_threads(y, x, quantized_.transpose());
     if (context.record) input_ = x;
   }
+  /// \copydoc linear_module::backward
   void backward(const matrix<T>& dy, matrix<T>& dx) override {
     gift::detail::require(dy.cols() == weight_.rows() && dy.rows() == input_.rows(),
                           "gift::model::ste_linear::backward: argument 'dy' must be ", input_.rows(), " x ",

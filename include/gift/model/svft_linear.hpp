@@ -148,6 +148,7 @@ public:
 
   [[nodiscard]] Eigen::Index in_features() const override { return v_.rows(); }
   [[nodiscard]] Eigen::Index out_features() const override { return u_.rows(); }
+  /// \copydoc linear_module::forward
   void forward(const matrix<T>& x, matrix<T>& y, const forward_context& context) override {
     gift::detail::require(x.cols() == v_.rows(), "gift::model::svft_linear::forward: argument 'x' must have ", v_.rows(),
                           " columns (in), but has ", x.cols());
@@ -159,6 +160,7 @@ public:
     gift::detail::product_any_threads(y, g, u_.transpose());
     if (context.record) hidden_ = std::move(h);
   }
+  /// \copydoc linear_module::backward
   void backward(const matrix<T>& dy, matrix<T>& dx) override {
     gift::detail::require(dy.rows() == hidden_.rows() && dy.cols() == u_.rows(),
                           "gift::model::svft_linear::backward: argument 'dy' must be ", hidden_.rows(), " x ", u_.rows(),

@@ -23,6 +23,7 @@ namespace gift::model {
 template <std::floating_point T, backend_tag Backend = backend::eigen>
 class trainable_linear : public linear_module<T, Backend> {
 public:
+  /// Always true: this slot trains.
   [[nodiscard]] bool trainable() const final { return true; }
   /// Views of every trained block, in a fixed order (the optimizer's state follows it), in the
   /// backend's memory: an optimizer built on them runs on the same backend.
