@@ -54,6 +54,12 @@ if(GIFT_ENABLE_MPI)
     set_target_properties(gift_mpi PROPERTIES EXPORT_NAME mpi)
     target_link_libraries(gift_mpi INTERFACE gift MPI::MPI_CXX)
     target_compile_definitions(gift_mpi INTERFACE GIFT_HAS_MPI=1)
+    # Open MPI's launcher needs --oversubscribe to start more ranks than cores (the tests do).
+    set(GIFT_MPIEXEC_OVERSUBSCRIBE "")
+    execute_process(COMMAND ${MPIEXEC_EXECUTABLE} --version OUTPUT_VARIABLE gift_mpiexec_version ERROR_QUIET)
+    if(gift_mpiexec_version MATCHES "Open MPI|OpenRTE")
+      set(GIFT_MPIEXEC_OVERSUBSCRIBE --oversubscribe)
+    endif()
   endif()
 endif()
 
