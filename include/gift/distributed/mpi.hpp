@@ -17,9 +17,11 @@
 // Only MPI's C interface is used: keep the deprecated C++ bindings out (they do not compile
 // warning-free).
 #if !defined(OMPI_SKIP_MPICXX)
+/// Tells Open MPI's mpi.h to leave out its C++ bindings.
 #define OMPI_SKIP_MPICXX 1
 #endif
 #if !defined(MPICH_SKIP_MPICXX)
+/// Tells MPICH's mpi.h to leave out its C++ bindings.
 #define MPICH_SKIP_MPICXX 1
 #endif
 #include <mpi.h>
