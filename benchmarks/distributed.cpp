@@ -4,7 +4,9 @@
 // AdamW). Reported per benchmark: steps/s (items_per_second), the share of the step spent
 // combining the shards' gradients (`combine_share`: the all-to-all, the fold, the all-gather and
 // any wait for the slower rank), and the bytes each rank sends per step (`sent_bytes`; it
-// receives as many). At the end, rank 0 prints the steps/s ratios, all measured in this run:
+// receives as many). `BM_paired` times the three variants back to back in every iteration, so a
+// shared machine's drift affects all alike. At the end, rank 0 prints the ratios, all measured in
+// this run:
 //
 //   mpirun -np 2 --bind-to none bench_distributed     (both variants; the idle rank sleeps while
 //                                                      rank 0 runs the one-rank variant)
@@ -100,6 +102,8 @@ struct measured {
   double steps_per_second = 0, combine_share = 0;
 };
 std::map<std::string, measured> results;
+double paired_sharded = 0, paired_whole = 0, paired_combine = 0;
+void idle_until_rank_0_is_done();
 
 /// One variant: `ranks` ranks (1: rank 0 alone, the others sleep), `threads` OpenMP threads each,
 /// the global batch in `shards` shards.
@@ -148,17 +152,67 @@ void run_steps(benchmark::State& state, const char* key, int ranks, int threads,
   } else {
     state.SkipWithError("idle rank");
   }
+  if (ranks < world.size()) idle_until_rank_0_is_done();
+}
+
+/// The ranks other than 0 sleep until rank 0 is done (a non-blocking barrier tested every
+/// millisecond: a blocking MPI wait would spin and take a core from the measured rank).
+void idle_until_rank_0_is_done() {
 #if defined(GIFT_HAS_MPI)
-  // The idle ranks sleep until rank 0 is done (a non-blocking barrier tested every millisecond:
-  // a blocking MPI wait would spin and take a core from the measured rank).
-  if (ranks < world.size()) {
-    MPI_Request request;
-    MPI_Ibarrier(MPI_COMM_WORLD, &request);
-    int done = 0;
-    while (MPI_Test(&request, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && done == 0)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  MPI_Request request;
+  MPI_Ibarrier(MPI_COMM_WORLD, &request);
+  int done = 0;
+  while (MPI_Test(&request, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && done == 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
 #endif
+}
+
+/// The ratios, paired: every iteration times a 2-rank step, then (the other rank asleep) rank 0's
+/// 2-thread step with 2 shards and without, so drift in a shared machine's speed affects all three
+/// alike. `sharded_over_ranks` and `whole_over_ranks` are Σ one-rank time / Σ two-rank time: how
+/// many times faster 2 ranks × 1 thread are than 1 rank × 2 threads.
+void BM_paired(benchmark::State& state) {
+  gd::communicator& world = *world_communicator;
+  if (world.size() < 2) {
+    state.SkipWithError("needs mpirun -np 2 --bind-to none");
+    return;
+  }
+  auto& f = shared();
+  const gm::token_matrix tokens = f.tokens();
+  gift::optim::adamw<float> optimizer(f.parameters, 0.0);
+  std::uint32_t step = 0;
+  const gd::shard_plan over_ranks(2, world.size()), two_local(2, 1), one_local(1, 1);
+  const auto timed = [&](gd::communicator& comm, const gd::shard_plan& plan, int threads, double* combine) {
+#if defined(_OPENMP)
+    omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto result = gm::sharded_forward_backward(f.model.value(), std::span<const gift::optim::parameter<float>>(f.parameters),
+                                                     tokens, {true, step++}, comm, plan);
+    optimizer.step(1e-6);
+    if (combine != nullptr) *combine += result.combine_seconds;
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  (void)timed(world, over_ranks, 1, nullptr);  // touch the buffers, untimed
+  double ranks_seconds = 0, sharded_seconds = 0, whole_seconds = 0, combine = 0;
+  for (auto _ : state) {
+    ranks_seconds += timed(world, over_ranks, 1, &combine);
+    if (world.rank() == 0) {
+      sharded_seconds += timed(alone, two_local, 2, nullptr);
+      whole_seconds += timed(alone, one_local, 2, nullptr);
+    }
+    idle_until_rank_0_is_done();
+  }
+  state.counters["sharded_over_ranks"] = ranks_seconds > 0 ? sharded_seconds / ranks_seconds : 0.0;
+  state.counters["whole_over_ranks"] = ranks_seconds > 0 ? whole_seconds / ranks_seconds : 0.0;
+  state.counters["combine_share"] = ranks_seconds > 0 ? combine / ranks_seconds : 0.0;
+  if (world.rank() == 0) {
+    paired_sharded = sharded_seconds / ranks_seconds;
+    paired_whole = whole_seconds / ranks_seconds;
+    paired_combine = combine / ranks_seconds;
+  }
 }
 
 void BM_step_2_ranks_1_thread(benchmark::State& state) { run_steps(state, "2x1", 2, 1, 2); }
@@ -168,6 +222,7 @@ void BM_step_1_rank_2_threads_1_shard(benchmark::State& state) { run_steps(state
 BENCHMARK(BM_step_2_ranks_1_thread)->Iterations(iterations)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_step_1_rank_2_threads_2_shards)->Iterations(iterations)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_step_1_rank_2_threads_1_shard)->Iterations(iterations)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_paired)->Iterations(iterations)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 /// The ranks other than 0 report nothing: rank 0 speaks for the run.
 class silent_reporter : public benchmark::BenchmarkReporter {
@@ -199,6 +254,10 @@ int main(int argc, char** argv) {
                 << two.steps_per_second / whole.steps_per_second << "\n";
     if (two.steps_per_second > 0)
       std::cout << "share of the 2-rank step spent combining gradients = " << two.combine_share << "\n";
+    if (paired_sharded > 0)
+      std::cout << "paired in one loop: 2 ranks x 1 thread are " << paired_sharded << " times as fast as 1 rank x 2 "
+                << "threads with 2 shards, " << paired_whole << " times as fast as 1 rank x 2 threads unsharded; "
+                << "combining takes " << paired_combine << " of the 2-rank step\n";
   } else {
     silent_reporter silent;
     benchmark::RunSpecifiedBenchmarks(&silent);
