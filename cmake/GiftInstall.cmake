@@ -43,6 +43,14 @@ if(TARGET gift_cuda)
           COMPONENT gift)
 endif()
 
+set(GIFT_EXPORTS_MPI OFF)
+if(TARGET gift_mpi)
+  set(GIFT_EXPORTS_MPI ON)
+  install(TARGETS gift_mpi EXPORT giftMpiTargets COMPONENT gift)
+  install(EXPORT giftMpiTargets NAMESPACE gift:: DESTINATION ${GIFT_CMAKE_INSTALL_DIR}
+          COMPONENT gift)
+endif()
+
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/giftConfig.cmake.in
   ${PROJECT_BINARY_DIR}/giftConfig.cmake INSTALL_DESTINATION ${GIFT_CMAKE_INSTALL_DIR})
 # Header-only and architecture-independent. 0.x releases may break the API at every minor

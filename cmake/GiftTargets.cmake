@@ -43,3 +43,39 @@ if(GIFT_ENABLE_CUDA)
   target_compile_options(gift_cuda INTERFACE
     $<$<COMPILE_LANGUAGE:CUDA>:-std=c++20 --expt-relaxed-constexpr --extended-lambda -Xcompiler=-fopenmp>)
 endif()
+
+# gift::mpi — the MPI communicator (gift/distributed/mpi.hpp) for data-parallel runs. Optional:
+# without MPI the library and the tool work as one process.
+if(GIFT_ENABLE_MPI)
+  find_package(MPI COMPONENTS CXX)
+  if(MPI_CXX_FOUND)
+    add_library(gift_mpi INTERFACE)
+    add_library(gift::mpi ALIAS gift_mpi)
+    set_target_properties(gift_mpi PROPERTIES EXPORT_NAME mpi)
+    target_link_libraries(gift_mpi INTERFACE gift MPI::MPI_CXX)
+    target_compile_definitions(gift_mpi INTERFACE GIFT_HAS_MPI=1)
+    # Open MPI's launcher needs --oversubscribe to start more ranks than cores (the tests do).
+    set(GIFT_MPIEXEC_OVERSUBSCRIBE "")
+    execute_process(COMMAND ${MPIEXEC_EXECUTABLE} --version OUTPUT_VARIABLE gift_mpiexec_version ERROR_QUIET)
+    if(gift_mpiexec_version MATCHES "Open MPI|OpenRTE")
+      set(GIFT_MPIEXEC_OVERSUBSCRIBE --oversubscribe)
+    endif()
+  endif()
+endif()
+
+# gift::nccl — device buffers combined over NCCL (gift/distributed/nccl.cuh), beside gift::cuda.
+# NCCL ships with the CUDA toolkit install here (nccl.h, libnccl); elsewhere set GIFT_NCCL_ROOT.
+if(GIFT_ENABLE_CUDA)
+  find_path(GIFT_NCCL_INCLUDE_DIR nccl.h
+            HINTS ${GIFT_NCCL_ROOT}/include ${CUDAToolkit_INCLUDE_DIRS} ${CUDAToolkit_LIBRARY_ROOT}/include)
+  find_library(GIFT_NCCL_LIBRARY nccl
+               HINTS ${GIFT_NCCL_ROOT}/lib ${CUDAToolkit_LIBRARY_DIR} ${CUDAToolkit_LIBRARY_ROOT}/lib
+                     ${CUDAToolkit_LIBRARY_ROOT}/lib64)
+  if(GIFT_NCCL_INCLUDE_DIR AND GIFT_NCCL_LIBRARY)
+    add_library(gift_nccl INTERFACE)
+    add_library(gift::nccl ALIAS gift_nccl)
+    target_link_libraries(gift_nccl INTERFACE gift_cuda ${GIFT_NCCL_LIBRARY})
+    target_include_directories(gift_nccl SYSTEM INTERFACE ${GIFT_NCCL_INCLUDE_DIR})
+    target_compile_definitions(gift_nccl INTERFACE GIFT_HAS_NCCL=1)
+  endif()
+endif()

@@ -3,10 +3,12 @@
 #include "cli/calibration_set.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/distributed.hpp"
 #include "cli/model_io.hpp"
 #include "cli/report.hpp"
 #include "cli/text.hpp"
 
+#include <gift/distributed/merge_shards.hpp>
 #include <gift/gram.hpp>
 #include <gift/io/safetensors.hpp>
 #include <gift/stats.hpp>
@@ -45,46 +47,85 @@ int run_calibrate(int argc, char** argv) {
       .flag("gram", "also accumulate X^T X per layer (needed by quantize --method gptq) into <out>/gram.safetensors")
       .flag("json", "print the result as JSON on stdout")
       .option("output-json", "", "also write the JSON result to this file");
+  shard_options(args, "sequences");
   if (!args.parse(argc, argv, 2)) return 0;
-  require_writable_outputs(args, out_kind::folder);
+  const bool writer = world().rank() == 0;  // rank 0 writes the folder for all ranks
+  if (writer) require_writable_outputs(args, out_kind::folder);
   set_threads(args);
+  const auto plan = shard_plan_of(args);
   const auto start = std::chrono::steady_clock::now();
   auto model = load_model(args);
   const auto tokenizer = load_tokenizer(args);
   const auto ids = load_text_tokens(args, tokenizer, args.integer("tokens"));
+  require_same_run(args, "calibrate", model, ids);
   const auto& config = model.config();
   const auto layers = static_cast<std::size_t>(config.layers * model::projections_per_block);
-  std::vector<std::unique_ptr<activation_stats>> stats(layers);
-  std::vector<std::unique_ptr<gram_accumulator>> grams(layers);
   const bool with_gram = args.on("gram");
+  const std::int64_t length = args.integer("seq"), batch = args.integer("batch");
+  const auto sequences = static_cast<std::int64_t>(ids.size()) / length;
+  gift::detail::require(sequences > 0, "gift calibrate: not enough text for one sequence of ", length);
+  gift::detail::require(sequences >= plan.shards(), "gift calibrate: ", sequences, " sequence(s) of ", length,
+                        " tokens cannot fill ", plan.shards(), " shards; use more --tokens or fewer --shards");
+  // Each shard of sequences (this rank's ones) accumulates from zero; the shards are merged in
+  // shard order below, so the statistics depend on --shards, not on the number of ranks.
+  const int me = world().rank();
+  const auto owned = static_cast<std::size_t>(plan.count(me));
+  std::vector<std::vector<activation_stats>> stats(layers);
+  std::vector<std::vector<gram_accumulator>> grams(layers);
   for (int b = 0; b < config.layers; ++b) {
     for (model::projection p : model::all_projections) {
       if (input_owner(p) != p) continue;
       const auto id = static_cast<std::size_t>(model::layer_id(b, p));
       const auto in = static_cast<std::size_t>(model.linear(b, p).in_features());
-      stats[id] = std::make_unique<activation_stats>(in);
-      if (with_gram) grams[id] = std::make_unique<gram_accumulator>(in);
+      stats[id].assign(owned, activation_stats(in));
+      if (with_gram) grams[id].assign(owned, gram_accumulator(in));
     }
   }
+  std::size_t shard = 0;
   model.set_calibration_hook([&](int block, model::projection p, const gift::matrix<float>& x) {
     if (input_owner(p) != p) return;
     const auto id = static_cast<std::size_t>(model::layer_id(block, p));
-    stats[id]->update(x);
-    if (grams[id]) grams[id]->update(x);
+    stats[id][shard].update(x);
+    if (with_gram) grams[id][shard].update(x);
   });
-  const std::int64_t length = args.integer("seq"), batch = args.integer("batch");
-  const auto sequences = static_cast<std::int64_t>(ids.size()) / length;
-  gift::detail::require(sequences > 0, "gift calibrate: not enough text for one sequence of ", length);
-  model::loss_sum loss;
+  std::vector<double> shard_losses;  // nll, count per owned shard
   {
-    progress_bar bar("calibrate", sequences * length, "tok");
-    for (std::int64_t first = 0; first < sequences; first += batch) {
-      const auto count = std::min(batch, sequences - first);
-      loss += model.evaluate(wrapped_sequences(ids, length, first, count));
-      bar.advance(count * length, "ppl " + std::to_string(loss.perplexity()));
+    std::int64_t mine = 0;
+    for (std::int64_t k = 0; k < plan.count(me); ++k) {
+      const auto [begin, end] = distributed::shard_plan::items_of(sequences, plan.shards(), plan.first(me) + k);
+      mine += end - begin;
+    }
+    progress_bar bar("calibrate", mine * length, "tok");
+    for (shard = 0; shard < owned; ++shard) {
+      const auto [begin, end] =
+          distributed::shard_plan::items_of(sequences, plan.shards(), plan.first(me) + static_cast<std::int64_t>(shard));
+      model::loss_sum loss;
+      for (std::int64_t first = begin; first < end; first += batch) {
+        const auto count = std::min(batch, end - first);
+        loss += model.evaluate(wrapped_sequences(ids, length, first, count));
+        bar.advance(count * length, "ppl " + std::to_string(loss.perplexity()));
+      }
+      shard_losses.push_back(loss.nll);
+      shard_losses.push_back(static_cast<double>(loss.count));
     }
   }
   model.set_calibration_hook({});
+  std::vector<double> total(2);
+  distributed::ordered_sum(world(), plan, std::span<const double>(shard_losses), std::span<double>(total));
+  const model::loss_sum loss{total[0], static_cast<std::int64_t>(total[1])};
+  std::vector<std::unique_ptr<activation_stats>> merged_stats(layers);
+  std::vector<std::unique_ptr<gram_accumulator>> merged_grams(layers);
+  for (std::size_t id = 0; id < layers; ++id) {
+    if (stats[id].empty()) continue;
+    merged_stats[id] = std::make_unique<activation_stats>(
+        distributed::merge_shards(world(), plan, std::span<const activation_stats>(stats[id])));
+    stats[id].clear();
+    if (!with_gram) continue;
+    merged_grams[id] = std::make_unique<gram_accumulator>(
+        distributed::merge_shards(world(), plan, std::span<const gram_accumulator>(grams[id])));
+    grams[id].clear();
+  }
+  if (!writer) return 0;
   const std::filesystem::path out = args.get("out");
   std::filesystem::create_directories(out);
   // The manifest goes first and comes back last: a run stopped in between leaves no manifest,
@@ -94,9 +135,9 @@ int run_calibrate(int argc, char** argv) {
   for (int b = 0; b < config.layers; ++b) {
     for (model::projection p : model::all_projections) {
       const auto owner = static_cast<std::size_t>(model::layer_id(b, input_owner(p)));
-      stats[owner]->save(out / (layer_name(b, p) + ".stats"));
+      merged_stats[owner]->save(out / (layer_name(b, p) + ".stats"));
       manifest.add(layer_name(b, p) + ".stats");
-      if (with_gram) gram_file.add(layer_name(b, p) + ".gram", grams[owner]->gram().cast<float>());
+      if (with_gram) gram_file.add(layer_name(b, p) + ".gram", merged_grams[owner]->gram().cast<float>());
     }
   }
   if (with_gram) {
@@ -111,6 +152,8 @@ int run_calibrate(int argc, char** argv) {
       .add("text", text_description(args))
       .add("calibration_perplexity", loss.perplexity())
       .add("gram", with_gram)
+      .add("shards", plan.shards())
+      .add("ranks", static_cast<std::int64_t>(world().size()))
       .add("out", out.string())
       .add("seconds", seconds);
   result.emit(args.on("json"), args.get("output-json"));

@@ -2,6 +2,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/distributed.hpp"
 #include "cli/model_io.hpp"
 #include "cli/report.hpp"
 #include "cli/text.hpp"
@@ -21,14 +22,17 @@ int run_eval(int argc, char** argv) {
       .option("label", "", "a name for this result in the table/JSON")
       .flag("json", "print the result as JSON on stdout (the table goes to stderr)")
       .option("output-json", "", "also write the JSON result to this file");
+  shard_options(args, "sequences");
   if (!args.parse(argc, argv, 2)) return 0;
-  require_writable_outputs(args, out_kind::none);
+  if (world().rank() == 0) require_writable_outputs(args, out_kind::none);
   set_threads(args);
+  const auto plan = shard_plan_of(args);
   const auto start = std::chrono::steady_clock::now();
   auto model = load_model(args);
   const auto tokenizer = load_tokenizer(args);
   const auto ids = load_text_tokens(args, tokenizer, args.integer("tokens"));
-  const auto loss = perplexity(model, ids, args.integer("seq"), args.integer("batch"), "eval");
+  require_same_run(args, "eval", model, ids);
+  const auto loss = sharded_perplexity(model, ids, args.integer("seq"), args.integer("batch"), "eval", plan);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report out("eval");
   if (!args.get("label").empty()) out.add("label", args.get("label"));
@@ -37,6 +41,8 @@ int run_eval(int argc, char** argv) {
       .add("tokens_predicted", loss.count)
       .add("mean_nll", loss.mean())
       .add("perplexity", loss.perplexity())
+      .add("shards", plan.shards())
+      .add("ranks", static_cast<std::int64_t>(world().size()))
       .add("seconds", seconds);
   out.emit(args.on("json"), args.get("output-json"));
   return 0;

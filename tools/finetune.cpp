@@ -5,6 +5,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/distributed.hpp"
 #include "cli/methods.hpp"
 #include "cli/model_io.hpp"
 #include "cli/report.hpp"
@@ -12,6 +13,7 @@
 
 #include <gift/fisher_diagonal.hpp>
 #include <gift/io/atomic_file.hpp>
+#include <gift/model/data_parallel.hpp>
 #include <gift/model/empirical_fisher.hpp>
 #include <gift/io/safetensors.hpp>
 #include <gift/optim/adam.hpp>
@@ -103,8 +105,10 @@ int run_finetune(int argc, char** argv) {
       .option("loss-log", "", "write the loss of every step of this invocation to this CSV file (step,loss)")
       .flag("json", "print the result as JSON on stdout")
       .option("output-json", "", "also write the JSON result to this file");
+  shard_options(args, "each step's --batch sequences (and of --fisher-sequences)");
   if (!args.parse(argc, argv, 2)) return 0;
-  require_writable_outputs(args, out_kind::file);
+  const bool writer = world().rank() == 0;  // rank 0 writes the checkpoints and logs for all ranks
+  if (writer) require_writable_outputs(args, out_kind::file);
   const alpha_search noise_alpha = parse_alpha(args.get("alpha"), "--alpha");
   const finetune_method method = parse_finetune_method(args.get("method"));
   const std::string method_name = args.get("method");
@@ -131,6 +135,10 @@ int run_finetune(int argc, char** argv) {
   const std::int64_t steps = args.integer("steps"), batch = args.integer("batch"), length = args.integer("seq");
   gift::detail::require(steps > 0 && batch > 0 && length >= 2, "gift finetune: --steps and --batch must be positive, "
                                                                 "--seq at least 2");
+  const auto plan = shard_plan_of(args);
+  gift::detail::require(plan.shards() <= batch, "gift finetune: --batch ", batch, " cannot fill ", plan.shards(),
+                        " shards (one per MPI rank unless --shards says otherwise): each shard of a step needs a "
+                        "sequence; raise --batch (the global batch) to at least ", plan.shards());
   const std::string resume = args.get("resume");
   gift::detail::require(resume.empty() || args.get("weights").empty(), "gift finetune: give --resume or --weights, ",
                         "not both: a checkpoint holds the weights it continues from");
@@ -171,6 +179,11 @@ int run_finetune(int argc, char** argv) {
       gift::detail::require(value(key) == wanted, "gift finetune: --resume '", resume, "' was written with ",
                             key.substr(5), " = ", value(key), ", but this run has ", wanted,
                             "; resume with the options of the original run");
+    // Checkpoints without the key come from unsharded runs.
+    const std::string shards = metadata.count("gift.shards") != 0 ? value("gift.shards") : "1";
+    gift::detail::require(shards == std::to_string(plan.shards()), "gift finetune: --resume '", resume,
+                          "' was written with ", shards, " shard(s), but this run has ", plan.shards(),
+                          "; resume with the same --shards (or as many MPI ranks)");
     first_step = parse_count(value("gift.step"), resume, "gift.step");
     gift::detail::require(first_step >= 0 && first_step <= steps, "gift finetune: '", resume, "' is at step ",
                           first_step, ", outside [0, ", steps, "]");
@@ -179,6 +192,7 @@ int run_finetune(int argc, char** argv) {
   const auto tokenizer = load_tokenizer(args);
   const std::int64_t wanted = args.integer("tokens") > 0 ? args.integer("tokens") : steps * batch * length;
   const auto ids = load_text_tokens(args, tokenizer, wanted);
+  require_same_run(args, "finetune", model, ids);
   const salient_map selection = args.get("salient").empty() ? salient_map{} : load_salient(args.get("salient"));
   std::optional<io::safetensors_file> weights_file;
   if (checkpoint) {
@@ -226,7 +240,9 @@ int run_finetune(int argc, char** argv) {
     const std::int64_t count = args.integer("fisher-sequences");
     const auto sequences = wrapped_sequences(ids, length, 0, count);
     progress_bar bar("fisher", count, "sequence");
-    fisher = model::empirical_fisher(model, sequences, [&] { bar.advance(1); });
+    gift::detail::require(count >= plan.shards(), "gift finetune: --fisher-sequences ", count, " cannot fill ",
+                          plan.shards(), " shards; give at least ", plan.shards());
+    fisher = model::sharded_empirical_fisher(model, sequences, world(), plan, [&] { bar.advance(1); });
   }
 
   // Every linear layer becomes a module of the method.
@@ -290,9 +306,23 @@ int run_finetune(int argc, char** argv) {
     }
     optimizer.restore(static_cast<std::uint64_t>(first_step), first, second);
   }
+  if (world().size() > 1) {
+    // What every rank trains from: the selected blocks, the noise scales and the optimizer state.
+    distributed::fingerprint_hasher hash;
+    for (std::size_t b = 0; b < parameters.size(); ++b) {
+      hash.add_values(std::span<const float>(parameters[b].value));
+      hash.add_values(std::span<const float>(optimizer.first_moment(b)));
+      hash.add_values(std::span<const float>(optimizer.second_moment(b)));
+    }
+    for (const auto& [name, delta] : deltas) hash.add(name).add_values(std::span<const float>(delta.data(), static_cast<std::size_t>(delta.size())));
+    const distributed::fingerprint state{"the trainable weights, noise scales and optimizer state (--salient, --resume)",
+                                         hash.value()};
+    distributed::require_agreement(world(), std::span<const distributed::fingerprint>(&state, 1), "gift finetune");
+  }
   // A checkpoint: the merged weights, the noise scales, the optimizer state, the step and the
   // run's settings, in one file written atomically.
   const auto save = [&](std::int64_t step) {
+    if (!writer) return;
     std::map<std::string, gift::vector<float>> extra = deltas;
     for (std::size_t b = 0; b < parameters.size(); ++b) {
       const std::string prefix = finetune_state_prefix + std::to_string(b);
@@ -304,18 +334,26 @@ int run_finetune(int argc, char** argv) {
     metadata["gift.step"] = std::to_string(step);
     metadata["gift.salient"] = args.get("salient");
     metadata["gift.state.count"] = std::to_string(parameters.size());
+    metadata["gift.shards"] = std::to_string(plan.shards());
     save_weights(model, args.get("out"), extra, metadata);
   };
   const std::int64_t stop_after = args.integer("stop-after") > 0 ? std::min(args.integer("stop-after"), steps) : steps;
-  double first_loss = 0, last_loss = 0, running = 0;
+  double first_loss = 0, last_loss = 0, running = 0, combine_seconds = 0;
+  std::size_t combined_values = 0;
   std::string loss_log = "step,loss\n";
   {
     progress_bar bar("finetune", stop_after - std::min(first_step, stop_after), "step");
     for (std::int64_t step = first_step; step < stop_after; ++step) {
       optimizer.zero_grad();
       const auto tokens = wrapped_sequences(ids, length, step * batch, batch);
-      const double loss =
-          model.forward_backward(tokens, {noise, static_cast<std::uint32_t>(step)}).mean();
+      // The step's batch is cut into --shards shards, each rank computes its own, and their
+      // gradients are added in shard order on every rank (one shard: the plain forward/backward).
+      const auto sharded = model::sharded_forward_backward(model, std::span<const optim::parameter<float>>(parameters),
+                                                           tokens, {noise, static_cast<std::uint32_t>(step)}, world(),
+                                                           plan);
+      combine_seconds += sharded.combine_seconds;
+      combined_values = sharded.combined_values;
+      const double loss = sharded.loss.mean();
       // A diverged run stops here, before anything non-finite reaches the weights or a file: the
       // last checkpoint written (if any) stays as it was.
       const std::string at = "gift finetune: step " + std::to_string(step + 1) + " of " + std::to_string(steps);
@@ -342,7 +380,7 @@ int run_finetune(int argc, char** argv) {
     }
   }
   save(std::max(first_step, stop_after));
-  if (!args.get("loss-log").empty())
+  if (writer && !args.get("loss-log").empty())
     io::write_file_atomically(args.get("loss-log"), std::as_bytes(std::span<const char>(loss_log.data(), loss_log.size())));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report result("finetune");
@@ -364,6 +402,10 @@ int run_finetune(int argc, char** argv) {
       .add("trainable_parameters", trainable)
       .add("gift_sw_parameters", totals.salient_weights)
       .add("optimizer_state_values", static_cast<std::int64_t>(optimizer.state_elements()))
+      .add("shards", plan.shards())
+      .add("ranks", static_cast<std::int64_t>(world().size()))
+      .add("combined_gradient_values", static_cast<std::int64_t>(combined_values))
+      .add("combine_seconds", combine_seconds)
       .add("first_loss", first_loss)
       .add("last_loss", last_loss)
       .add("smoothed_loss", running)

@@ -60,6 +60,21 @@ public:
     sequences_ += other.sequences_;
   }
 
+  /// Statistics holding `sum_squares` over `sequences` sequences, e.g. sums combined in another
+  /// process (`gift::distributed::merge_shards`).
+  /// \throws gift::error when `sum_squares` is empty, or holds a negative or non-finite value, or
+  /// `sequences` is negative.
+  [[nodiscard]] static fisher_diagonal from_sums(matrix<double> sum_squares, std::int64_t sequences) {
+    fisher_diagonal result(sum_squares.rows(), sum_squares.cols());
+    gift::detail::require(sequences >= 0, "gift::fisher_diagonal::from_sums: argument 'sequences' must not be ",
+                          "negative, but is ", sequences);
+    gift::detail::require((sum_squares.array() >= 0).all() && sum_squares.allFinite(),
+                          "gift::fisher_diagonal::from_sums: argument 'sum_squares' must be finite and non-negative");
+    result.sum_squares_ = std::move(sum_squares);
+    result.sequences_ = sequences;
+    return result;
+  }
+
   /// `Σ_s g_s²` per weight (`out × in`).
   [[nodiscard]] const matrix<double>& sum_squares() const noexcept { return sum_squares_; }
   /// Sequences added.

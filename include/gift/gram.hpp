@@ -56,6 +56,23 @@ public:
     tokens_ += other.tokens_;
   }
 
+  /// An accumulator holding `gram` (its lower triangle is read) over `tokens` tokens, e.g. a
+  /// Gram combined in another process (`gift::distributed::merge_shards`).
+  /// \throws gift::error when `gram` is empty or not square, or its lower triangle holds NaN/Inf.
+  [[nodiscard]] static gram_accumulator from_gram(const gift::matrix<double>& gram, std::uint64_t tokens) {
+    detail::require(gram.rows() == gram.cols() && gram.rows() > 0, "gift::gram_accumulator::from_gram: argument ",
+                    "'gram' must be square and non-empty, but is ", gram.rows(), " x ", gram.cols());
+    gram_accumulator result(static_cast<std::size_t>(gram.cols()));
+    for (Eigen::Index c = 0; c < gram.cols(); ++c)
+      for (Eigen::Index r = c; r < gram.rows(); ++r) {
+        detail::require_finite(gram(r, c), "gift::gram_accumulator::from_gram", "gram", static_cast<std::size_t>(r),
+                               static_cast<std::size_t>(c));
+        result.gram_(r, c) = gram(r, c);
+      }
+    result.tokens_ = tokens;
+    return result;
+  }
+
   /// The full symmetric `XᵀX`.
   [[nodiscard]] gift::matrix<double> gram() const {
     gift::matrix<double> full = gram_.selfadjointView<Eigen::Lower>();

@@ -116,6 +116,38 @@ public:
     token_count_ += other.token_count_;
   }
 
+  /// Statistics from their accumulators — what `max_abs()`, `sum_squares()`, `sum_abs()`,
+  /// `sum_powers(P)` and `token_count()` return — e.g. after they were combined in another process
+  /// (`gift::distributed::merge_shards`).
+  /// \throws gift::error when a vector's length is not `columns`, `sum_powers` does not hold one
+  /// vector per extra power, or a value is negative or not finite.
+  [[nodiscard]] static activation_stats from_accumulators(std::size_t columns, std::vector<int> extra_powers,
+                                                          std::uint64_t tokens, gift::vector<double> max_abs,
+                                                          gift::vector<double> sum_squares, gift::vector<double> sum_abs,
+                                                          std::vector<gift::vector<double>> sum_powers = {}) {
+    activation_stats stats(columns, std::move(extra_powers));
+    const char* where = "gift::activation_stats::from_accumulators";
+    detail::require(sum_powers.size() == stats.powers_.size(), where, ": argument 'sum_powers' must hold one vector per ",
+                    "extra power (", stats.powers_.size(), "), but holds ", sum_powers.size());
+    const auto check = [&](const gift::vector<double>& v, const char* argument) {
+      detail::require(static_cast<std::size_t>(v.size()) == columns, where, ": argument '", argument, "' must have ",
+                      columns, " values (one per column), but has ", v.size());
+      for (Eigen::Index j = 0; j < v.size(); ++j)
+        detail::require(std::isfinite(v(j)) && v(j) >= 0, where, ": argument '", argument, "' holds ", v(j),
+                        " for column ", j, "; statistics are finite and non-negative");
+    };
+    check(max_abs, "max_abs");
+    check(sum_squares, "sum_squares");
+    check(sum_abs, "sum_abs");
+    for (const auto& v : sum_powers) check(v, "sum_powers");
+    stats.max_abs_ = std::move(max_abs);
+    stats.sum_squares_ = std::move(sum_squares);
+    stats.sum_abs_ = std::move(sum_abs);
+    stats.sum_powers_ = std::move(sum_powers);
+    stats.token_count_ = tokens;
+    return stats;
+  }
+
   /// max_t |x_tj| per column.
   [[nodiscard]] const gift::vector<double>& max_abs() const noexcept { return max_abs_; }
   /// Σ_t x_tj² per column.

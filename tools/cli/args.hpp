@@ -5,11 +5,13 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <iomanip>
 #include <iostream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gift::cli {
@@ -89,6 +91,25 @@ public:
     const spec* s = find(name);
     gift::detail::require(s != nullptr, "gift ", command_, ": internal: option --", name, " was never declared");
     return s->default_value;
+  }
+  /// Every declared option with its value (default when not given), in declaration order;
+  /// integers and numbers written canonically (`1e-3` and `0.001` give the same text).
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>> effective_values() const {
+    std::vector<std::pair<std::string, std::string>> all;
+    for (const auto& s : options_) {
+      std::string value = get(s.name);
+      if (s.type == kind::integer) {
+        value = std::to_string(integer(s.name));
+      } else if (s.type == kind::number) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.17g", number(s.name));
+        value = text;
+      } else if (s.is_flag) {
+        value = on(s.name) ? "on" : "off";
+      }
+      all.emplace_back(s.name, std::move(value));
+    }
+    return all;
   }
   /// Whether `--name` was given explicitly.
   [[nodiscard]] bool given(const std::string& name) const { return values_.count(name) != 0; }

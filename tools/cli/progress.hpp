@@ -13,12 +13,16 @@ namespace gift::cli {
 /// silent, so the sweep's progress line is what the terminal shows.
 inline bool nested_command = false;
 
+/// True on the ranks other than 0 of a data-parallel run (mpirun): rank 0 shows the progress and
+/// writes the results; the others stay silent.
+inline bool quiet_rank = false;
+
 /// A progress bar on stderr (silent inside a sweep cell unless `always`).
 class progress_bar {
 public:
   progress_bar(std::string label, std::int64_t total, std::string unit = "it", bool always = false)
       : label_(std::move(label)), unit_(std::move(unit)), total_(total > 0 ? total : 1),
-        start_(clock::now()), tty_(isatty(fileno(stderr)) != 0), silent_(nested_command && !always) {}
+        start_(clock::now()), tty_(isatty(fileno(stderr)) != 0), silent_((nested_command && !always) || quiet_rank) {}
   ~progress_bar() { finish(); }
   progress_bar(const progress_bar&) = delete;
   progress_bar& operator=(const progress_bar&) = delete;

@@ -47,7 +47,9 @@ public:
     out << rule << "\n";
   }
   /// Table on stderr (stdout when JSON is not going there), JSON to stdout and/or a file.
+  /// Nothing on the quiet ranks of a data-parallel run: rank 0 reports for all.
   void emit(bool json_to_stdout, const std::string& json_path) const {
+    if (quiet_rank) return;
     if (!nested_command) print_table(json_to_stdout ? std::cerr : std::cout);
     if (json_to_stdout) std::cout << json() << std::endl;
     if (!json_path.empty()) {
