@@ -81,6 +81,8 @@ inline void save_gguf(const llama_model<float>& model, const io::tokenizer& tok,
                                                       {"tokenizer.ggml.padding_token_id", special.pad}};
   for (const auto& [key, id] : ids)
     if (id >= 0) out.set(key, u32(id));
+  // gift's byte-level BPE never puts a space in front of the text (llama.cpp's default for gpt2).
+  out.set("tokenizer.ggml.add_space_prefix", io::gguf_value::make(false));
   out.set("tokenizer.ggml.add_bos_token", io::gguf_value::make(tok.add_bos_by_default()));
   if (!card.chat_template.empty()) out.set_string("tokenizer.chat_template", card.chat_template);
 
