@@ -70,20 +70,63 @@ struct packed_view {
   const float* salient_values = nullptr;     ///< rows × salient, row-major
 };
 
+/// Decodes fields [first, first + count) of a row into `out` as `fmul(code, delta)`. Widths
+/// that divide 32 (2, 4, 8) never straddle a word: after the fields up to the next word
+/// boundary, they decode a word at a time with constant shifts.
+template <int Bits>
+inline void decode_packed_fields(const std::uint32_t* row, std::int64_t first, std::int64_t count, float delta,
+                                 float* out) noexcept {
+  std::int64_t t = first;
+  const std::int64_t end = first + count;
+  if constexpr (32 % Bits == 0) {
+    constexpr int per_word = 32 / Bits;
+    constexpr std::uint32_t mask = (1u << Bits) - 1u;
+    constexpr int offset = 1 << (Bits - 1);
+    for (; t < end && t % per_word != 0; ++t) *out++ = fmul(static_cast<float>(packed_code(row, t, Bits)), delta);
+    for (; t + per_word <= end; t += per_word, out += per_word) {
+      const std::uint32_t word = row[t / per_word];
+      for (int k = 0; k < per_word; ++k)
+        out[k] = fmul(static_cast<float>(static_cast<int>((word >> (k * Bits)) & mask) - offset), delta);
+    }
+  }
+  for (; t < end; ++t) *out++ = fmul(static_cast<float>(packed_code(row, t, Bits)), delta);
+}
+
+/// `decode_packed_fields` for a bit-width known at run time.
+inline void decode_packed_fields(int bits, const std::uint32_t* row, std::int64_t first, std::int64_t count, float delta,
+                                 float* out) noexcept {
+  switch (bits) {
+    case 2: decode_packed_fields<2>(row, first, count, delta, out); break;
+    case 3: decode_packed_fields<3>(row, first, count, delta, out); break;
+    case 4: decode_packed_fields<4>(row, first, count, delta, out); break;
+    case 5: decode_packed_fields<5>(row, first, count, delta, out); break;
+    case 6: decode_packed_fields<6>(row, first, count, delta, out); break;
+    case 7: decode_packed_fields<7>(row, first, count, delta, out); break;
+    default: decode_packed_fields<8>(row, first, count, delta, out); break;
+  }
+}
+
 /// Writes rows [first, first + count) of the dense weight `W` of `w` into `out` (count × cols,
 /// row-major): `fmul(code, Δ_i)` in the non-salient columns (the product the quantizer wrote,
 /// so the values are bit-identical to the dequantized fp32 weight) and the stored values in the
-/// salient ones.
+/// salient ones. Each run of non-salient columns between two salient ones is decoded straight
+/// into place.
 inline void dequantize_packed_rows(const packed_view& w, std::int64_t first, std::int64_t count, float* out) noexcept {
   for (std::int64_t i = 0; i < count; ++i) {
     const std::int64_t r = first + i;
-    const std::uint32_t* row = w.words + r * w.words_per_row;
     float* dense = out + i * w.cols;
+    const std::uint32_t* row = w.words + r * w.words_per_row;
     const float delta = w.delta[r];
-    for (std::int64_t t = 0; t < w.kept; ++t)
-      dense[w.kept_columns[t]] = fmul(static_cast<float>(packed_code(row, t, w.bits)), delta);
     const float* values = w.salient_values + r * w.salient;
-    for (std::int64_t s = 0; s < w.salient; ++s) dense[w.salient_columns[s]] = values[s];
+    std::int64_t column = 0, field = 0;
+    for (std::int64_t s = 0; s < w.salient; ++s) {
+      const std::int64_t run = w.salient_columns[s] - column;
+      decode_packed_fields(w.bits, row, field, run, delta, dense + column);
+      field += run;
+      column = w.salient_columns[s] + 1;
+      dense[column - 1] = values[s];
+    }
+    decode_packed_fields(w.bits, row, field, w.cols - column, delta, dense + column);
   }
 }
 
