@@ -308,9 +308,10 @@ struct hf_tokenizer {
   for (std::size_t rank = 0; rank < merges.size(); ++rank) {
     const std::string& merge = merges[rank];
     detail::require_utf8(merge, detail::concat("gift::io::hf_tokenizer_json: merge ", rank));
-    const std::size_t space = merge.find(' ');
-    out += rank == 0 ? "\n      [" : ",\n      [";
-    out += json_quote(merge.substr(0, space)) + ", " + json_quote(merge.substr(space + 1)) + "]";
+    // "a b" rather than ["a", "b"]: every tokenizers version reads it (the pair form needs >= 0.20),
+    // and byte-level tokens never hold a space.
+    out += rank == 0 ? "\n      " : ",\n      ";
+    out += json_quote(merge);
   }
   out += merges.empty() ? "]\n  }\n}\n" : "\n    ]\n  }\n}\n";
   return out;
