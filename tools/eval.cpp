@@ -36,7 +36,9 @@ int run_eval(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report out("eval");
   if (!args.get("label").empty()) out.add("label", args.get("label"));
-  out.add("weights", args.get("weights").empty() ? std::string("original (GGUF)") : args.get("weights"))
+  out.add("weights", args.get("weights").empty()
+                                ? "original (" + std::string(model::name_of(model::model_format_of(model_path(args)))) + ")"
+                                : args.get("weights"))
       .add("text", text_description(args))
       .add("tokens_predicted", loss.count)
       .add("mean_nll", loss.mean())

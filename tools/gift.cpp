@@ -29,7 +29,8 @@ void usage(std::ostream& out) {
          "  finetune    GIFT-SW (salient columns + noise) or a baseline (lora, dora, full, ste, quik_lora)\n"
          "  eval        perplexity on validation text\n"
          "  generate    continue a prompt (greedy or sampled)\n"
-         "  sweep       a grid of experiments from a JSON file -> results.jsonl/.csv (resumable)\n\n"
+         "  sweep       a grid of experiments from a JSON file -> results.jsonl/.csv (resumable)\n"
+         "  export      the model as a Hugging Face folder, a GGUF file, or gift's packed mixed-precision folder\n\n"
          "calibrate, finetune and eval also run data-parallel: mpirun -np N gift <command> ... (see --shards)\n";
 }
 
@@ -81,6 +82,7 @@ int main(int argc, char** argv) {
     if (command == "eval") return gift::cli::run_eval(argc, argv);
     if (command == "generate") return gift::cli::run_generate(argc, argv);
     if (command == "sweep") return gift::cli::run_sweep(argc, argv);
+    if (command == "export") return gift::cli::run_export(argc, argv);
     if (command == "--version") {
       std::cout << "gift " << GIFT_VERSION_MAJOR << "." << GIFT_VERSION_MINOR << "." << GIFT_VERSION_PATCH << "\n";
       return 0;

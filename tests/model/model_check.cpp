@@ -1,16 +1,23 @@
-// Checks on the real GGUF model, driven by reference_llama.py:
-//   model_check <model.gguf> logits <out.f32> <id>...   writes the logits (T × vocab, float32)
-//   model_check <model.gguf> config                      prints the configuration read from the file
-//   model_check <model.gguf> gradient                    directional finite-difference check
+// Checks on the real model, driven by reference_llama.py and hf_reference.py (<model> is a GGUF
+// file or a Hugging Face checkpoint folder):
+//   model_check <model> logits <out.f32> <id>...   writes the logits (T × vocab, float32)
+//   model_check <model> config                      prints the configuration read from the file
+//   model_check <model> gradient                    directional finite-difference check
+//   model_check <model> save-hf <folder> [f32|f16|bf16] [shard MiB]   writes a Hugging Face folder
+//   model_check <model> tokenize <texts> <out>      token ids (parse_special) of every text in
+//                                                   <texts> (u32 count, then u32 length + UTF-8
+//                                                   each), written as u32 count + ids per text
 // Exit status 0 on success, 1 on a failed check, 2 on bad usage or a gift::error.
 // Built twice: model_check runs the Eigen model, model_check_thrust (GIFT_CHECK_THRUST) the same
 // checks on the Thrust OMP model, so the numpy reference judges both.
 #include <gift/error.hpp>
 #include <gift/model/gift_sw_linear.hpp>
+#include <gift/model/hf_checkpoint.hpp>
 #include <gift/model/load_gguf.hpp>
 #if defined(GIFT_CHECK_THRUST)
 #include <gift/backend/thrust.hpp>
 #endif
+#include <gift/model/open_model.hpp>
 
 #include <cmath>
 #include <cstdint>
@@ -96,23 +103,68 @@ int check_gradient(model_type& model) {
   return failures == 0 ? 0 : 1;
 }
 
+std::uint32_t read_u32(std::istream& in) {
+  unsigned char b[4] = {};
+  in.read(reinterpret_cast<char*>(b), 4);
+  return static_cast<std::uint32_t>(b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<std::uint32_t>(b[3]) << 24));
+}
+
+void write_u32(std::ostream& out, std::uint32_t v) {
+  const char b[4] = {static_cast<char>(v & 0xFF), static_cast<char>((v >> 8) & 0xFF), static_cast<char>((v >> 16) & 0xFF),
+                     static_cast<char>((v >> 24) & 0xFF)};
+  out.write(b, 4);
+}
+
+int tokenize(const char* model, const char* texts, const char* ids) {
+  const gift::io::tokenizer tokenizer = gm::open_tokenizer(model);
+  std::ifstream in(texts, std::ios::binary);
+  std::ofstream out(ids, std::ios::binary);
+  const std::uint32_t count = read_u32(in);
+  for (std::uint32_t t = 0; t < count; ++t) {
+    std::string text(read_u32(in), '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    const auto encoded = tokenizer.encode(text, {.parse_special = true});
+    write_u32(out, static_cast<std::uint32_t>(encoded.size()));
+    for (const auto id : encoded) write_u32(out, static_cast<std::uint32_t>(id));
+  }
+  std::cout << "tokenized " << count << " texts\n";
+  return in && out ? 0 : 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
     if (argc < 3) {
-      std::cerr << "usage: model_check <model.gguf> logits <out.f32> <id>... | config | gradient\n";
+      std::cerr << "usage: model_check <model> logits <out.f32> <id>... | config | gradient | save-hf <folder> [dtype] "
+                   "[shard MiB] | tokenize <texts> <out>\n";
       return 2;
     }
     const std::string mode = argv[2];
+    if (mode == "tokenize" && argc == 5) return tokenize(argv[1], argv[3], argv[4]);
     auto model = [&] {
-      auto loaded = gm::load_llama(std::filesystem::path(argv[1]));
+      auto loaded = gm::open_llama(std::filesystem::path(argv[1]));
       if constexpr (std::is_same_v<checked_backend, gift::backend::eigen>) {
         return loaded;
       } else {
         return gm::to_backend<checked_backend>(loaded);
       }
     }();
+    if (mode == "save-hf" && argc >= 4) {
+      if constexpr (std::is_same_v<checked_backend, gift::backend::eigen>) {
+        gm::hf_save_options options;
+        const std::string dtype = argc >= 5 ? argv[4] : "f32";
+        options.dtype = dtype == "f16" ? gift::io::safetensors_dtype::f16
+                        : dtype == "bf16" ? gift::io::safetensors_dtype::bf16 : gift::io::safetensors_dtype::f32;
+        if (argc >= 6) options.max_shard_bytes = std::stoull(argv[5]) << 20;
+        gm::save_hf(model, gm::open_tokenizer(argv[1]), gm::open_model_card(argv[1]), argv[3], options);
+        std::cout << "wrote " << argv[3] << "\n";
+        return 0;
+      } else {
+        std::cerr << "model_check: save-hf runs in the Eigen build (model_check)\n";
+        return 2;
+      }
+    }
     if (mode == "config") {
       const auto& c = model.config();
       std::cout << "layers " << c.layers << "\nhidden " << c.hidden << "\nheads " << c.heads << "\nkv_heads "

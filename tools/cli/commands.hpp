@@ -8,4 +8,5 @@ int run_finetune(int argc, char** argv);
 int run_eval(int argc, char** argv);
 int run_generate(int argc, char** argv);
 int run_sweep(int argc, char** argv);
+int run_export(int argc, char** argv);
 }  // namespace gift::cli

