@@ -170,6 +170,7 @@ struct sweep_run {
     return number_of(read_json(json), "perplexity");
   }
   fs::path selection(const sweep_cell& cell) {
+    if (cell.fully_quantized()) return {};  // no salient column: nothing to select
     const fs::path file = shared / ("salient-" + cell.selection_id() + ".txt");
     std::vector<std::string> words = {"select", "--stats", stats().string(), "--bits", std::to_string(cell.bits),
                                       "--alpha", config.alpha, "--out", file.string()};
@@ -180,8 +181,10 @@ struct sweep_run {
     return file;
   }
   std::vector<std::string> quantize_words(const sweep_cell& cell, const fs::path& salient, const fs::path& to) const {
-    std::vector<std::string> words = {"quantize", "--salient", salient.string(), "--bits", std::to_string(cell.bits),
-                                      "--alpha", config.alpha, "--method", cell.quantizer, "--out", to.string()};
+    std::vector<std::string> words = {"quantize", "--bits", std::to_string(cell.bits), "--alpha", config.alpha,
+                                      "--method", cell.quantizer, "--out", to.string()};
+    if (salient.empty()) words.push_back("--no-salient");  // every column quantized
+    else words.insert(words.end(), {"--salient", salient.string()});
     if (cell.quantizer == "gptq") {
       words.push_back("--gram");
       words.push_back((stats() / "gram.safetensors").string());
@@ -221,16 +224,19 @@ struct sweep_run {
     if (cell.method != "none") {
       const fs::path dir = out / "cells" / cell.id();
       fs::create_directories(dir);
-      const bool no_noise = cell.method == "gift_sw_no_noise";
-      const std::string method = no_noise ? "gift_sw" : cell.method;
+      // gift_sw_no_noise and npft_no_noise: the base method with --no-noise.
+      const std::string suffix = "_no_noise";
+      const bool no_noise = cell.method == "gift_sw" + suffix || cell.method == "npft" + suffix;
+      const std::string method = no_noise ? cell.method.substr(0, cell.method.size() - suffix.size()) : cell.method;
       const bool adapter = method == "lora" || method == "dora" || method == "quik_lora";
       const fs::path tuned = dir / "finetuned.safetensors";
-      std::vector<std::string> words = {"finetune", "--method", method, "--salient", salient.string(), "--split", "train",
+      std::vector<std::string> words = {"finetune", "--method", method, "--split", "train",
                                         "--steps", std::to_string(config.steps), "--batch", std::to_string(config.batch),
                                         "--seq", std::to_string(config.seq), "--lr", sweep_cell::number(cell.lr),
                                         "--seed", std::to_string(cell.seed), "--bits", std::to_string(cell.bits),
                                         "--alpha", config.alpha, "--out", tuned.string(), "--loss-log",
                                         (dir / "loss.csv").string(), "--output-json", (dir / "finetune.json").string()};
+      if (!salient.empty()) words.insert(words.end(), {"--salient", salient.string()});
       if (no_noise) words.push_back("--no-noise");
       if (adapter) {
         words.insert(words.end(), {"--rank", std::to_string(config.rank), "--lora-alpha",
