@@ -4,7 +4,8 @@ without training, and GIFT-SW after quantization) runs; results.jsonl/.csv hold 
 second run recomputes nothing (no command runs, the results file is byte-identical); after a
 simulated kill (the last row lost, a half-written line left behind) only the lost cell runs
 again and reproduces its numbers bit for bit; --dry-run lists the cells; a fully quantized grid
-(fraction 0: NPFT, then every column quantized) runs without a selection; several "grids" share
+(fraction 0: NPFT, then every column quantized) runs without a selection and trains once for two
+bit-widths; several "grids" share
 their settings and a cell two of them describe runs once; bad configurations are refused naming
 the field.
 
@@ -129,7 +130,7 @@ try:
 
     # A fully quantized grid (size 0): NPFT trains the full-precision model (pre), then every column
     # is quantized; no selection is made.
-    full = {"metrics": ["gift_sw"], "bits": [4], "fraction": [0], "quantizer": ["rtn"], "settings": ["pre"],
+    full = {"metrics": ["gift_sw"], "bits": [4, 3], "fraction": [0], "quantizer": ["rtn"], "settings": ["pre"],
             "methods": ["none", "npft"], "lr": [1e-4], "seeds": [0],
             "calibration": {"tokens": 256, "seq": 64},
             "eval": {"tokens": 256, "seq": 64, "out_of_domain": ""},
@@ -140,11 +141,28 @@ try:
     r = subprocess.run([gift, "sweep", "--config", "full.json", "--out", "full", "--json"], capture_output=True,
                        text=True, timeout=900, env=env, cwd=work)
     check(r.returncode == 0, f"a fully quantized NPFT sweep exits 0 (stderr: {r.stderr[-400:]!r})")
+    # calibrate; per bit-width: quantize, 1 evaluation of it, quantize the fine-tuned model, 1
+    # evaluation of that; and 1 fine-tune in all.
+    full_commands = 1 + 2 * 4 + 1
     if r.returncode == 0:
+        summary_full = json.loads(r.stdout.strip().splitlines()[-1])
         with open(os.path.join(work, "full", "results.jsonl")) as f:
-            done = {row["method"]: row for row in map(json.loads, filter(str.strip, f))}
-        check(set(done) == {"none", "npft"} and all(row["status"] == "ok" for row in done.values()),
-              "fully quantized: the none and npft cells finished")
+            every = [json.loads(line) for line in f if line.strip()]
+        done = {row["method"]: row for row in every if row.get("bits") == 4}
+        check(len(every) == 4 and set(done) == {"none", "npft"} and all(row["status"] == "ok" for row in every),
+              "fully quantized: the none and npft cells of both bit-widths finished")
+        # NPFT's pre training does not depend on the bits: one fine-tune serves both cells, then goes.
+        logs = []
+        for row in every:
+            if row.get("method") == "npft":
+                with open(os.path.join(work, "full", "cells", row["cell"], "loss.csv")) as f:
+                    logs.append(f.read())
+        check(len(logs) == 2 and logs[0] == logs[1] and len(logs[0].splitlines()) == 3,
+              "both bit-widths' NPFT cells report the one shared fine-tune")
+        check(summary_full["commands_run"] == full_commands,
+              f"one fine-tune for both NPFT cells ({summary_full['commands_run']} commands, expected {full_commands})")
+        check(not any(name.startswith("pre-") for name in os.listdir(os.path.join(work, "full", "shared"))),
+              "the shared fine-tuned model is removed after its last cell")
         if set(done) == {"none", "npft"}:
             check(done["none"]["fraction"] == 0 and math.isfinite(done["none"]["ppl_in"]),
                   f"fully quantized RTN model evaluated (ppl {done['none']['ppl_in']})")
