@@ -11,8 +11,11 @@ into <out>/plots/:
                     not collapse (perplexity < 1000), linear scale;
   methods.png       perplexity after fine-tuning per method (and setting, bit-width), mean and
                     standard deviation over seeds, in-domain and out-of-domain;
+  methods_vs_bits.png  perplexity of the final model against bit-width, one line per method,
+                    setting, quantizer and salient share (untrained quantized models included);
   loss_curves.png   training loss per step, mean over seeds with a ±1 std band, per method;
   summary.md        the same numbers as markdown tables (mean ± std over seeds, n = seeds).
+Rows differ by their salient share too ("none": size 0, every column quantized).
 matplotlib is installed by .ci/setup.
 """
 import argparse
@@ -60,6 +63,23 @@ def fmt(m, s, n):
     return f"{m:.3f} ± {s:.3f} (n={n})" if n > 1 else f"{m:.3f}"
 
 
+def salient_label(r):
+    """The salient share of a row: "3.125%", "k=32", or "none" (size 0: every column quantized)."""
+    if "k" in r and r["k"] is not None:
+        return "none" if r["k"] == 0 else f"k={r['k']:g}"
+    fraction = r.get("fraction")
+    if fraction is None:
+        return "?"
+    return "none" if fraction == 0 else f"{100 * fraction:g}%"
+
+
+def series_label(r, rows):
+    """The metric, with the salient share when the sweep has more than one."""
+    if len({salient_label(x) for x in rows}) > 1:
+        return f"{r['metric']} salient {salient_label(r)}"
+    return r["metric"]
+
+
 def plot_bits(rows, path, title):
     quantized = [r for r in rows if r["method"] == "none"]
     if not quantized:
@@ -68,13 +88,13 @@ def plot_bits(rows, path, title):
     texts = [("quantized_ppl_in", "linux-doc (in-domain)"), ("quantized_ppl_ood", "fortunes (out-of-domain)")]
     fig, axes = plt.subplots(len(texts), len(quantizers), figsize=(6 * len(quantizers), 4.2 * len(texts)),
                              squeeze=False)
-    metrics = list(dict.fromkeys(r["metric"] for r in quantized))
+    metrics = list(dict.fromkeys(series_label(r, quantized) for r in quantized))
     for row_index, (key, label) in enumerate(texts):
         for col, q in enumerate(quantizers):
             ax = axes[row_index][col]
             for metric in metrics:
-                points = sorted((r["bits"], r[key]) for r in quantized if r["quantizer"] == q and r["metric"] == metric
-                                and r.get(key) is not None)
+                points = sorted((r["bits"], r[key]) for r in quantized if r["quantizer"] == q
+                                and series_label(r, quantized) == metric and r.get(key) is not None)
                 if points:
                     ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=metric)
             ax.set_yscale("log")
@@ -99,14 +119,15 @@ def plot_metric_bars(rows, path, title):
     panels = [p for p in panels if max(r["quantized_ppl_in"] for r in quantized if (r["quantizer"], r["bits"]) == p) < 1e3]
     if not panels:
         return False
-    metrics = list(dict.fromkeys(r["metric"] for r in quantized))
+    metrics = list(dict.fromkeys(series_label(r, quantized) for r in quantized))
     fig, axes = plt.subplots(2, len(panels), figsize=(3.2 * len(panels) + 1, 7.5), squeeze=False)
     for col, (q, bits) in enumerate(panels):
         for row_index, (key, label) in enumerate((("quantized_ppl_in", "linux-doc"), ("quantized_ppl_ood", "fortunes"))):
             ax = axes[row_index][col]
             values = []
             for metric in metrics:
-                match = [r[key] for r in quantized if r["quantizer"] == q and r["bits"] == bits and r["metric"] == metric]
+                match = [r[key] for r in quantized if r["quantizer"] == q and r["bits"] == bits
+                         and series_label(r, quantized) == metric]
                 values.append(match[0] if match else float("nan"))
             colors = ["#c44e52" if m == "gift_sw" else "#4c72b0" for m in metrics]
             ax.bar(range(len(metrics)), values, color=colors)
@@ -126,7 +147,7 @@ def plot_metric_bars(rows, path, title):
 
 
 def group_key(r):
-    return (r["method"], r.get("setting", "-"), r["bits"], r["quantizer"], r["metric"])
+    return (r["method"], r.get("setting", "-"), r["bits"], r["quantizer"], r["metric"], salient_label(r))
 
 
 def grouped(rows):
@@ -143,8 +164,8 @@ def plot_methods(rows, path, title):
     if not groups:
         return False
     labels, stats_in, stats_ood = [], [], []
-    for (method, setting, bits, quantizer, metric), members in groups.items():
-        labels.append(f"{method}\n{setting} {quantizer} {bits}b")
+    for (method, setting, bits, quantizer, metric, salient), members in groups.items():
+        labels.append(f"{method}\n{setting} {quantizer} {bits}b" + (" all-q" if salient == "none" else ""))
         stats_in.append(mean_std([m.get("ppl_in") for m in members]))
         stats_ood.append(mean_std([m.get("ppl_ood") for m in members]))
     fig, axes = plt.subplots(1, 2, figsize=(max(8, 1.1 * len(labels) + 4), 4.8))
@@ -159,6 +180,37 @@ def plot_methods(rows, path, title):
         high = max(v[0] + v[1] for v in values if math.isfinite(v[0]))
         ax.set_ylim(max(0, low - 0.15 * (high - low + 1e-9)), high + 0.15 * (high - low + 1e-9))
         ax.grid(True, axis="y", alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def plot_methods_vs_bits(rows, path, title):
+    """Perplexity of the final model against bit-width, one line per (method, setting, quantizer,
+    salient share), the untrained quantized models included: E4's comparison across bit-widths."""
+    series = collections.OrderedDict()
+    for r in rows:
+        key = (r["method"], r.get("setting", "-"), r["quantizer"], salient_label(r))
+        series.setdefault(key, collections.defaultdict(list))[r["bits"]].append(r)
+    series = {k: v for k, v in series.items() if len(v) > 1}
+    if not series:
+        return False
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
+    for ax, (key, name) in zip(axes, (("ppl_in", "linux-doc validation"), ("ppl_ood", "fortunes validation"))):
+        for (method, setting, quantizer, salient), by_bits in series.items():
+            bits = sorted(by_bits)
+            stats = [mean_std([m.get(key) for m in by_bits[b]]) for b in bits]
+            label = f"{method}{'' if setting == '-' else ' ' + setting} {quantizer}, salient {salient}"
+            ax.errorbar(bits, [s[0] for s in stats], yerr=[s[1] for s in stats], marker="o", capsize=3, label=label)
+        ax.set_yscale("log")
+        ax.set_xlabel("bits")
+        ax.set_xticks(sorted({r["bits"] for r in rows}))
+        ax.set_ylabel("perplexity (log scale; mean ± std over seeds)")
+        ax.set_title(name)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].legend(fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -185,7 +237,7 @@ def plot_losses(out, rows, path, title):
     if not curves:
         return False
     fig, ax = plt.subplots(figsize=(8, 5))
-    for (method, setting, bits, quantizer, metric), losses in curves.items():
+    for (method, setting, bits, quantizer, metric, salient), losses in curves.items():
         steps = min(len(l) for l in losses)
         mean = [statistics.fmean(l[s] for l in losses) for s in range(steps)]
         std = [statistics.stdev([l[s] for l in losses]) if len(losses) > 1 else 0.0 for s in range(steps)]
@@ -209,21 +261,21 @@ def summary(rows, path):
     quantized = [r for r in rows if r["method"] == "none"]
     if quantized:
         lines += ["## Perplexity after quantization (no training)", "",
-                  "| metric | quantizer | bits | linux-doc | fortunes |", "|---|---|---|---|---|"]
+                  "| metric | salient (fp32) | quantizer | bits | linux-doc | fortunes |", "|---|---|---|---|---|---|"]
         for r in sorted(quantized, key=lambda r: (r["quantizer"], r["bits"], r["quantized_ppl_in"])):
-            lines.append(f"| {r['metric']} | {r['quantizer']} | {r['bits']} | {r['quantized_ppl_in']:.3f} | "
-                         f"{r['quantized_ppl_ood']:.3f} |")
+            lines.append(f"| {r['metric']} | {salient_label(r)} | {r['quantizer']} | {r['bits']} | "
+                         f"{r['quantized_ppl_in']:.3f} | {fmt(*mean_std([r.get('quantized_ppl_ood')]))} |")
         lines.append("")
     groups = grouped(rows)
     if groups:
         lines += ["## After fine-tuning (mean ± std over seeds)", "",
-                  "| method | setting | quantizer | bits | trainable | before (linux-doc) | linux-doc | fortunes |"
-                  " final loss |", "|---|---|---|---|---|---|---|---|---|"]
-        for (method, setting, bits, quantizer, metric), members in groups.items():
+                  "| method | setting | salient (fp32) | quantizer | bits | trainable | before (linux-doc) | linux-doc |"
+                  " fortunes | final loss |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for (method, setting, bits, quantizer, metric, salient), members in groups.items():
             trainable = members[0].get("trainable_parameters", "")
             rank = members[0].get("rank", 0)
             count = f"{trainable:,}" + (f" (r={rank})" if rank else "")
-            lines.append(f"| {method} | {setting} | {quantizer} | {bits} | {count} | "
+            lines.append(f"| {method} | {setting} | {salient} | {quantizer} | {bits} | {count} | "
                          f"{fmt(*mean_std([m.get('quantized_ppl_in') for m in members]))} | "
                          f"{fmt(*mean_std([m.get('ppl_in') for m in members]))} | "
                          f"{fmt(*mean_std([m.get('ppl_ood') for m in members]))} | "
@@ -252,6 +304,8 @@ def main():
         made.append("ppl_by_metric.png")
     if plot_methods(rows, os.path.join(plots, "methods.png"), title):
         made.append("methods.png")
+    if plot_methods_vs_bits(rows, os.path.join(plots, "methods_vs_bits.png"), title):
+        made.append("methods_vs_bits.png")
     if plot_losses(args.out, rows, os.path.join(plots, "loss_curves.png"), title):
         made.append("loss_curves.png")
     summary(rows, os.path.join(plots, "summary.md"))

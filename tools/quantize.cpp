@@ -1,5 +1,6 @@
 // gift quantize: non-salient columns to b-bit symmetric (round-to-nearest or GPTQ), salient
-// columns kept in full precision; writes the mixed-precision weights and Δ as safetensors.
+// columns kept in full precision; writes the mixed-precision weights and Δ as safetensors. With
+// --no-salient every column is quantized (NPFT's end product: no full-precision outliers).
 #include "cli/args.hpp"
 #include "cli/calibration_set.hpp"
 #include "cli/commands.hpp"
@@ -25,9 +26,12 @@ int run_quantize(int argc, char** argv) {
   arguments args("quantize",
                  "Quantizes the non-salient columns of every linear layer to --bits (symmetric, per-row scale "
                  "searched over the non-salient columns), keeps the salient columns in full precision, and writes "
-                 "the weights and the per-row steps (<layer>.delta) as safetensors.");
+                 "the weights and the per-row steps (<layer>.delta) as safetensors. With --no-salient instead of "
+                 "--salient every column is quantized, the scale searched over all of them (a fully quantized model, "
+                 "as NPFT evaluates).");
   model_options(args);
-  args.option("salient", "", "salient-column file from gift select", true)
+  args.option("salient", "", "salient-column file from gift select (or --no-salient)")
+      .flag("no-salient", "quantize every column: no salient column is kept in full precision")
       .option("out", "", "safetensors file to write", true)
       .integer_option("bits", "4", "bit-width", 2, 8)
       .option("alpha", "grid100", "scale search: max | grid<N> (the paper's grid of N candidates; default grid100) | "
@@ -37,6 +41,10 @@ int run_quantize(int argc, char** argv) {
       .flag("json", "print the result as JSON on stdout")
       .option("output-json", "", "also write the JSON result to this file");
   if (!args.parse(argc, argv, 2)) return 0;
+  const bool fully_quantized = args.on("no-salient");
+  gift::detail::require(fully_quantized != !args.get("salient").empty(), "gift quantize: give either --salient ",
+                        "<file from gift select> (salient columns kept in full precision) or --no-salient (every ",
+                        "column quantized), ", fully_quantized ? "not both" : "but neither was given");
   require_writable_outputs(args, out_kind::file);
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
@@ -55,7 +63,7 @@ int run_quantize(int argc, char** argv) {
     grams.emplace(io::safetensors_file::open(calibration_set::open(folder).verified(gram.filename().string())));
   }
   auto model = load_model(args);
-  const salient_map selection = load_salient(args.get("salient"));
+  const salient_map selection = fully_quantized ? salient_map{} : load_salient(args.get("salient"));
   std::map<std::string, gift::vector<float>> deltas;
   double error_squares = 0, weight_squares = 0;
   {
@@ -63,8 +71,9 @@ int run_quantize(int argc, char** argv) {
     for (int b = 0; b < model.config().layers; ++b) {
       for (model::projection p : model::all_projections) {
         const std::string name = layer_name(b, p);
-        const salient_columns& salient = salient_of(selection, name);
         const gift::matrix<float> weight = model.linear(b, p).effective_weight();
+        const salient_columns salient = fully_quantized ? salient_columns::none(static_cast<std::size_t>(weight.cols()))
+                                                        : salient_of(selection, name);
         gift::matrix<float> quantized;
         gift::vector<float> delta;
         if (method == "rtn") {
@@ -93,12 +102,14 @@ int run_quantize(int argc, char** argv) {
     }
   }
   save_weights(model, args.get("out"), deltas,
-               {{"gift.bits", std::to_string(bits)}, {"gift.method", method}, {"gift.alpha", args.get("alpha")}});
+               {{"gift.bits", std::to_string(bits)}, {"gift.method", method}, {"gift.alpha", args.get("alpha")},
+                {"gift.salient", fully_quantized ? std::string("none") : args.get("salient")}});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report result("quantize");
   result.add("bits", static_cast<std::int64_t>(bits))
       .add("method", method)
       .add("alpha", args.get("alpha"))
+      .add("salient", fully_quantized ? std::string("none") : args.get("salient"))
       .add("relative_error_non_salient", std::sqrt(error_squares / weight_squares))
       .add("out", args.get("out"))
       .add("seconds", seconds);

@@ -14,6 +14,7 @@
 #include "cli/sweep_config.hpp"
 
 #include <gift/io/atomic_file.hpp>
+#include <gift/io/text_data.hpp>
 #include <gift/io/detail/json.hpp>
 
 #include <chrono>
@@ -170,7 +171,8 @@ struct sweep_run {
     return number_of(read_json(json), "perplexity");
   }
   fs::path selection(const sweep_cell& cell) {
-    const fs::path file = shared / ("salient-" + cell.selection_id() + ".txt");
+    if (cell.fully_quantized()) return {};  // no salient column: nothing to select
+    const fs::path file = salient_path(cell);
     std::vector<std::string> words = {"select", "--stats", stats().string(), "--bits", std::to_string(cell.bits),
                                       "--alpha", config.alpha, "--out", file.string()};
     for (const auto& w : cell.metric.select_options()) words.push_back(w);
@@ -180,8 +182,10 @@ struct sweep_run {
     return file;
   }
   std::vector<std::string> quantize_words(const sweep_cell& cell, const fs::path& salient, const fs::path& to) const {
-    std::vector<std::string> words = {"quantize", "--salient", salient.string(), "--bits", std::to_string(cell.bits),
-                                      "--alpha", config.alpha, "--method", cell.quantizer, "--out", to.string()};
+    std::vector<std::string> words = {"quantize", "--bits", std::to_string(cell.bits), "--alpha", config.alpha,
+                                      "--method", cell.quantizer, "--out", to.string()};
+    if (salient.empty()) words.push_back("--no-salient");  // every column quantized
+    else words.insert(words.end(), {"--salient", salient.string()});
     if (cell.quantizer == "gptq") {
       words.push_back("--gram");
       words.push_back((stats() / "gram.safetensors").string());
@@ -190,9 +194,71 @@ struct sweep_run {
   }
   fs::path quantized(const sweep_cell& cell, const fs::path& salient) {
     if (cell.quantizer == "none") return {};  // the GGUF model itself
-    const fs::path file = shared / ("q-" + cell.quantized_id() + ".safetensors");
+    const fs::path file = quantized_path(cell);
     make(file, quantize_words(cell, salient, file));
     return file;
+  }
+
+  // gift_sw_no_noise and npft_no_noise: the base method with --no-noise.
+  static std::string base_method(const std::string& method) {
+    const std::string suffix = "_no_noise";
+    const bool no_noise = method == "gift_sw" + suffix || method == "npft" + suffix;
+    return no_noise ? method.substr(0, method.size() - suffix.size()) : method;
+  }
+  // pre: the fine-tuned full-precision weights are quantized after training (STE trains on the
+  // grid already; QUIK + LoRA adapts the quantized model).
+  static bool quantized_after_training(const sweep_cell& cell) {
+    const std::string method = base_method(cell.method);
+    return cell.setting == "pre" && cell.quantizer != "none" && method != "ste" && method != "quik_lora";
+  }
+  // The files a cell reads, named without making them.
+  fs::path salient_path(const sweep_cell& cell) const {
+    return cell.fully_quantized() ? fs::path() : shared / ("salient-" + cell.selection_id() + ".txt");
+  }
+  fs::path quantized_path(const sweep_cell& cell) const {
+    return cell.quantizer == "none" ? fs::path() : shared / ("q-" + cell.quantized_id() + ".safetensors");
+  }
+  // The `gift finetune` words of a cell, without its output files: what decides the trained model.
+  std::vector<std::string> training_words(const sweep_cell& cell) const {
+    const std::string method = base_method(cell.method);
+    const bool adapter = method == "lora" || method == "dora" || method == "quik_lora";
+    std::vector<std::string> words = {"finetune", "--method", method, "--split", "train",
+                                      "--steps", std::to_string(config.steps), "--batch", std::to_string(config.batch),
+                                      "--seq", std::to_string(config.seq), "--lr", sweep_cell::number(cell.lr),
+                                      "--seed", std::to_string(cell.seed)};
+    // The bits and the α search set GIFT-SW's noise and STE's grid; the other methods ignore them.
+    if (method == "gift_sw" || method == "ste")
+      words.insert(words.end(), {"--bits", std::to_string(cell.bits), "--alpha", config.alpha});
+    if (const fs::path salient = salient_path(cell); !salient.empty())
+      words.insert(words.end(), {"--salient", salient.string()});
+    if (method != cell.method) words.push_back("--no-noise");
+    if (adapter) {
+      words.insert(words.end(), {"--rank", std::to_string(config.rank), "--lora-alpha",
+                                 sweep_cell::number(config.lora_alpha)});
+      if (config.match_params) words.push_back("--match-params");
+    }
+    if (const auto extra = config.method_options.find(method); extra != config.method_options.end()) {
+      std::istringstream split(extra->second);
+      for (std::string word; split >> word;) words.push_back(word);
+    }
+    // post: train from the quantized model; pre: train the original, then quantize.
+    if (const fs::path quantized_model = quantized_path(cell);
+        !quantized_model.empty() && (cell.setting == "post" || method == "quik_lora"))
+      words.insert(words.end(), {"--weights", quantized_model.string()});
+    return words;
+  }
+  // "pre-<hash of the training words>" for a pre cell whose model is shared, else "".
+  std::string shared_training_stem(const sweep_cell& cell) const {
+    if (cell.method == "none" || !quantized_after_training(cell)) return {};
+    std::string key;
+    for (const auto& word : training_words(cell)) key += word + '\n';
+    char text[24];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(io::fnv1a64(key)));
+    return std::string("pre-") + text;
+  }
+  // Removes a shared trained model and its logs (together, so that a resumed run retrains).
+  void drop_shared_training(const std::string& stem) const {
+    for (const char* ending : {".json", ".safetensors", ".loss.csv"}) fs::remove(shared / (stem + ending));
   }
 
   // One cell, start to end; returns its row.
@@ -221,32 +287,19 @@ struct sweep_run {
     if (cell.method != "none") {
       const fs::path dir = out / "cells" / cell.id();
       fs::create_directories(dir);
-      const bool no_noise = cell.method == "gift_sw_no_noise";
-      const std::string method = no_noise ? "gift_sw" : cell.method;
-      const bool adapter = method == "lora" || method == "dora" || method == "quik_lora";
-      const fs::path tuned = dir / "finetuned.safetensors";
-      std::vector<std::string> words = {"finetune", "--method", method, "--salient", salient.string(), "--split", "train",
-                                        "--steps", std::to_string(config.steps), "--batch", std::to_string(config.batch),
-                                        "--seq", std::to_string(config.seq), "--lr", sweep_cell::number(cell.lr),
-                                        "--seed", std::to_string(cell.seed), "--bits", std::to_string(cell.bits),
-                                        "--alpha", config.alpha, "--out", tuned.string(), "--loss-log",
-                                        (dir / "loss.csv").string(), "--output-json", (dir / "finetune.json").string()};
-      if (no_noise) words.push_back("--no-noise");
-      if (adapter) {
-        words.insert(words.end(), {"--rank", std::to_string(config.rank), "--lora-alpha",
-                                   sweep_cell::number(config.lora_alpha)});
-        if (config.match_params) words.push_back("--match-params");
+      // A pre cell's fine-tune does not depend on the quantizer (nor, but for gift_sw and ste, on
+      // the bits): cells with the same training words share one trained model in shared/.
+      const std::string stem = shared_training_stem(cell);
+      const fs::path tuned = stem.empty() ? dir / "finetuned.safetensors" : shared / (stem + ".safetensors");
+      const fs::path log = stem.empty() ? dir / "loss.csv" : shared / (stem + ".loss.csv");
+      const fs::path json = stem.empty() ? dir / "finetune.json" : shared / (stem + ".json");
+      std::vector<std::string> words = training_words(cell);
+      words.insert(words.end(), {"--out", tuned.string(), "--loss-log", log.string(), "--output-json", json.string()});
+      make(json, with_text(words));
+      if (!stem.empty()) {
+        fs::copy_file(json, dir / "finetune.json", fs::copy_options::overwrite_existing);
+        fs::copy_file(log, dir / "loss.csv", fs::copy_options::overwrite_existing);
       }
-      if (const auto extra = config.method_options.find(method); extra != config.method_options.end()) {
-        std::istringstream split(extra->second);
-        for (std::string word; split >> word;) words.push_back(word);
-      }
-      // post: train from the quantized model; pre: train the original, then quantize.
-      if (!quantized_model.empty() && (cell.setting == "post" || method == "quik_lora")) {
-        words.push_back("--weights");
-        words.push_back(quantized_model.string());
-      }
-      make(dir / "finetune.json", with_text(words));
       const json_value trained = read_json(dir / "finetune.json");
       row.add("first_loss", number_of(trained, "first_loss"))
           .add("last_loss", number_of(trained, "smoothed_loss"))
@@ -254,7 +307,7 @@ struct sweep_run {
           .add("rank", static_cast<std::int64_t>(number_of(trained, "rank")));
       fs::path final_model = tuned;
       // pre: the trained full-precision weights are quantized now (STE's are on the grid already).
-      if (cell.setting == "pre" && cell.quantizer != "none" && method != "ste" && method != "quik_lora") {
+      if (quantized_after_training(cell)) {
         final_model = dir / "quantized.safetensors";
         std::vector<std::string> words_q = quantize_words(cell, salient, final_model);
         words_q.insert(words_q.end(), {"--weights", tuned.string()});  // the fine-tuned weights, not the GGUF ones
@@ -262,8 +315,9 @@ struct sweep_run {
       }
       ppl_in = evaluate(dir / "eval-in.json", final_model.string(), "linux-doc");
       if (!config.out_of_domain.empty()) ppl_ood = evaluate(dir / "eval-ood.json", final_model.string(), config.out_of_domain);
-      // The numbers are kept; the models (hundreds of MB each) are not.
-      fs::remove(tuned);
+      // The numbers are kept; the models (hundreds of MB each) are not (a shared one goes when
+      // the last cell that needs it is done).
+      if (stem.empty()) fs::remove(tuned);
       fs::remove(dir / "quantized.safetensors");
     }
     row.add("ppl_in", ppl_in).add("ppl_ood", ppl_ood);
@@ -384,6 +438,13 @@ int run_sweep(int argc, char** argv) {
       // A quantized model is shared by consecutive cells only: drop it when the next cell needs another.
       const bool last_of_model = i + 1 == todo.size() || todo[i + 1]->quantized_id() != cell.quantized_id();
       if (last_of_model) fs::remove(run.shared / ("q-" + cell.quantized_id() + ".safetensors"));
+      // A shared fine-tuned model goes when no cell still to run trains the same.
+      if (const std::string stem = run.shared_training_stem(cell); !stem.empty()) {
+        bool needed = false;
+        for (std::size_t later = i + 1; later < todo.size() && !needed; ++later)
+          needed = run.shared_training_stem(*todo[later]) == stem;
+        if (!needed) run.drop_shared_training(stem);
+      }
       bar.advance(1, cell.id());
     }
   }

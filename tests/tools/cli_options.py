@@ -40,6 +40,10 @@ probe(["finetune", "--salient", "s", "--out", "o", "--checkpoint-every", "-2"], 
 probe(["finetune", "--salient", "s", "--out", "o", "--steps", "0"], "--steps must be in [1, 1000000000]")
 probe(["select", "--stats", "s", "--out", "o", "--fraction", "0"], "--fraction must be in")
 probe(["quantize", "--salient", "s", "--out", "o", "--bits", "9"], "--bits must be in [2, 8]", "9")
+# Fully quantized (--no-salient) or mixed precision (--salient): exactly one of the two.
+probe(["quantize", "--salient", "s", "--no-salient", "--out", "o"], "either --salient", "--no-salient", "not both")
+probe(["quantize", "--out", "o"], "either --salient", "--no-salient", "but neither was given")
+probe(["quantize", "--help"], "--no-salient", "every column", code=0)
 probe(["eval", "--seq", "1"], "--seq must be in [2, 1048576]")
 probe(["eval", "--tokens", "10x"], "--tokens must be an integer", "'10x'")
 probe(["select", "--stats", "s", "--out", "o", "--bits", "1"], "--bits must be in [2, 8]")

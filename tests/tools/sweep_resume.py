@@ -3,8 +3,11 @@
 without training, and GIFT-SW after quantization) runs; results.jsonl/.csv hold both rows; a
 second run recomputes nothing (no command runs, the results file is byte-identical); after a
 simulated kill (the last row lost, a half-written line left behind) only the lost cell runs
-again and reproduces its numbers bit for bit; --dry-run lists the cells; bad configurations are
-refused naming the field.
+again and reproduces its numbers bit for bit; --dry-run lists the cells; a fully quantized grid
+(fraction 0: NPFT, then every column quantized) runs without a selection and trains once for two
+bit-widths; several "grids" share
+their settings and a cell two of them describe runs once; bad configurations are refused naming
+the field.
 
 Usage: sweep_resume.py <path to the gift binary>. Exits 77 (skipped) without the model."""
 import importlib.util
@@ -125,13 +128,77 @@ try:
         check(r.returncode == 1 and "eval.tokens=256" in r.stderr and "eval.tokens=128" in r.stderr,
               f"a changed eval size in the same --out is refused ({r.stderr.strip()[-200:]!r})")
 
+    # A fully quantized grid (size 0): NPFT trains the full-precision model (pre), then every column
+    # is quantized; no selection is made.
+    full = {"metrics": ["gift_sw"], "bits": [4, 3], "fraction": [0], "quantizer": ["rtn"], "settings": ["pre"],
+            "methods": ["none", "npft"], "lr": [1e-4], "seeds": [0],
+            "calibration": {"tokens": 256, "seq": 64},
+            "eval": {"tokens": 256, "seq": 64, "out_of_domain": ""},
+            "finetune": {"steps": 2, "batch": 1, "seq": 32, "match_params": True,
+                         "method_options": {"npft": "--rank 2 --fisher-sequences 2"}}}
+    with open(os.path.join(work, "full.json"), "w") as f:
+        json.dump(full, f)
+    r = subprocess.run([gift, "sweep", "--config", "full.json", "--out", "full", "--json"], capture_output=True,
+                       text=True, timeout=900, env=env, cwd=work)
+    check(r.returncode == 0, f"a fully quantized NPFT sweep exits 0 (stderr: {r.stderr[-400:]!r})")
+    # calibrate; per bit-width: quantize, 1 evaluation of it, quantize the fine-tuned model, 1
+    # evaluation of that; and 1 fine-tune in all.
+    full_commands = 1 + 2 * 4 + 1
+    if r.returncode == 0:
+        summary_full = json.loads(r.stdout.strip().splitlines()[-1])
+        with open(os.path.join(work, "full", "results.jsonl")) as f:
+            every = [json.loads(line) for line in f if line.strip()]
+        done = {row["method"]: row for row in every if row.get("bits") == 4}
+        check(len(every) == 4 and set(done) == {"none", "npft"} and all(row["status"] == "ok" for row in every),
+              "fully quantized: the none and npft cells of both bit-widths finished")
+        # NPFT's pre training does not depend on the bits: one fine-tune serves both cells, then goes.
+        logs = []
+        for row in every:
+            if row.get("method") == "npft":
+                with open(os.path.join(work, "full", "cells", row["cell"], "loss.csv")) as f:
+                    logs.append(f.read())
+        check(len(logs) == 2 and logs[0] == logs[1] and len(logs[0].splitlines()) == 3,
+              "both bit-widths' NPFT cells report the one shared fine-tune")
+        check(summary_full["commands_run"] == full_commands,
+              f"one fine-tune for both NPFT cells ({summary_full['commands_run']} commands, expected {full_commands})")
+        check(not any(name.startswith("pre-") for name in os.listdir(os.path.join(work, "full", "shared"))),
+              "the shared fine-tuned model is removed after its last cell")
+        if set(done) == {"none", "npft"}:
+            check(done["none"]["fraction"] == 0 and math.isfinite(done["none"]["ppl_in"]),
+                  f"fully quantized RTN model evaluated (ppl {done['none']['ppl_in']})")
+            check(done["npft"]["quantized_ppl_in"] == done["none"]["ppl_in"] and done["npft"]["setting"] == "pre",
+                  "the pre NPFT cell compares with the same fully quantized model")
+            check(done["npft"]["ppl_in"] != done["npft"]["quantized_ppl_in"] and done["npft"]["trainable_parameters"] > 0,
+                  "NPFT's trained, fully quantized model differs from the untrained one")
+        check(not any(name.startswith("salient-") for name in os.listdir(os.path.join(work, "full", "shared"))),
+              "no salient selection was made for size 0")
+
+    # Several grids over shared settings; a cell two grids describe runs once.
+    grids = {"metrics": ["gift_sw"], "bits": [4],
+             "grids": [{"fraction": [0], "quantizer": ["rtn", "gptq"]}, {"quantizer": ["rtn"]},
+                       {"quantizer": ["rtn"], "methods": ["none"]}]}
+    with open(os.path.join(work, "grids.json"), "w") as f:
+        json.dump(grids, f)
+    r = subprocess.run([gift, "sweep", "--config", "grids.json", "--out", "grids", "--dry-run"], capture_output=True,
+                       text=True, timeout=60, env=env, cwd=work)
+    check(r.returncode == 0 and "3 cells, 3 to run" in r.stdout and "gift_sw_b4_f0_gptq_none" in r.stdout,
+          f"grids: 3 distinct cells listed ({r.stdout.strip()[-300:]!r})")
+
     # Bad configurations: the message names the field.
     for bad, message in [({"metrics": ["gift_sw"], "bitz": [4]}, 'unknown field "bitz"'),
                          ({"metrics": ["gift_sw"], "methods": ["qlora"]}, "method 'qlora' is not one of"),
                          ({"metrics": ["gift_sw"], "bits": [9]}, 'field "bits" must be an integer in [2, 8]'),
                          ({"bits": [4]}, 'needs "metrics"'),
                          ({"metrics": ["gift_sw"], "methods": ["lora"], "lr": {"full": [1e-5]}},
-                          "gives no learning rate for method lora")]:
+                          "gives no learning rate for method lora"),
+                         ({"metrics": ["gift_sw"], "fraction": [0], "methods": ["gift_sw"], "lr": [1e-4]},
+                          "pairs method gift_sw with fraction 0"),
+                         ({"metrics": ["gift_sw"], "k": [0], "methods": ["lora"], "lr": [1e-4]},
+                          "match_params sizes its rank"),
+                         ({"metrics": ["gift_sw"], "fraction": [-0.5]}, "is not in [0, 1]"),
+                         ({"metrics": ["gift_sw"], "grids": [{"eval": {"tokens": 64}}]},
+                          'unknown field "eval" in grids[0]'),
+                         ({"metrics": ["gift_sw"], "grids": []}, 'field "grids" must be a non-empty list')]:
         with open(os.path.join(work, "bad.json"), "w") as f:
             json.dump(bad, f)
         r = subprocess.run([gift, "sweep", "--config", "bad.json", "--out", "bad", "--dry-run"], capture_output=True,

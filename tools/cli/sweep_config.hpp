@@ -19,7 +19,18 @@
 //   }
 //
 // "method_options" appends options to `gift finetune` for that method ("rank"/"lora_alpha" apply
-// to lora, dora and quik_lora; NPFT's adapter is sized by its own options).
+// to lora, dora and quik_lora; NPFT's adapter is sized by its own options). "npft_no_noise" is NPFT
+// with --no-noise (its LoRA alone), as "gift_sw_no_noise" is GIFT-SW's; both take their base
+// method's options.
+//
+// A size of 0 ("fraction": [0] or "k": [0]) keeps no salient column: `gift quantize --no-salient`
+// quantizes every column, as NPFT's end product. Methods that train or keep salient columns
+// (gift_sw, gift_sw_no_noise, ste, and --match-params adapters) are refused there.
+//
+// "grids": [{...}, {...}] runs several grids over the same shared settings (calibration, eval,
+// finetune, alpha): each object may set the grid fields (metrics, bits, fraction or k, quantizer,
+// settings, methods, lr, seeds), and takes the top level's value for those it leaves out. A cell
+// two grids both describe runs once.
 //
 // Every field is optional except "metrics". Method "none" evaluates the quantized model without
 // training; it has no learning rate, seed or setting, so it is one cell per (metric, bits, size,
@@ -27,11 +38,13 @@
 #include <gift/error.hpp>
 #include <gift/io/detail/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -63,6 +76,8 @@ struct sweep_cell {
   double lr = 0;
   std::int64_t seed = 0;
 
+  /// True when no column is salient (size 0): every column is quantized.
+  [[nodiscard]] bool fully_quantized() const { return size == 0; }
   /// The selection it uses (shared by every cell with the same metric, bits and size).
   [[nodiscard]] std::string selection_id() const {
     return metric.slug() + "_b" + std::to_string(bits) + (size_is_k ? "_k" : "_f") + number(size);
@@ -161,22 +176,16 @@ inline void check_keys(const json_value& object, const std::string& file, const 
 }
 }  // namespace detail_sweep
 
-/// Reads and validates a sweep configuration; every message names the file and the field.
-inline sweep_config read_sweep_config(const std::string& file) {
-  using namespace detail_sweep;
-  std::ifstream in(file, std::ios::binary);
-  gift::detail::require(static_cast<bool>(in), "gift sweep: cannot read --config '", file, "'");
-  std::ostringstream content;
-  content << in.rdbuf();
-  const std::string body = content.str();
-  const json_value root = gift::detail::json_parser(body, "gift sweep: '" + file + "'").parse_document();
-  if (root.type != json_value::kind::object) bad(file, "(top level)", "an object", root);
-  check_keys(root, file, "",
-             {"metrics", "bits", "fraction", "k", "quantizer", "alpha", "settings", "methods", "lr", "seeds",
-              "calibration", "eval", "finetune", "comment"});
-  sweep_config config;
+namespace detail_sweep {
+/// The fields that describe a grid (a "grids" entry may set them); the rest are shared settings.
+inline const std::vector<std::string> grid_fields = {"metrics",  "bits",    "fraction", "k",    "quantizer",
+                                                     "settings", "methods", "lr",       "seeds"};
+
+/// Appends the cells of one grid (`grid` holds the grid fields; `file` names it in messages) to
+/// `config`, whose shared settings are read already.
+inline void append_grid(const json_value& grid, const std::string& file, sweep_config& config) {
   std::vector<sweep_metric> metrics;
-  for (const json_value* m : list(root, file, "metrics")) {
+  for (const json_value* m : list(grid, file, "metrics")) {
     sweep_metric metric;
     if (m->type == json_value::kind::string) {
       metric.preset = m->string;
@@ -196,45 +205,47 @@ inline sweep_config read_sweep_config(const std::string& file) {
   }
   gift::detail::require(!metrics.empty(), "gift sweep: '", file, "' needs \"metrics\" (e.g. [\"gift_sw\", \"quik\"])");
   std::vector<int> bits;
-  for (const json_value* b : list(root, file, "bits")) bits.push_back(static_cast<int>(integer(*b, file, "bits", 2, 8)));
+  for (const json_value* b : list(grid, file, "bits")) bits.push_back(static_cast<int>(integer(*b, file, "bits", 2, 8)));
   if (bits.empty()) bits = {4};
-  gift::detail::require(root.find("fraction") == nullptr || root.find("k") == nullptr, "gift sweep: '", file,
+  gift::detail::require(grid.find("fraction") == nullptr || grid.find("k") == nullptr, "gift sweep: '", file,
                         "' gives both \"fraction\" and \"k\"; give one");
   std::vector<double> sizes;
-  const bool size_is_k = root.find("k") != nullptr;
-  for (const json_value* f : list(root, file, size_is_k ? "k" : "fraction")) {
-    const double x = size_is_k ? static_cast<double>(integer(*f, file, "k", 1, 1 << 20)) : number(*f, file, "fraction");
-    gift::detail::require(size_is_k || (x > 0 && x <= 1), "gift sweep: '", file, "' fraction ", x, " is not in (0, 1]");
+  const bool size_is_k = grid.find("k") != nullptr;
+  for (const json_value* f : list(grid, file, size_is_k ? "k" : "fraction")) {
+    // 0: no salient column, every column quantized.
+    const double x = size_is_k ? static_cast<double>(integer(*f, file, "k", 0, 1 << 20)) : number(*f, file, "fraction");
+    gift::detail::require(size_is_k || (x >= 0 && x <= 1), "gift sweep: '", file, "' fraction ", x,
+                          " is not in [0, 1] (0: every column quantized)");
     sizes.push_back(x);
   }
   if (sizes.empty()) sizes = {0.03125};
   std::vector<std::string> quantizers, settings, methods;
-  for (const json_value* q : list(root, file, "quantizer")) {
+  for (const json_value* q : list(grid, file, "quantizer")) {
     quantizers.push_back(text(*q, file, "quantizer"));
     gift::detail::require(quantizers.back() == "rtn" || quantizers.back() == "gptq" || quantizers.back() == "none",
                           "gift sweep: '", file, "' quantizer must be rtn, gptq or none (fine-tune the full-precision ",
                           "model), but is '", quantizers.back(), "'");
   }
   if (quantizers.empty()) quantizers = {"rtn"};
-  for (const json_value* s : list(root, file, "settings")) {
+  for (const json_value* s : list(grid, file, "settings")) {
     settings.push_back(text(*s, file, "settings"));
     gift::detail::require(settings.back() == "post" || settings.back() == "pre", "gift sweep: '", file,
                           "' settings must be post or pre, but is '", settings.back(), "'");
   }
   if (settings.empty()) settings = {"post"};
-  for (const json_value* m : list(root, file, "methods")) {
+  for (const json_value* m : list(grid, file, "methods")) {
     methods.push_back(text(*m, file, "methods"));
     const std::string& name = methods.back();
     gift::detail::require(name == "none" || name == "gift_sw" || name == "gift_sw_no_noise" || name == "lora" ||
                               name == "dora" || name == "full" || name == "ste" || name == "quik_lora" ||
-                              name == "svft" || name == "npft",
+                              name == "svft" || name == "npft" || name == "npft_no_noise",
                           "gift sweep: '", file, "' method '", name, "' is not one of none, gift_sw, gift_sw_no_noise, ",
-                          "lora, dora, full, ste, quik_lora, svft, npft");
+                          "lora, dora, full, ste, quik_lora, svft, npft, npft_no_noise");
   }
   if (methods.empty()) methods = {"none"};
   // Learning rates: one list for all, or per method.
   std::map<std::string, std::vector<double>> rates;
-  if (const json_value* lr = root.find("lr"); lr != nullptr && lr->type == json_value::kind::object) {
+  if (const json_value* lr = grid.find("lr"); lr != nullptr && lr->type == json_value::kind::object) {
     for (const auto& [method, value] : lr->object) {
       if (value.type != json_value::kind::array) {
         rates[method].push_back(number(value, file, "lr." + method));
@@ -243,11 +254,68 @@ inline sweep_config read_sweep_config(const std::string& file) {
       for (const auto& r : value.array) rates[method].push_back(number(r, file, "lr." + method));
     }
   } else {
-    for (const json_value* r : list(root, file, "lr")) rates["*"].push_back(number(*r, file, "lr"));
+    for (const json_value* r : list(grid, file, "lr")) rates["*"].push_back(number(*r, file, "lr"));
   }
   std::vector<std::int64_t> seeds;
-  for (const json_value* s : list(root, file, "seeds")) seeds.push_back(integer(*s, file, "seeds", 0, 1LL << 53));
+  for (const json_value* s : list(grid, file, "seeds")) seeds.push_back(integer(*s, file, "seeds", 0, 1LL << 53));
   if (seeds.empty()) seeds = {0};
+  // The grid, in a fixed order: metric, bits, size, quantizer, method, setting, lr, seed.
+  for (const auto& metric : metrics)
+    for (int b : bits)
+      for (double size : sizes)
+        for (const auto& q : quantizers) {
+          config.needs_gram = config.needs_gram || q == "gptq";
+          for (const auto& method : methods) {
+            sweep_cell cell{metric, b, size, size_is_k, q, "post", method, 0, 0};
+            if (cell.fully_quantized()) {
+              gift::detail::require(method != "gift_sw" && method != "gift_sw_no_noise" && method != "ste",
+                                    "gift sweep: '", file, "' pairs method ", method, " with ",
+                                    size_is_k ? "k" : "fraction", " 0, which keeps no salient column for it to ",
+                                    method == "ste" ? "keep in full precision" : "train",
+                                    "; put it in a grid with a positive size (see \"grids\")");
+              gift::detail::require(!config.match_params || (method != "lora" && method != "dora" && method != "quik_lora"),
+                                    "gift sweep: '", file, "' pairs method ", method, " with ", size_is_k ? "k" : "fraction",
+                                    " 0, but finetune.match_params sizes its rank to the salient columns, of which ",
+                                    "there are none; set \"match_params\": false and a \"rank\"");
+            }
+            if (method == "none") {
+              config.cells.push_back(cell);
+              continue;
+            }
+            const auto it = rates.count(method) ? rates.find(method) : rates.find("*");
+            gift::detail::require(it != rates.end(), "gift sweep: '", file, "' gives no learning rate for method ",
+                                  method, " (\"lr\": [1e-4] or {\"", method, "\": [...]})");
+            gift::detail::require(q != "none" || method != "quik_lora", "gift sweep: '", file, "' pairs method ",
+                                  "quik_lora with quantizer none; QUIK + LoRA adapts a quantized model");
+            // Without a quantizer there is no before/after: one setting.
+            const std::vector<std::string> own = q == "none" ? std::vector<std::string>{"-"} : settings;
+            for (const auto& setting : own)
+              for (double lr : it->second)
+                for (auto seed : seeds) {
+                  cell.setting = setting;
+                  cell.lr = lr;
+                  cell.seed = seed;
+                  config.cells.push_back(cell);
+                }
+          }
+        }
+}
+}  // namespace detail_sweep
+
+/// Reads and validates a sweep configuration; every message names the file and the field.
+inline sweep_config read_sweep_config(const std::string& file) {
+  using namespace detail_sweep;
+  std::ifstream in(file, std::ios::binary);
+  gift::detail::require(static_cast<bool>(in), "gift sweep: cannot read --config '", file, "'");
+  std::ostringstream content;
+  content << in.rdbuf();
+  const std::string body = content.str();
+  const json_value root = gift::detail::json_parser(body, "gift sweep: '" + file + "'").parse_document();
+  if (root.type != json_value::kind::object) bad(file, "(top level)", "an object", root);
+  check_keys(root, file, "",
+             {"metrics", "bits", "fraction", "k", "quantizer", "alpha", "settings", "methods", "lr", "seeds",
+              "calibration", "eval", "finetune", "grids", "comment"});
+  sweep_config config;
   if (const json_value* a = root.find("alpha")) config.alpha = text(*a, file, "alpha");
   if (const json_value* c = root.find("calibration")) {
     check_keys(*c, file, " in \"calibration\"", {"tokens", "seq"});
@@ -277,35 +345,40 @@ inline sweep_config read_sweep_config(const std::string& file) {
         config.method_options[method] = text(options, file, "finetune.method_options." + method);
     }
   }
-  // The grid, in a fixed order: metric, bits, size, quantizer, method, setting, lr, seed.
-  for (const auto& metric : metrics)
-    for (int b : bits)
-      for (double size : sizes)
-        for (const auto& q : quantizers) {
-          config.needs_gram = config.needs_gram || q == "gptq";
-          for (const auto& method : methods) {
-            sweep_cell cell{metric, b, size, size_is_k, q, "post", method, 0, 0};
-            if (method == "none") {
-              config.cells.push_back(cell);
-              continue;
-            }
-            const auto it = rates.count(method) ? rates.find(method) : rates.find("*");
-            gift::detail::require(it != rates.end(), "gift sweep: '", file, "' gives no learning rate for method ",
-                                  method, " (\"lr\": [1e-4] or {\"", method, "\": [...]})");
-            gift::detail::require(q != "none" || method != "quik_lora", "gift sweep: '", file, "' pairs method ",
-                                  "quik_lora with quantizer none; QUIK + LoRA adapts a quantized model");
-            // Without a quantizer there is no before/after: one setting.
-            const std::vector<std::string> own = q == "none" ? std::vector<std::string>{"-"} : settings;
-            for (const auto& setting : own)
-              for (double lr : it->second)
-                for (auto seed : seeds) {
-                  cell.setting = setting;
-                  cell.lr = lr;
-                  cell.seed = seed;
-                  config.cells.push_back(cell);
-                }
-          }
-        }
+  const json_value* grids = root.find("grids");
+  if (grids == nullptr) {
+    append_grid(root, file, config);
+    return config;
+  }
+  if (grids->type != json_value::kind::array || grids->array.empty())
+    bad(file, "grids", "a non-empty list of objects with grid fields", *grids);
+  for (std::size_t g = 0; g < grids->array.size(); ++g) {
+    const json_value& own = grids->array[g];
+    const std::string where = file + " (grids[" + std::to_string(g) + "])";
+    if (own.type != json_value::kind::object) bad(file, "grids[" + std::to_string(g) + "]", "an object", own);
+    std::vector<std::string> known = grid_fields;
+    known.push_back("comment");
+    check_keys(own, file, " in grids[" + std::to_string(g) + "] (shared settings stay at the top level)", known);
+    // The grid's own fields, then the top level's for the rest (a size given here replaces both
+    // "fraction" and "k" of the top level).
+    json_value merged;
+    merged.type = json_value::kind::object;
+    const bool own_size = own.find("fraction") != nullptr || own.find("k") != nullptr;
+    for (const auto& member : own.object)
+      if (member.key != "comment") merged.object.push_back(member);
+    for (const auto& member : root.object) {
+      const bool is_grid_field = std::find(grid_fields.begin(), grid_fields.end(), member.key) != grid_fields.end();
+      const bool is_size = member.key == "fraction" || member.key == "k";
+      if (is_grid_field && own.find(member.key) == nullptr && !(is_size && own_size)) merged.object.push_back(member);
+    }
+    append_grid(merged, where, config);
+  }
+  // A cell two grids describe runs once (the first description stands; they are equal).
+  std::vector<sweep_cell> unique;
+  std::set<std::string> seen;
+  for (auto& cell : config.cells)
+    if (seen.insert(cell.id()).second) unique.push_back(std::move(cell));
+  config.cells = std::move(unique);
   return config;
 }
 

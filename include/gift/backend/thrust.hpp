@@ -11,8 +11,10 @@
 #include <gift/backend/thrust/model/attention.hpp>
 #include <gift/backend/thrust/model/cross_entropy.hpp>
 #include <gift/backend/thrust/model/gather_rows.hpp>
+#include <gift/backend/thrust/model/npft_linear.hpp>
 #include <gift/backend/thrust/model/rms_norm.hpp>
 #include <gift/backend/thrust/model/rope.hpp>
+#include <gift/backend/thrust/model/svft_linear.hpp>
 #include <gift/backend/thrust/model/swiglu.hpp>
 #include <gift/backend/thrust/multiply.hpp>
 #include <gift/backend/thrust/nn/gift_linear.hpp>

@@ -1,6 +1,7 @@
 #pragma once
 /// \file gift/detail/multiply.hpp
-/// \brief The matrix-product operation tag and how its right factor is read.
+/// \brief The operation tags of the matrix products (`multiply`, `multiply_transposed`) and of
+/// scaling by a scalar.
 
 #include <string>
 
@@ -11,6 +12,16 @@ namespace ops {
 struct multiply {
   /// Printable name.
   static std::string name() { return "multiply"; }
+};
+/// Operation tag: `c = aᵀ · b` (or `c += aᵀ · b`), with bits independent of the thread count.
+struct multiply_transposed {
+  /// Printable name.
+  static std::string name() { return "multiply_transposed"; }
+};
+/// Operation tag: `c = s · a`, element by element.
+struct scale {
+  /// Printable name.
+  static std::string name() { return "scale"; }
 };
 }  // namespace ops
 

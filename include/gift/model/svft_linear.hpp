@@ -1,13 +1,19 @@
 #pragma once
 /// \file gift/model/svft_linear.hpp
-/// \brief `gift::model::svft_linear<T>`: SVFT — the weight rewritten as `W = U (Σ + M) Vᵀ` from
+/// \brief `gift::model::svft_linear<T, Backend>`: SVFT — the weight rewritten as `W = U (Σ + M) Vᵀ` from
 /// its singular value decomposition, with `U`, `Σ`, `V` frozen and only a sparse `M` trained
 /// (Lingam et al., "SVFT: Parameter-Efficient Fine-Tuning with Singular Vectors").
 
-#include <gift/detail/product.hpp>
+#include <gift/backend/dispatch.hpp>
+#include <gift/backend/eigen/model/svft_linear.hpp>
+#include <gift/backend/tags.hpp>
+#include <gift/backend/traits.hpp>
+#include <gift/concepts.hpp>
+#include <gift/detail/model/svft_linear.hpp>
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
 #include <gift/model/trainable_linear.hpp>
+#include <gift/multiply.hpp>
 #include <gift/random.hpp>
 
 #include <Eigen/SVD>
@@ -114,11 +120,16 @@ struct svft_options {
 /// SVFT on one slot. At construction the weight's thin SVD `W = U Σ Vᵀ` is computed once in double
 /// with Eigen's `BDCSVD` and its reconstruction error checked; the forward is
 /// `y = ((x V) (Σ + M)ᵀ) Uᵀ`, two GEMMs of the thin factors plus the sparse `M`. `M` starts at
-/// zero, so the slot starts equal to `U Σ Vᵀ` (= W to the SVD's rounding).
-template <std::floating_point T>
-class svft_linear final : public trainable_linear<T> {
+/// zero, so the slot starts equal to `U Σ Vᵀ` (= W to the SVD's rounding). The slot computes on
+/// `Backend` (Eigen by default; a Thrust system with <gift/backend/thrust.hpp>): the products are
+/// `gift::multiply`, and `Σ + M` runs one shared element arithmetic on every backend.
+template <std::floating_point T, backend_tag Backend = backend::eigen>
+class svft_linear final : public trainable_linear<T, Backend> {
 public:
-  /// Decomposes the `out × in` `weight` and places `M`'s trained entries by `options`.
+  /// The activations' (and the factors') matrix type.
+  using matrix_type = backend_matrix_t<Backend, T>;
+
+  /// Decomposes the host `out × in` `weight` and places `M`'s trained entries by `options`.
   /// \throws gift::error when the weight is empty or not finite, when the pattern does not fit,
   /// or when `U Σ Vᵀ` misses W by more than `reconstruction_tolerance` (relative Frobenius).
   svft_linear(const matrix<T>& weight, const svft_options& options) {
@@ -134,78 +145,123 @@ public:
     gift::detail::require(reconstruction_error_ <= reconstruction_tolerance, "gift::model::svft_linear: U Σ Vᵀ misses ",
                           "the ", weight.rows(), " x ", weight.cols(), " weight by ", reconstruction_error_,
                           " (relative Frobenius), more than ", reconstruction_tolerance, "; the SVD did not converge");
-    u_ = svd.matrixU().template cast<T>();
-    v_ = svd.matrixV().template cast<T>();
-    sigma_ = sigma.template cast<T>();
+    u_ = storage::from_host(matrix<T>(svd.matrixU().template cast<T>()));
+    v_ = storage::from_host(matrix<T>(svd.matrixV().template cast<T>()));
+    sigma_host_ = sigma.template cast<T>();
+    sigma_ = storage::from_host(matrix<T>(sigma_host_));
     positions_ = svft_positions(std::span<const double>(sigma.data(), static_cast<std::size_t>(sigma.size())), options);
-    values_.assign(positions_.size(), T(0));
-    gradient_.assign(positions_.size(), T(0));
+    const auto m = static_cast<std::int64_t>(sigma.size());
+    const auto entries = static_cast<std::int64_t>(positions_.size());
+    std::vector<std::int64_t> row_first(static_cast<std::size_t>(m + 1), 0), column_first(static_cast<std::size_t>(m + 1), 0);
+    std::vector<std::int64_t> entry_row, entry_column, column_entries(static_cast<std::size_t>(entries));
+    for (const auto& [i, j] : positions_) {
+      entry_row.push_back(i);
+      entry_column.push_back(j);
+      ++row_first[static_cast<std::size_t>(i + 1)];
+      ++column_first[static_cast<std::size_t>(j + 1)];
+    }
+    for (std::size_t k = 1; k < row_first.size(); ++k) {
+      row_first[k] += row_first[k - 1];
+      column_first[k] += column_first[k - 1];
+    }
+    // Entries by column, ascending within a column (the positions are row-major, so e ascends).
+    std::vector<std::int64_t> fill(column_first.begin(), column_first.end() - 1);
+    for (std::int64_t e = 0; e < entries; ++e)
+      column_entries[static_cast<std::size_t>(fill[static_cast<std::size_t>(entry_column[static_cast<std::size_t>(e)])]++)] = e;
+    row_first_ = indices(row_first);
+    entry_row_ = indices(entry_row);
+    entry_column_ = indices(entry_column);
+    column_first_ = indices(column_first);
+    column_entries_ = indices(column_entries);
+    values_ = storage::zeros(entries, 1);
+    gradient_ = storage::zeros(entries, 1);
   }
 
   /// Largest accepted `‖U Σ Vᵀ − W‖_F / ‖W‖_F` (the SVD is computed in double; this leaves
   /// room for badly conditioned layers while catching a failed decomposition).
   static constexpr double reconstruction_tolerance = 1e-9;
 
-  [[nodiscard]] Eigen::Index in_features() const override { return v_.rows(); }
-  [[nodiscard]] Eigen::Index out_features() const override { return u_.rows(); }
+  [[nodiscard]] Eigen::Index in_features() const override { return static_cast<Eigen::Index>(v_.rows()); }
+  [[nodiscard]] Eigen::Index out_features() const override { return static_cast<Eigen::Index>(u_.rows()); }
   /// \copydoc linear_module::forward
-  void forward(const matrix<T>& x, matrix<T>& y, const forward_context& context) override {
+  void forward(const matrix_type& x, matrix_type& y, const forward_context& context) override {
     gift::detail::require(x.cols() == v_.rows(), "gift::model::svft_linear::forward: argument 'x' must have ", v_.rows(),
                           " columns (in), but has ", x.cols());
-    matrix<T> h;
-    gift::detail::product_any_threads(h, x, v_);
-    matrix<T> g = h * sigma_.asDiagonal();
-    for (std::size_t e = 0; e < positions_.size(); ++e)
-      g.col(positions_[e].first) += values_[e] * h.col(positions_[e].second);
-    gift::detail::product_any_threads(y, g, u_.transpose());
+    matrix_type h, g;
+    gift::multiply(x, v_, h);
+    backend::dispatch<ops::svft_mix>(Backend{}, h, g, layout());
+    gift::multiply(g, u_, y, right_factor::transposed);
     if (context.record) hidden_ = std::move(h);
   }
   /// \copydoc linear_module::backward
-  void backward(const matrix<T>& dy, matrix<T>& dx) override {
+  void backward(const matrix_type& dy, matrix_type& dx) override {
     gift::detail::require(dy.rows() == hidden_.rows() && dy.cols() == u_.rows(),
                           "gift::model::svft_linear::backward: argument 'dy' must be ", hidden_.rows(), " x ", u_.rows(),
                           " (the last recorded forward), but is ", dy.rows(), " x ", dy.cols());
-    matrix<T> dg;
-    gift::detail::product_any_threads(dg, dy, u_);
-    matrix<T> dh = dg * sigma_.asDiagonal();
-    for (std::size_t e = 0; e < positions_.size(); ++e) {
-      const auto [i, j] = positions_[e];
-      gradient_[e] += dg.col(i).dot(hidden_.col(j));
-      dh.col(j) += values_[e] * dg.col(i);
-    }
-    gift::detail::product_any_threads(dx, dh, v_.transpose());
+    matrix_type dg, dh;
+    gift::multiply(dy, u_, dg);
+    backend::dispatch<ops::svft_mix_backward>(Backend{}, dg, hidden_, dh, layout());
+    gift::multiply(dh, v_, dx, right_factor::transposed);
   }
-  /// `U (Σ + M) Vᵀ`.
-  [[nodiscard]] matrix<T> effective_weight() const override { return u_ * coefficients() * v_.transpose(); }
-  [[nodiscard]] std::vector<optim::parameter<T>> parameters() override {
-    return {{std::span<T>(values_), std::span<T>(gradient_), true, "svft_m"}};
+  /// `U (Σ + M) Vᵀ`, on the host.
+  [[nodiscard]] matrix<T> effective_weight() const override {
+    return storage::to_host(u_) * coefficients() * storage::to_host(v_).transpose();
+  }
+  [[nodiscard]] std::vector<optim::parameter<T, Backend>> parameters() override {
+    return {{span(values_), span(gradient_), true, "svft_m"}};
   }
   [[nodiscard]] std::string_view method() const override { return "svft"; }
 
-  /// The dense `m × m` matrix `Σ + M`.
+  /// The dense `m × m` matrix `Σ + M`, on the host.
   [[nodiscard]] matrix<T> coefficients() const {
-    matrix<T> s = sigma_.asDiagonal();
-    for (std::size_t e = 0; e < positions_.size(); ++e) s(positions_[e].first, positions_[e].second) += values_[e];
+    matrix<T> s = sigma_host_.asDiagonal();
+    const matrix<T> values = storage::to_host(values_);
+    for (std::size_t e = 0; e < positions_.size(); ++e)
+      s(positions_[e].first, positions_[e].second) += values(static_cast<Eigen::Index>(e), 0);
     return s;
   }
-  /// Left singular vectors (`out × m`).
-  [[nodiscard]] const matrix<T>& u() const noexcept { return u_; }
-  /// Right singular vectors (`in × m`).
-  [[nodiscard]] const matrix<T>& v() const noexcept { return v_; }
+  /// Left singular vectors (`out × m`), on the host.
+  [[nodiscard]] matrix<T> u() const { return storage::to_host(u_); }
+  /// Right singular vectors (`in × m`), on the host.
+  [[nodiscard]] matrix<T> v() const { return storage::to_host(v_); }
   /// Singular values, descending.
-  [[nodiscard]] const vector<T>& sigma() const noexcept { return sigma_; }
+  [[nodiscard]] const vector<T>& sigma() const noexcept { return sigma_host_; }
   /// The trained positions of `M`, row-major.
   [[nodiscard]] const std::vector<std::pair<Eigen::Index, Eigen::Index>>& positions() const noexcept { return positions_; }
-  /// The trained values of `M`, in the order of `positions()`.
-  [[nodiscard]] std::vector<T>& values() noexcept { return values_; }
+  /// The trained values of `M`, in the order of `positions()`: a view into the backend's memory.
+  [[nodiscard]] std::span<T> values() noexcept { return span(values_); }
   /// `‖U Σ Vᵀ − W‖_F / ‖W‖_F` of the decomposition, in double.
   [[nodiscard]] double reconstruction_error() const noexcept { return reconstruction_error_; }
 
 private:
-  matrix<T> u_, v_, hidden_;
-  vector<T> sigma_;
+  using storage = backend_storage<Backend, T>;
+  using index_matrix = backend_matrix_t<Backend, std::int64_t>;  // n × 1: raw pointers on every backend
+
+  static index_matrix indices(const std::vector<std::int64_t>& values) {
+    matrix<std::int64_t> host(static_cast<Eigen::Index>(values.size()), 1);
+    for (std::size_t e = 0; e < values.size(); ++e) host(static_cast<Eigen::Index>(e), 0) = values[e];
+    return backend_storage<Backend, std::int64_t>::from_host(host);
+  }
+  static std::span<T> span(matrix_type& m) { return {m.data(), static_cast<std::size_t>(m.size())}; }
+  gift::detail::svft_layout<T> layout() {
+    gift::detail::svft_layout<T> plan;
+    plan.sigma = sigma_.data();
+    plan.row_first = row_first_.data();
+    plan.entry_row = entry_row_.data();
+    plan.entry_column = entry_column_.data();
+    plan.column_first = column_first_.data();
+    plan.column_entries = column_entries_.data();
+    plan.values = values_.data();
+    plan.gradient = gradient_.data();
+    plan.m = static_cast<std::int64_t>(sigma_host_.size());
+    plan.entries = static_cast<std::int64_t>(positions_.size());
+    return plan;
+  }
+
+  matrix_type u_, v_, hidden_, sigma_, values_, gradient_;
+  vector<T> sigma_host_;
   std::vector<std::pair<Eigen::Index, Eigen::Index>> positions_;
-  std::vector<T> values_, gradient_;
+  index_matrix row_first_, entry_row_, entry_column_, column_first_, column_entries_;
   double reconstruction_error_ = 0;
 };
 
