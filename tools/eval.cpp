@@ -2,6 +2,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/device.hpp"
 #include "cli/distributed.hpp"
 #include "cli/model_io.hpp"
 #include "cli/report.hpp"
@@ -23,7 +24,10 @@ int run_eval(int argc, char** argv) {
       .flag("json", "print the result as JSON on stdout (the table goes to stderr)")
       .option("output-json", "", "also write the JSON result to this file");
   shard_options(args, "sequences");
+  device_option(args);
   if (!args.parse(argc, argv, 2)) return 0;
+  const device chosen = parse_device(args);
+  hand_over_to_cuda_build(chosen, world().size(), argv);
   if (world().rank() == 0) require_writable_outputs(args, out_kind::none);
   set_threads(args);
   const auto plan = shard_plan_of(args);
@@ -32,7 +36,10 @@ int run_eval(int argc, char** argv) {
   const auto tokenizer = load_tokenizer(args);
   const auto ids = load_text_tokens(args, tokenizer, args.integer("tokens"));
   require_same_run(args, "eval", model, ids);
-  const auto loss = sharded_perplexity(model, ids, args.integer("seq"), args.integer("batch"), "eval", plan);
+  // Off Eigen the model computes on the chosen backend (every layer at its effective weight).
+  const auto loss = on_device(chosen, model, [&](auto& on) {
+    return sharded_perplexity(on, ids, args.integer("seq"), args.integer("batch"), "eval", plan);
+  });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report out("eval");
   if (!args.get("label").empty()) out.add("label", args.get("label"));
@@ -43,6 +50,7 @@ int run_eval(int argc, char** argv) {
       .add("tokens_predicted", loss.count)
       .add("mean_nll", loss.mean())
       .add("perplexity", loss.perplexity())
+      .add("device", args.get("device"))
       .add("shards", plan.shards())
       .add("ranks", static_cast<std::int64_t>(world().size()))
       .add("seconds", seconds);

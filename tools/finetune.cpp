@@ -5,6 +5,8 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/device.hpp"
+#include "cli/device_training.hpp"
 #include "cli/distributed.hpp"
 #include "cli/methods.hpp"
 #include "cli/model_io.hpp"
@@ -106,7 +108,10 @@ int run_finetune(int argc, char** argv) {
       .flag("json", "print the result as JSON on stdout")
       .option("output-json", "", "also write the JSON result to this file");
   shard_options(args, "each step's --batch sequences (and of --fisher-sequences)");
+  device_option(args);
   if (!args.parse(argc, argv, 2)) return 0;
+  const device chosen = parse_device(args);
+  hand_over_to_cuda_build(chosen, world().size(), argv);
   const bool writer = world().rank() == 0;  // rank 0 writes the checkpoints and logs for all ranks
   if (writer) require_writable_outputs(args, out_kind::file);
   const alpha_search noise_alpha = parse_alpha(args.get("alpha"), "--alpha");
@@ -130,12 +135,18 @@ int run_finetune(int argc, char** argv) {
   gift::detail::require(method != finetune_method::quik_lora || !args.get("weights").empty() || !args.get("resume").empty(),
                         "gift finetune: --method quik_lora adapts a quantized model: give --weights from ",
                         "gift quantize (--method gptq for QUIK)");
+  // Off Eigen: GIFT-SW in one process (the other methods' slots and the data-parallel step are
+  // Eigen's), with checkpoints and --resume as on Eigen.
+  gift::detail::require(chosen == device::eigen || method == finetune_method::gift_sw, "gift finetune: --device ",
+                        args.get("device"), " trains --method gift_sw only; use --device eigen for ", method_name);
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
   const std::int64_t steps = args.integer("steps"), batch = args.integer("batch"), length = args.integer("seq");
   gift::detail::require(steps > 0 && batch > 0 && length >= 2, "gift finetune: --steps and --batch must be positive, "
                                                                 "--seq at least 2");
   const auto plan = shard_plan_of(args);
+  gift::detail::require(chosen == device::eigen || (plan.shards() == 1 && world().size() == 1), "gift finetune: --device ",
+                        args.get("device"), " runs one shard in one process; use --device eigen for --shards or mpirun");
   gift::detail::require(plan.shards() <= batch, "gift finetune: --batch ", batch, " cannot fill ", plan.shards(),
                         " shards (one per MPI rank unless --shards says otherwise): each shard of a step needs a "
                         "sequence; raise --batch (the global batch) to at least ", plan.shards());
@@ -249,6 +260,7 @@ int run_finetune(int argc, char** argv) {
   std::vector<optim::parameter<float>> parameters;
   std::int64_t trainable = 0, delta_from_file = 0;
   std::map<std::string, gift::vector<float>> deltas;  // saved with every checkpoint: a resume reuses them
+  std::vector<device_layer> device_layers;             // --device other than eigen: built there
   for (int b = 0; b < model.config().layers; ++b) {
     for (model::projection p : model::all_projections) {
       const std::string name = layer_name(b, p);
@@ -269,6 +281,10 @@ int run_finetune(int argc, char** argv) {
       if (method == finetune_method::npft) {
         inputs.outliers = fisher[static_cast<std::size_t>(id)].top_share(args.number("npft-share"));
         outlier_count += static_cast<std::int64_t>(inputs.outliers.size());
+      }
+      if (chosen != device::eigen) {
+        device_layers.push_back({b, p, weight, salient, delta, static_cast<std::uint32_t>(id)});
+        continue;
       }
       auto layer = make_trainable(settings, weight, std::move(inputs), static_cast<std::uint32_t>(id));
       for (auto& view : layer->parameters()) parameters.push_back(view);
@@ -293,6 +309,7 @@ int run_finetune(int argc, char** argv) {
   const bool noise = !args.on("no-noise");
   const double clip = args.number("clip");
   const auto checkpoint_every = args.integer("checkpoint-every");
+  std::vector<std::vector<float>> resume_first, resume_second;
   if (checkpoint) {
     // The optimizer continues exactly where the checkpoint stopped.
     const auto count =
@@ -304,7 +321,12 @@ int run_finetune(int argc, char** argv) {
       first[b].assign(m.data(), m.data() + m.size());
       second[b].assign(v.data(), v.data() + v.size());
     }
-    optimizer.restore(static_cast<std::uint64_t>(first_step), first, second);
+    if (chosen == device::eigen) {
+      optimizer.restore(static_cast<std::uint64_t>(first_step), first, second);
+    } else {
+      resume_first = std::move(first);
+      resume_second = std::move(second);
+    }
   }
   if (world().size() > 1) {
     // What every rank trains from: the selected blocks, the noise scales and the optimizer state.
@@ -321,19 +343,22 @@ int run_finetune(int argc, char** argv) {
   }
   // A checkpoint: the merged weights, the noise scales, the optimizer state, the step and the
   // run's settings, in one file written atomically.
+  std::optional<device_outcome> on_device_run;  // --device other than eigen: its losses and moments
   const auto save = [&](std::int64_t step) {
     if (!writer) return;
     std::map<std::string, gift::vector<float>> extra = deltas;
-    for (std::size_t b = 0; b < parameters.size(); ++b) {
+    const std::size_t blocks = on_device_run ? on_device_run->first_moment.size() : parameters.size();
+    for (std::size_t b = 0; b < blocks; ++b) {
       const std::string prefix = finetune_state_prefix + std::to_string(b);
-      const auto m = optimizer.first_moment(b), v = optimizer.second_moment(b);
+      const auto m = on_device_run ? on_device_run->first_moment[b] : optimizer.first_moment(b);
+      const auto v = on_device_run ? on_device_run->second_moment[b] : optimizer.second_moment(b);
       extra.emplace(prefix + ".m", Eigen::Map<const gift::vector<float>>(m.data(), static_cast<Eigen::Index>(m.size())));
       extra.emplace(prefix + ".v", Eigen::Map<const gift::vector<float>>(v.data(), static_cast<Eigen::Index>(v.size())));
     }
     std::map<std::string, std::string> metadata = run_settings;
     metadata["gift.step"] = std::to_string(step);
     metadata["gift.salient"] = args.get("salient");
-    metadata["gift.state.count"] = std::to_string(parameters.size());
+    metadata["gift.state.count"] = std::to_string(blocks);
     metadata["gift.shards"] = std::to_string(plan.shards());
     save_weights(model, args.get("out"), extra, metadata);
   };
@@ -341,7 +366,33 @@ int run_finetune(int argc, char** argv) {
   double first_loss = 0, last_loss = 0, running = 0, combine_seconds = 0;
   std::size_t combined_values = 0;
   std::string loss_log = "step,loss\n";
-  {
+  if (chosen != device::eigen) {
+    gift::detail::require(checkpoint_every == 0, "gift finetune: --checkpoint-every writes from the Eigen loop; with ",
+                          "--device ", args.get("device"), " use --stop-after and --resume to checkpoint");
+    device_training run;
+    run.ids = &ids;
+    run.first_step = first_step;
+    run.steps = steps;
+    run.stop_after = stop_after;
+    run.batch = batch;
+    run.length = length;
+    run.schedule = schedule;
+    run.lr = lr;
+    run.clip = clip;
+    run.weight_decay = args.number("weight-decay");
+    run.noise = noise;
+    run.seed = settings.seed;
+    if (checkpoint) {
+      run.resume_first = &resume_first;
+      run.resume_second = &resume_second;
+    }
+    on_device_run = train_gift_sw_on_device(chosen, model, device_layers, run);
+    first_loss = on_device_run->first_loss;
+    last_loss = on_device_run->last_loss;
+    running = on_device_run->smoothed_loss;
+    loss_log += on_device_run->loss_log;
+    trainable = on_device_run->trainable;
+  } else {
     progress_bar bar("finetune", stop_after - std::min(first_step, stop_after), "step");
     for (std::int64_t step = first_step; step < stop_after; ++step) {
       optimizer.zero_grad();
@@ -401,7 +452,9 @@ int run_finetune(int argc, char** argv) {
       .add("svft_pattern", method == finetune_method::svft ? args.get("svft-pattern") : std::string("-"))
       .add("trainable_parameters", trainable)
       .add("gift_sw_parameters", totals.salient_weights)
-      .add("optimizer_state_values", static_cast<std::int64_t>(optimizer.state_elements()))
+      .add("optimizer_state_values",
+           static_cast<std::int64_t>(on_device_run ? on_device_run->state_values : optimizer.state_elements()))
+      .add("device", args.get("device"))
       .add("shards", plan.shards())
       .add("ranks", static_cast<std::int64_t>(world().size()))
       .add("combined_gradient_values", static_cast<std::int64_t>(combined_values))

@@ -151,7 +151,8 @@ int main(int argc, char** argv) {
       }
     }();
     if (mode == "save-hf" && argc >= 4) {
-      if constexpr (std::is_same_v<checked_backend, gift::backend::eigen>) {
+#if !defined(GIFT_CHECK_THRUST)
+      {
         gm::hf_save_options options;
         const std::string dtype = argc >= 5 ? argv[4] : "f32";
         options.dtype = dtype == "f16" ? gift::io::safetensors_dtype::f16
@@ -160,10 +161,11 @@ int main(int argc, char** argv) {
         gm::save_hf(model, gm::open_tokenizer(argv[1]), gm::open_model_card(argv[1]), argv[3], options);
         std::cout << "wrote " << argv[3] << "\n";
         return 0;
-      } else {
-        std::cerr << "model_check: save-hf runs in the Eigen build (model_check)\n";
-        return 2;
       }
+#else
+      std::cerr << "model_check: save-hf runs in the Eigen build (model_check)\n";
+      return 2;
+#endif
     }
     if (mode == "config") {
       const auto& c = model.config();

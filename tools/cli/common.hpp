@@ -120,8 +120,10 @@ inline model::token_matrix wrapped_sequences(const std::vector<std::int32_t>& id
   return tokens;
 }
 
-/// Perplexity of `model` on all whole sequences of `length` in `ids`, `batch` sequences at a time.
-inline model::loss_sum perplexity(model::llama_model<float>& model, const std::vector<std::int32_t>& ids,
+/// Perplexity of `model` (on any backend) on all whole sequences of `length` in `ids`, `batch`
+/// sequences at a time.
+template <class Model>
+model::loss_sum perplexity(Model& model, const std::vector<std::int32_t>& ids,
                                   std::int64_t length, std::int64_t batch, const std::string& label) {
   gift::detail::require(length >= 2 && batch >= 1, "gift: --seq must be at least 2 and --batch at least 1");
   const auto sequences = static_cast<std::int64_t>(ids.size()) / length;

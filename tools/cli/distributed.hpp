@@ -100,7 +100,8 @@ inline void require_same_run(const arguments& args, const std::string& command, 
 /// `perplexity` over shards: the whole sequences of `ids` are cut into the plan's shards, this rank
 /// evaluates its own (`batch` sequences at a time from each shard's start), and the loss sums are
 /// added in shard order. One shard in one process is exactly `perplexity`.
-inline model::loss_sum sharded_perplexity(model::llama_model<float>& model, const std::vector<std::int32_t>& ids,
+template <class Model>
+model::loss_sum sharded_perplexity(Model& model, const std::vector<std::int32_t>& ids,
                                           std::int64_t length, std::int64_t batch, const std::string& label,
                                           const distributed::shard_plan& plan) {
   if (plan.shards() == 1) return perplexity(model, ids, length, batch, label);

@@ -50,8 +50,9 @@ struct json_member {
 
 // Defined out of the class: the members need json_value complete.
 inline const json_value* json_value::find(std::string_view key) const noexcept {
-  for (const auto& [name, value] : object) {
-    if (name == key) return &value;
+  // A named member rather than a structured binding: nvcc takes the binding for a local copy.
+  for (const json_member& member : object) {
+    if (member.key == key) return &member.value;
   }
   return nullptr;
 }
