@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """--device through the command line on the real SmolLM2 model: `gift eval` on eigen, thrust-omp and
-thrust-cpp report the same perplexity; `gift finetune` (GIFT-SW) on thrust-omp writes the weights,
-noise scales and optimizer moments of the Eigen run; a checkpoint written on thrust-omp
+thrust-cpp report the same perplexity; `gift finetune` (GIFT-SW) on thrust-omp writes the noise
+scales of the Eigen run and its weights and optimizer moments to float rounding; a checkpoint written on thrust-omp
 (--stop-after) resumes on eigen to the uninterrupted run; the options --device cannot serve are
 refused by name.
 
@@ -65,18 +65,30 @@ def read_safetensors(path):
     return out, header.get("__metadata__", {})
 
 
-def compare(a_path, b_path, label, rtol):
+def compare(a_path, b_path, label, lr, steps):
+    """Two fine-tuned checkpoints of the same run on two devices. The noise scales must be equal;
+    the optimizer's moments (the gradients' running averages) within 1e-4 relative (Frobenius) —
+    the model's gradients agree to float rounding, not bit for bit, on the real model —; and the
+    weights within a tenth of the largest move AdamW can make in the run (lr per step), so a
+    wrong gradient, step or schedule on either device fails."""
     a, meta_a = read_safetensors(os.path.join(work, a_path))
     b, meta_b = read_safetensors(os.path.join(work, b_path))
     check(sorted(a) == sorted(b), f"{label}: the same {len(a)} tensors")
-    worst, identical = 0.0, 0
+    moments, weights, deltas_equal, identical = 0.0, 0.0, True, 0
     for name in a:
         x, y = a[name].astype(np.float64), b[name].astype(np.float64)
-        scale = max(np.abs(x).max(), 1e-30)
-        worst = max(worst, np.abs(x - y).max() / scale)
         identical += int(np.array_equal(a[name], b[name]))
-    check(worst <= rtol, f"{label}: largest difference {worst:.3g} of a tensor's scale (<= {rtol}); "
-                         f"{identical} of {len(a)} tensors bit-identical")
+        if name.endswith(".delta"):
+            deltas_equal &= bool(np.array_equal(a[name], b[name]))
+        elif name.endswith(".m") or name.endswith(".v"):
+            moments = max(moments, np.linalg.norm(x - y) / max(np.linalg.norm(x), 1e-30))
+        else:
+            weights = max(weights, np.abs(x - y).max())
+    bound = 0.1 * lr * steps
+    check(deltas_equal, f"{label}: the noise scales are bit-identical")
+    check(moments <= 1e-4, f"{label}: optimizer moments within {moments:.3g} relative (<= 1e-4)")
+    check(weights <= bound, f"{label}: weights within {weights:.3g} (<= {bound:.3g}, a tenth of lr x steps); "
+                            f"{identical} of {len(a)} tensors bit-identical")
     check(meta_a.get("gift.step") == meta_b.get("gift.step") and meta_a.get("gift.state.count") == meta_b.get(
         "gift.state.count"), f"{label}: step {meta_a.get('gift.step')} and {meta_a.get('gift.state.count')} "
                              f"optimizer blocks in both")
@@ -93,18 +105,18 @@ try:
 
     gift_run("calibrate", "--split", "train", "--tokens", "512", "--seq", "128", "--out", "stats", "--json")
     gift_run("select", "--stats", "stats", "--out", "salient.txt", "--json")
-    common = ("finetune", "--salient", "salient.txt", "--steps", "3", "--seq", "64", "--json")
+    common = ("finetune", "--salient", "salient.txt", "--steps", "3", "--seq", "64", "--lr", "1e-4", "--json")
     eigen = gift_run(*common, "--out", "eigen.safetensors")
     omp = gift_run(*common, "--out", "omp.safetensors", "--device", "thrust-omp")
     check(abs(omp["last_loss"] - eigen["last_loss"]) <= 1e-5 * abs(eigen["last_loss"]),
           f"finetune --device thrust-omp: last loss {omp['last_loss']!r} vs eigen {eigen['last_loss']!r}")
     check(omp["optimizer_state_values"] == eigen["optimizer_state_values"] > 0,
           f"finetune --device thrust-omp: {omp['optimizer_state_values']} optimizer values, as on eigen")
-    compare("eigen.safetensors", "omp.safetensors", "finetune eigen vs thrust-omp", 1e-5)
+    compare("eigen.safetensors", "omp.safetensors", "finetune eigen vs thrust-omp", 1e-4, 3)
 
     gift_run(*common, "--out", "half.safetensors", "--device", "thrust-omp", "--stop-after", "1")
     gift_run(*common, "--out", "half.safetensors", "--resume", "half.safetensors")
-    compare("eigen.safetensors", "half.safetensors", "1 step on thrust-omp, resumed on eigen", 1e-5)
+    compare("eigen.safetensors", "half.safetensors", "1 step on thrust-omp, resumed on eigen", 1e-4, 3)
 
     for args, words in (
         (("eval", "--device", "tpu"), ["--device", "eigen, thrust-omp, thrust-cpp or cuda", "'tpu'"]),
@@ -125,8 +137,9 @@ try:
         if gpu:
             check(r.returncode == 0, f"eval --device cuda through gift-cuda ({r.stderr.strip()[-200:]!r})")
         else:
-            check(r.returncode == 1 and "CUDA" in r.stderr, f"eval --device cuda without a GPU: a CUDA error from "
-                                                            f"gift-cuda, exit 1 ({r.returncode}, {r.stderr.strip()[-200:]!r})")
+            check(r.returncode == 1 and "no usable CUDA device" in r.stderr,
+                  f"eval --device cuda without a GPU: gift-cuda says so, exit 1 ({r.returncode}, "
+                  f"{r.stderr.strip()[-200:]!r})")
     else:
         check(r.returncode == 1 and "gift-cuda" in r.stderr, f"eval --device cuda without gift-cuda: refused naming it "
                                                               f"({r.stderr.strip()[-200:]!r})")

@@ -10,6 +10,8 @@
 #include "../eval.cpp"
 #include "../finetune.cpp"
 
+#include <cuda_runtime.h>
+
 #include <cstring>
 #include <iostream>
 
@@ -24,6 +26,14 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   gift::io::remove_temporaries_on_signals();
+  // Say so up front when there is no GPU to run on, rather than fail in the first allocation.
+  int devices = 0;
+  if (const cudaError_t status = cudaGetDeviceCount(&devices); status != cudaSuccess || devices == 0) {
+    std::cerr << "gift-cuda " << command << ": error: no usable CUDA device ("
+              << (status != cudaSuccess ? cudaGetErrorString(status) : "none found")
+              << "); use --device eigen or thrust-omp on this machine\n";
+    return 1;
+  }
   try {
     if (command == "eval") return gift::cli::run_eval(argc, argv);
     if (command == "finetune") return gift::cli::run_finetune(argc, argv);
