@@ -33,9 +33,11 @@ public:
   [[nodiscard]] Eigen::Index in_features() const override { return static_cast<Eigen::Index>(weight_.cols()); }
   [[nodiscard]] Eigen::Index out_features() const override { return static_cast<Eigen::Index>(weight_.rows()); }
   [[nodiscard]] bool trainable() const override { return false; }
+  /// \copydoc linear_module::forward
   void forward(const matrix<float>& x, matrix<float>& y, const forward_context&) override {
     packed_matmul(weight_, x, y);
   }
+  /// \copydoc linear_module::backward
   void backward(const matrix<float>& dy, matrix<float>& dx) override {
     gift::detail::require(dy.cols() == out_features(), "gift::model::packed_linear::backward: argument 'dy' must have ",
                           out_features(), " columns (out), but has ", dy.cols());
