@@ -13,6 +13,7 @@
 #include "cli/report.hpp"
 #include "cli/sweep_config.hpp"
 
+#include <algorithm>
 #include <gift/io/atomic_file.hpp>
 #include <gift/io/text_data.hpp>
 #include <gift/io/detail/json.hpp>
@@ -440,9 +441,10 @@ int run_sweep(int argc, char** argv) {
       if (last_of_model) fs::remove(run.shared / ("q-" + cell.quantized_id() + ".safetensors"));
       // A shared fine-tuned model goes when no cell still to run trains the same.
       if (const std::string stem = run.shared_training_stem(cell); !stem.empty()) {
-        bool needed = false;
-        for (std::size_t later = i + 1; later < todo.size() && !needed; ++later)
-          needed = run.shared_training_stem(*todo[later]) == stem;
+        const auto later = todo.begin() + static_cast<std::ptrdiff_t>(i + 1);
+        const bool needed = std::any_of(later, todo.end(), [&](const auto* next) {
+          return run.shared_training_stem(*next) == stem;
+        });
         if (!needed) run.drop_shared_training(stem);
       }
       bar.advance(1, cell.id());
