@@ -7,6 +7,9 @@
 #include <cmath>
 #include <tuple>
 
+// Every case of this file belongs to the CTest test core_column_norms (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(core_column_norms)
+
 namespace {
 using norms = gift::type_list<gift::l1, gift::l2, gift::linf, gift::lp<3>>;
 using boost_norms = std::tuple<gift::l1, gift::l2, gift::linf, gift::lp<3>>;
@@ -67,3 +70,5 @@ BOOST_AUTO_TEST_CASE(norm_names_print) {
   BOOST_TEST(gift::lp<3>::name() == "l3");
   BOOST_TEST(gift::linf::name() == "linf");
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // core_column_norms

@@ -8,6 +8,9 @@
 
 #include <cstring>
 
+// Every case of this file belongs to the CTest test core_cuda (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(core_cuda)
+
 BOOST_AUTO_TEST_CASE(cuda_normals_match_eigen) {
   const gift::noise_key key{99, 4, 2};
   gift::matrix_f expected(513, 259);
@@ -29,3 +32,5 @@ BOOST_AUTO_TEST_CASE(cuda_column_norms_match_eigen) {
   const gift::vector_f found = gift::to_eigen_vector(gift::column_norms<gift::l2>(gift::backend::cuda{}, device));
   BOOST_TEST(std::memcmp(found.data(), expected.data(), sizeof(float) * expected.size()) == 0);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // core_cuda

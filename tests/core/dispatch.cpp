@@ -42,6 +42,10 @@ struct implementation<fake::other_op, fake::derived_backend> {
 };
 }  // namespace gift::backend
 
+// Every case of this file belongs to the CTest test core_column_norms (tests/CMakeLists.txt: gift_add_test).
+// (The fake backends above specialise gift::backend::implementation: at namespace scope, outside the suite.)
+BOOST_AUTO_TEST_SUITE(core_column_norms)
+
 BOOST_AUTO_TEST_CASE(falls_back_along_the_chain) {
   using gift::backend::dispatch;
   BOOST_TEST(dispatch<fake::op>(fake::derived_backend{}, 4) == 5);
@@ -74,3 +78,5 @@ BOOST_AUTO_TEST_CASE(explicit_tag_matches_deduced) {
   const gift::vector_f tagged = gift::column_norms<gift::l2>(gift::backend::eigen{}, m);
   BOOST_TEST((deduced.array() == tagged.array()).all());
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // core_column_norms

@@ -9,6 +9,9 @@
 #include <limits>
 #include <string>
 
+// Every case of this file belongs to the CTest test core_column_norms (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(core_column_norms)
+
 using gift_test::message_of;
 
 BOOST_AUTO_TEST_CASE(empty_matrix_is_rejected) {
@@ -35,3 +38,5 @@ BOOST_AUTO_TEST_CASE(infinity_is_detected) {
   const std::string message = message_of([&] { (void)gift::column_norms<gift::linf>(m); });
   BOOST_TEST(message.find("(0, 1) is -inf") != std::string::npos, message);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // core_column_norms

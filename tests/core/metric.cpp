@@ -10,6 +10,9 @@
 
 #include <cmath>
 
+// Every case of this file belongs to the CTest test core_saliency (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(core_saliency)
+
 using gift_test::message_has;
 
 namespace {
@@ -166,3 +169,5 @@ BOOST_AUTO_TEST_CASE(metric_rejects_bad_input) {
   BOOST_CHECK_EXCEPTION((void)gift::column_sensitivity<lp3>(layer.w, layer.stats), gift::error,
                         message_has("not tracked"));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // core_saliency

@@ -5,8 +5,12 @@
 #include "fixtures.hpp"
 
 #include <gift/noise.hpp>
+#include <gift/backend/eigen/noise_rows.hpp>
 
 #include <cmath>
+
+// Every case of this file belongs to the CTest test core_noise (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(core_noise)
 
 using namespace gift_test;
 
@@ -103,8 +107,6 @@ BOOST_AUTO_TEST_CASE(double_weights_get_the_same_variates) {
   BOOST_TEST((twice - single.cast<double>()).cwiseAbs().maxCoeff() < 1e-6);
 }
 
-#include <gift/backend/eigen/noise_rows.hpp>
-
 BOOST_AUTO_TEST_CASE(every_vectorised_path_matches_the_scalar_generator_bit_for_bit) {
   // The CPU panels use the batched (SIMD) generator on the widest instruction set the CPU has;
   // every path this CPU runs must reproduce standard_normal exactly, whatever the alignment and
@@ -134,3 +136,5 @@ BOOST_AUTO_TEST_CASE(every_vectorised_path_matches_the_scalar_generator_bit_for_
   BOOST_TEST(paths_run >= (d::compiled_noise_simd == d::noise_simd::portable ? 1 : 2));
   BOOST_TEST(d::noise_simd_available(d::fastest_noise_simd()));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // core_noise

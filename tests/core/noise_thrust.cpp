@@ -10,6 +10,9 @@
 
 #include <omp.h>
 
+// Every case of this file belongs to the CTest test core_thrust (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(core_thrust)
+
 using namespace gift_test;
 
 namespace {
@@ -55,3 +58,5 @@ BOOST_AUTO_TEST_CASE(thrust_noise_checks_its_input) {
       message_of([&] { gift::add_quantization_noise(m, delta, std::vector<std::int64_t>{}, gift::noise_key{}); });
   BOOST_TEST(negative.find("row 1 is -0.5") != std::string::npos, negative);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // core_thrust

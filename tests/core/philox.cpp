@@ -10,6 +10,9 @@
 #include <cstdint>
 #include <vector>
 
+// Every case of this file belongs to the CTest test core_random (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(core_random)
+
 namespace {
 struct known_answer {
   std::uint32_t counter[4];
@@ -122,3 +125,5 @@ BOOST_AUTO_TEST_CASE(normal_statistics) {
   BOOST_TEST(values.back() > 4.0);
   BOOST_TEST(values.back() < 6.0);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // core_random

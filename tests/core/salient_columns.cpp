@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+// Every case of this file belongs to the CTest test core_saliency (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(core_saliency)
+
 BOOST_AUTO_TEST_SUITE(salient_columns)
 
 BOOST_AUTO_TEST_CASE(factory_sorts_and_builds_the_mask) {
@@ -58,3 +61,5 @@ BOOST_AUTO_TEST_CASE(width_check_names_both_widths) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // core_saliency

@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <numeric>
 
+// Every case of this file belongs to the CTest test core_saliency (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(core_saliency)
+
 using gift_test::message_has;
 
 BOOST_AUTO_TEST_CASE(select_hand_computed) {
@@ -65,3 +68,4 @@ BOOST_AUTO_TEST_CASE(select_rejects_bad_input) {
   BOOST_CHECK_EXCEPTION((void)gift::select_salient(scores, 2), gift::error, message_has("score 4 is nan"));
 }
 
+BOOST_AUTO_TEST_SUITE_END()  // core_saliency

@@ -14,6 +14,9 @@
 
 #include <unistd.h>
 
+// Every case of this file belongs to the CTest test core_saliency (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(core_saliency)
+
 using gift_test::message_has;
 
 BOOST_AUTO_TEST_CASE(stats_hand_computed) {
@@ -147,3 +150,5 @@ BOOST_AUTO_TEST_CASE(gram_matches_brute_force_and_merges) {
   BOOST_CHECK_EXCEPTION(all.update(bad), gift::error, message_has("gram_accumulator", "(3, 4) is inf"));
   BOOST_CHECK_THROW(all.update(gift_test::normal(5, 11, 8)), gift::error);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // core_saliency

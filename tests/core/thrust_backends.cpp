@@ -11,6 +11,9 @@
 
 #include <tuple>
 
+// Every case of this file belongs to the CTest test core_thrust (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(core_thrust)
+
 namespace {
 using omp_matrix = gift::thrust_matrix<float, gift::backend::system::omp>;
 using cpp_matrix = gift::thrust_matrix<float, gift::backend::system::cpp>;
@@ -84,3 +87,5 @@ BOOST_AUTO_TEST_CASE(thrust_matrices_deduce_their_system) {
   static_assert(std::is_same_v<gift::backend_for_t<cpp_matrix>, gift::backend::thrust_cpp>);
   BOOST_TEST(true);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // core_thrust

@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+// Every case of this file belongs to the CTest test distributed_collectives (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(distributed_collectives)
+
 namespace gd = gift::distributed;
 
 BOOST_AUTO_TEST_CASE(fingerprints_tell_other_bytes_apart) {
@@ -54,3 +57,5 @@ BOOST_AUTO_TEST_CASE(a_rank_that_differs_stops_every_rank_with_the_same_message)
   BOOST_CHECK_EXCEPTION(gd::require_agreement(world, more, "gift eval"), gd::disagreement,
                         gift_test::message_has("gift eval: rank", "items but rank 0 checks 1"));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // distributed_collectives

@@ -15,6 +15,9 @@
 #include <cstdint>
 #include <vector>
 
+// Every case of this file belongs to the CTest test distributed_collectives (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(distributed_collectives)
+
 namespace gd = gift::distributed;
 
 BOOST_AUTO_TEST_CASE(all_gather_returns_every_rank_in_rank_order) {
@@ -73,3 +76,5 @@ BOOST_AUTO_TEST_CASE(the_launcher_environment_names_the_ranks) {
   ::unsetenv("PMI_SIZE");
   BOOST_TEST(gd::launched_ranks() == 0);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // distributed_collectives

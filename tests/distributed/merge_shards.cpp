@@ -13,6 +13,9 @@
 #include <cstring>
 #include <vector>
 
+// Every case of this file belongs to the CTest test distributed_collectives (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(distributed_collectives)
+
 namespace gd = gift::distributed;
 
 namespace {
@@ -133,3 +136,5 @@ BOOST_AUTO_TEST_CASE(accumulators_rebuilt_from_sums_refuse_bad_sums) {
   BOOST_CHECK_EXCEPTION(gift::fisher_diagonal::from_sums(-gift::matrix<double>::Ones(2, 2), 1), gift::error,
                         gift_test::message_has("finite and non-negative"));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // distributed_collectives

@@ -15,6 +15,9 @@
 #include <cstring>
 #include <vector>
 
+// Every case of this file belongs to the CTest test distributed_nccl (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(distributed_nccl)
+
 namespace gd = gift::distributed;
 
 namespace {
@@ -65,3 +68,5 @@ BOOST_AUTO_TEST_CASE(device_ordered_sum_equals_the_host_ordered_sum) {
   BOOST_CHECK_THROW(device.ordered_sum(wrong, static_cast<const float*>(nullptr), 0, static_cast<float*>(nullptr)),
                     gift::error);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // distributed_nccl

@@ -17,6 +17,9 @@
 #include <cstring>
 #include <vector>
 
+// Every case of this file belongs to the CTest test distributed_collectives (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(distributed_collectives)
+
 namespace gd = gift::distributed;
 
 namespace {
@@ -141,3 +144,5 @@ BOOST_AUTO_TEST_CASE(a_wrong_owned_length_or_plan_is_refused) {
   BOOST_CHECK_EXCEPTION(gd::ordered_sum(world, other, std::span<const float>(owned), std::span<float>(result)),
                         gift::error, gift_test::message_has("the plan spreads its shards over"));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // distributed_collectives

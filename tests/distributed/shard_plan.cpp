@@ -10,6 +10,9 @@
 
 #include <cstdint>
 
+// Every case of this file belongs to the CTest test distributed_collectives (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(distributed_collectives)
+
 using gift_test::world_fixture;
 BOOST_TEST_GLOBAL_FIXTURE(world_fixture);
 
@@ -62,3 +65,5 @@ BOOST_AUTO_TEST_CASE(bad_plans_are_refused_with_the_fix) {
   BOOST_CHECK_EXCEPTION((void)gd::shard_plan(4, 2).owner(4), gift::error, gift_test::message_has("shard 4"));
   BOOST_CHECK_EXCEPTION((void)gd::shard_plan(4, 2).first(2), gift::error, gift_test::message_has("rank 2"));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // distributed_collectives

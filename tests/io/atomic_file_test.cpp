@@ -16,6 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+// Every case of this file belongs to the CTest test io_atomic_file (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(io_atomic_file)
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -113,3 +116,5 @@ BOOST_AUTO_TEST_CASE(a_signal_during_a_write_removes_the_temporary) {
     fs::remove_all(folder);
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // io_atomic_file

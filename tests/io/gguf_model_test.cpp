@@ -16,6 +16,9 @@
 #include <string>
 #include <vector>
 
+// Every case of this file belongs to the CTest test io_gguf_model (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(io_gguf_model)
+
 using gift::io::gguf_file;
 using gift::io::gguf_value;
 using gift::io::gguf_value_type;
@@ -185,7 +188,9 @@ void check_against_dump(const gguf_file& file, const std::filesystem::path& text
 
 }  // namespace
 
-BOOST_TEST_GLOBAL_FIXTURE(require_reference_files);
+// The reference files must exist before a case of this file runs (a suite fixture, not a global one:
+// the other io tests share this program).
+BOOST_AUTO_TEST_SUITE(with_reference_files, *boost::unit_test::fixture<require_reference_files>())
 
 BOOST_AUTO_TEST_CASE(real_model_matches_gguf_py) {
   const auto start = std::chrono::steady_clock::now();
@@ -232,3 +237,6 @@ BOOST_AUTO_TEST_CASE(file_written_by_gguf_py_matches) {
   BOOST_TEST(nested.as_array()[1].as_array()[0].as_int() == 3);
   BOOST_TEST(nested.as_array()[1].size() == 1u);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // with_reference_files
+BOOST_AUTO_TEST_SUITE_END()  // io_gguf_model

@@ -17,6 +17,9 @@
 #include <string>
 #include <vector>
 
+// Every case of this file belongs to the CTest test io_gguf (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(io_gguf)
+
 using gift::io::ggml_type;
 using gift::io::gguf_file;
 using gift::io::gguf_value_type;
@@ -556,3 +559,5 @@ BOOST_AUTO_TEST_CASE(random_mutations_never_crash) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // io_gguf

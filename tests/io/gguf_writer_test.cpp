@@ -16,6 +16,9 @@
 #include <string>
 #include <vector>
 
+// Every case of this file belongs to the CTest test io_gguf_writer (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(io_gguf_writer)
+
 using gift::io::ggml_type;
 using gift::io::gguf_file;
 using gift::io::gguf_value;
@@ -224,3 +227,5 @@ BOOST_AUTO_TEST_CASE(write_the_file_for_pypi_gguf) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // io_gguf_writer

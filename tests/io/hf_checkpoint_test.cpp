@@ -16,6 +16,9 @@
 #include <string>
 #include <vector>
 
+// Every case of this file belongs to the CTest test io_hf_checkpoint (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(io_hf_checkpoint)
+
 namespace io = gift::io;
 namespace fs = std::filesystem;
 
@@ -280,3 +283,5 @@ BOOST_AUTO_TEST_CASE(writer_refuses_bad_input) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // io_hf_checkpoint

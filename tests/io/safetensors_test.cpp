@@ -14,6 +14,9 @@
 #include <string>
 #include <vector>
 
+// Every case of this file belongs to the CTest test io_safetensors (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(io_safetensors)
+
 using gift::io::safetensors_dtype;
 using gift::io::safetensors_file;
 using gift::io::safetensors_writer;
@@ -254,3 +257,5 @@ BOOST_AUTO_TEST_CASE(read_the_python_file_and_write_ours) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // io_safetensors

@@ -17,6 +17,9 @@
 #include <string>
 #include <vector>
 
+// Every case of this file belongs to the CTest test io_text_data (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(io_text_data)
+
 namespace fs = std::filesystem;
 using gift::io::list_text_files;
 using gift::io::split_by_file;
@@ -38,7 +41,11 @@ std::vector<std::byte> file_bytes(const fs::path& path) {
   return out;
 }
 
-// A small documentation tree: nested folders, gzip files (one of two members), a plain file.
+}  // namespace
+
+// A small documentation tree: nested folders, gzip files (one of two members), a plain file. Not in
+// the anonymous namespace: the test cases derive from it, and this file is compiled as part of a
+// unity translation unit, where g++ warns about bases of internal linkage (-Wsubobject-linkage).
 struct fixture_tree {
   fs::path root = fs::temp_directory_path() / "gift_io_text_data_fixture";
   fixture_tree() {
@@ -54,8 +61,6 @@ struct fixture_tree {
   }
   ~fixture_tree() { fs::remove_all(root); }
 };
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(text_data_fixture)
 
@@ -191,3 +196,5 @@ BOOST_AUTO_TEST_CASE(real_kernel_documentation) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // io_text_data

@@ -14,6 +14,9 @@
 #include <string>
 #include <vector>
 
+// Every case of this file belongs to the CTest test io_tokenizer_model (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(io_tokenizer_model)
+
 using gift::io::tokenizer;
 
 namespace {
@@ -67,7 +70,9 @@ const tokenizer& smollm2() {
 
 }  // namespace
 
-BOOST_TEST_GLOBAL_FIXTURE(require_reference_files);
+// The reference files must exist before a case of this file runs (a suite fixture, not a global one:
+// the other io tests share this program).
+BOOST_AUTO_TEST_SUITE(with_reference_files, *boost::unit_test::fixture<require_reference_files>())
 
 BOOST_AUTO_TEST_CASE(same_ids_as_hugging_face_tokenizers) {
   const auto start_load = std::chrono::steady_clock::now();
@@ -124,3 +129,6 @@ BOOST_AUTO_TEST_CASE(chat_template_pieces) {
   BOOST_TEST(plain.size() > 1u);
   BOOST_TEST(t.decode(plain) == "<|im_start|>");
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // with_reference_files
+BOOST_AUTO_TEST_SUITE_END()  // io_tokenizer_model

@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+// Every case of this file belongs to the CTest test io_tokenizer (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(io_tokenizer)
+
 using gift::io::encode_options;
 using gift::io::pre_tokenizer_kind;
 using gift::io::token_kind;
@@ -279,3 +282,5 @@ BOOST_AUTO_TEST_CASE(unsupported_models_and_pre_tokenizers_are_errors) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE_END()  // io_tokenizer

@@ -19,6 +19,9 @@
 #include <omp.h>
 #endif
 
+// Every case of this file belongs to the CTest test model_backends (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(model_backends)
+
 namespace gm = gift::model;
 using gift::backend::eigen;
 using gift::backend::thrust_cpp;
@@ -146,3 +149,5 @@ BOOST_AUTO_TEST_CASE(thrust_model_bits_do_not_depend_on_the_thread_count) {
   }
 }
 #endif
+
+BOOST_AUTO_TEST_SUITE_END()  // model_backends

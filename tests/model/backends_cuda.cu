@@ -13,6 +13,9 @@
 #include <memory>
 #include <vector>
 
+// Every case of this file belongs to the CTest test model_cuda (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(model_cuda)
+
 namespace gm = gift::model;
 using cuda_backend = gift::backend::cuda;
 using gift::backend::eigen;
@@ -80,3 +83,5 @@ BOOST_AUTO_TEST_CASE(gpu_noisy_training_pass_agrees_with_the_eigen_model) {
     }
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // model_cuda

@@ -23,6 +23,9 @@
 #include <memory>
 #include <vector>
 
+// Every case of this file belongs to the CTest test model_baselines (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(model_baselines)
+
 namespace gm = gift::model;
 using gift_test::normal_matrix;
 
@@ -194,3 +197,5 @@ BOOST_AUTO_TEST_CASE(every_method_trains_in_the_model) {
     }
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // model_baselines

@@ -20,6 +20,9 @@
 #include <memory>
 #include <vector>
 
+// Every case of this file belongs to the CTest test model_data_parallel (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(model_data_parallel)
+
 using gift_test::world_fixture;
 BOOST_TEST_GLOBAL_FIXTURE(world_fixture);
 
@@ -166,3 +169,5 @@ BOOST_AUTO_TEST_CASE(more_shards_than_sequences_are_refused) {
                                                      tokens, training, world, gd::shard_plan(world.size() + 2, world.size())),
                         gift::error, gift_test::message_has("2 item(s) cannot fill"));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // model_data_parallel

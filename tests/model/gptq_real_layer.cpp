@@ -13,6 +13,9 @@
 #include <filesystem>
 #include <string>
 
+// Every case of this file belongs to the CTest test model_gptq_real_layer (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(model_gptq_real_layer)
+
 namespace {
 constexpr const char* docs_root = "/usr/share/doc/linux-doc-6.1/Documentation";
 
@@ -105,3 +108,5 @@ BOOST_AUTO_TEST_CASE(gptq_beats_rtn_on_a_real_layer) {
     for (auto j : salient.indices()) BOOST_TEST((rtn_weights.col(j).array() == weights.col(j).array()).all());
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // model_gptq_real_layer

@@ -27,6 +27,9 @@
 #include <string>
 #include <vector>
 
+// Every case of this file belongs to the CTest test model_hf_checkpoint (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(model_hf_checkpoint)
+
 namespace gm = gift::model;
 namespace io = gift::io;
 namespace fs = std::filesystem;
@@ -365,3 +368,5 @@ BOOST_AUTO_TEST_CASE(unsupported_or_corrupt_folders_are_refused_by_name) {
   expect_error([&] { gm::save_hf(rotated, tok, {}, fresh("partial"), {}); }, "LlamaForCausalLM rotates whole heads");
   expect_error([&] { gm::save_hf(model, tiny_tokenizer(49), {}, fresh("wrong_vocab"), {}); }, "the tokenizer has 49 tokens");
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // model_hf_checkpoint

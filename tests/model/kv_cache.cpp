@@ -10,6 +10,9 @@
 #include <cstdint>
 #include <vector>
 
+// Every case of this file belongs to the CTest test model_kv_cache (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(model_kv_cache)
+
 namespace gm = gift::model;
 
 namespace {
@@ -81,3 +84,5 @@ BOOST_AUTO_TEST_CASE(bad_requests_are_refused) {
   config.context_length = 0;
   BOOST_CHECK_THROW(gm::kv_cache<float>{config}, gift::error);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // model_kv_cache

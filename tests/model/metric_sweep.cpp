@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+// Every case of this file belongs to the CTest test model_metric_sweep (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(model_metric_sweep)
+
 namespace gm = gift::model;
 
 namespace {
@@ -91,3 +94,5 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_refused) {
   std::vector<gift::activation_stats> short_stats(stats.begin(), stats.begin() + 3);
   BOOST_CHECK_THROW((void)gm::select_model_salient<gift::quik>(model, short_stats, {}, {2, 0}), gift::error);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // model_metric_sweep

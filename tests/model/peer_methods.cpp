@@ -22,6 +22,9 @@
 #include <string>
 #include <vector>
 
+// Every case of this file belongs to the CTest test model_peer_methods (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(model_peer_methods)
+
 namespace gm = gift::model;
 using gift_test::check_entries;
 using gift_test::check_module;
@@ -201,7 +204,10 @@ BOOST_AUTO_TEST_CASE(empirical_fisher_squares_per_sequence_gradients) {
   const int layer = gm::layer_id(1, gm::projection::v);
   BOOST_TEST(fisher[static_cast<std::size_t>(layer)].sequences() == 3);
   const md original = model.linear(1, gm::projection::v).effective_weight();
-  for (const auto& [i, j] : {position{0, 0}, position{3, 5}, position{7, 20}}) {
+  for (const position& entry : {position{0, 0}, position{3, 5}, position{7, 20}}) {
+    // Named copies, not a structured binding: the lambda below captures them (clang 14 builds the
+    // sanitizer run and cannot capture structured bindings).
+    const Eigen::Index i = entry.first, j = entry.second;
     double expected = 0;
     for (Eigen::Index s = 0; s < sequences.rows(); ++s) {
       const gm::token_matrix one = sequences.row(s);
@@ -349,3 +355,5 @@ BOOST_AUTO_TEST_CASE(svft_and_npft_train_in_the_model) {
     }
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // model_peer_methods

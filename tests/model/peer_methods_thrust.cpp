@@ -28,6 +28,9 @@
 #include <omp.h>
 #endif
 
+// Every case of this file belongs to the CTest test model_peer_methods_thrust (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(model_peer_methods_thrust)
+
 namespace gm = gift::model;
 using gift::backend::eigen;
 using gift::backend::thrust_cpp;
@@ -258,3 +261,5 @@ BOOST_AUTO_TEST_CASE(a_model_of_these_slots_trains_the_same_on_thrust) {
   BOOST_TEST(on_omp == on_eigen, boost::test_tools::per_element());
   BOOST_TEST(on_eigen.back() < on_eigen.front(), "loss " << on_eigen.front() << " -> " << on_eigen.back());
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // model_peer_methods_thrust

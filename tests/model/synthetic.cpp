@@ -22,6 +22,13 @@
 #include <memory>
 #include <vector>
 
+// Every case of this file belongs to the CTest test model_synthetic_thrust / model_synthetic (tests/CMakeLists.txt: gift_add_test).
+#if defined(GIFT_TEST_THRUST)
+BOOST_AUTO_TEST_SUITE(model_synthetic_thrust)
+#else
+BOOST_AUTO_TEST_SUITE(model_synthetic)
+#endif
+
 namespace gm = gift::model;
 
 namespace {
@@ -253,3 +260,5 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(bad_input_throws, Backend, backends) {
   bad.kv_heads = 4;  // 6 query heads are not a multiple of 4
   BOOST_CHECK_THROW(bad.validate(), gift::error);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // model_synthetic_thrust / model_synthetic

@@ -22,6 +22,9 @@
 #include <omp.h>
 #endif
 
+// Every case of this file belongs to the CTest test model_threads (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(model_threads)
+
 namespace gm = gift::model;
 
 namespace {
@@ -102,3 +105,5 @@ BOOST_AUTO_TEST_CASE(every_method_gives_the_same_bits_on_1_2_and_3_threads) {
     }
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // model_threads

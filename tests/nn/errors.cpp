@@ -9,6 +9,9 @@
 
 #include <limits>
 
+// Every case of this file belongs to the CTest test nn_eigen (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(nn_eigen)
+
 using namespace gift_test;
 
 namespace {
@@ -94,3 +97,5 @@ BOOST_AUTO_TEST_CASE(bad_optimizer_settings) {
   gift::optim::adam<float> a({});
   BOOST_TEST(mentions(message_of([&] { a.step(-1.0); }), "'learning_rate'"));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // nn_eigen

@@ -11,6 +11,13 @@
 
 #include <cmath>
 
+#if defined(__linux__)
+#include <sys/resource.h>
+#endif
+
+// Every case of this file belongs to the CTest test nn_eigen (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(nn_eigen)
+
 using namespace gift_test;
 
 namespace {
@@ -170,7 +177,6 @@ BOOST_AUTO_TEST_CASE(frozen_columns_are_bit_identical_after_training) {
 #endif
 
 #if defined(__linux__) && !defined(GIFT_TEST_UNDER_ASAN)
-#include <sys/resource.h>
 
 namespace {
 long peak_resident_kib() {
@@ -199,3 +205,5 @@ BOOST_AUTO_TEST_CASE(a_training_step_allocates_no_out_by_in_temporary) {
   BOOST_TEST(dx.allFinite());
 }
 #endif
+
+BOOST_AUTO_TEST_SUITE_END()  // nn_eigen

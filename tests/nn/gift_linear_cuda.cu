@@ -8,9 +8,13 @@
 #include <gift/backend/cuda.cuh>
 #include <gift/backend/cuda/nn/gift_linear.cuh>
 #include <gift/nn/gift_linear.hpp>
+#include <gift/optim/adam.hpp>
 #include <gift/noise.hpp>
 
 #include <cuda_bf16.h>
+
+// Every case of this file belongs to the CTest test nn_cuda (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(nn_cuda)
 
 using namespace gift_test;
 
@@ -109,8 +113,6 @@ BOOST_AUTO_TEST_CASE(bf16_gpu_layer_is_close_to_cpu_layer) {
   BOOST_TEST(relative_error(gpu.salient_gradient().to_eigen(), cpu.salient_gradient()) < 3e-2);
 }
 
-#include <gift/optim/adam.hpp>
-
 BOOST_AUTO_TEST_CASE(gpu_adamw_matches_cpu_adamw) {
   const Eigen::Index out = 48, in = 80, tokens = 16;
   const auto salient = every_nth(in, 5, 2);
@@ -135,3 +137,5 @@ BOOST_AUTO_TEST_CASE(gpu_adamw_matches_cpu_adamw) {
   for (Eigen::Index j = 0; j < in; ++j)
     if (j % 5 != 2) BOOST_TEST(bit_identical(gift::matrix_f(gpu_weight.col(j)), gift::matrix_f(weight.col(j))));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // nn_cuda

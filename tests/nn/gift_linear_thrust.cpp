@@ -15,6 +15,9 @@
 #include <tuple>
 #include <type_traits>
 
+// Every case of this file belongs to the CTest test nn_thrust (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(nn_thrust)
+
 using namespace gift_test;
 
 namespace {
@@ -170,3 +173,5 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(training_agrees_with_eigen_and_keeps_frozen_column
   BOOST_TEST(thrust_optimizer.state_elements() ==
              static_cast<std::size_t>(2 * out * static_cast<Eigen::Index>(salient.size()) + 2 * out));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // nn_thrust

@@ -18,6 +18,13 @@
 #include <tuple>
 #include <vector>
 
+// Every case of this file belongs to the CTest test optim_thrust / optim_eigen (tests/CMakeLists.txt: gift_add_test).
+#if defined(GIFT_HAS_THRUST)
+BOOST_AUTO_TEST_SUITE(optim_thrust)
+#else
+BOOST_AUTO_TEST_SUITE(optim_eigen)
+#endif
+
 using namespace gift_test;
 
 namespace {
@@ -163,3 +170,5 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(adam_restored_from_a_checkpoint_continues_bit_iden
   BOOST_CHECK_THROW((void)resumed_optimizer.first_moment(1), gift::error);
   BOOST_TEST(resumed_optimizer.steps() == 10u);
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // optim_thrust / optim_eigen

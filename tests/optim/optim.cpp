@@ -10,6 +10,9 @@
 
 #include <cmath>
 
+// Every case of this file belongs to the CTest test optim_eigen (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(optim_eigen)
+
 using namespace gift_test;
 
 BOOST_AUTO_TEST_CASE(masked_adamw_equals_dense_adamw_with_a_column_mask) {
@@ -72,3 +75,4 @@ BOOST_AUTO_TEST_CASE(schedules_hand_computed) {
   static_assert(gift::optim::learning_rate_schedule<gift::optim::cosine_schedule>);
 }
 
+BOOST_AUTO_TEST_SUITE_END()  // optim_eigen

@@ -12,6 +12,9 @@
 
 #include <cstring>
 
+// Every case of this file belongs to the CTest test quant_cuda (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(quant_cuda)
+
 namespace {
 gift::matrix_f normal(Eigen::Index rows, Eigen::Index cols, std::uint32_t layer, float scale) {
   gift::matrix_f m(rows, cols);
@@ -67,3 +70,5 @@ BOOST_AUTO_TEST_CASE(cuda_quantizers_match_eigen) {
   BOOST_TEST(bit_identical(found.scale.to_eigen(), expected.scale));
   BOOST_TEST((found.codes.to_eigen() == expected.codes));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // quant_cuda

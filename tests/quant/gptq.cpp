@@ -11,6 +11,9 @@
 
 #include <cmath>
 
+// Every case of this file belongs to the CTest test quant_eigen (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(quant_eigen)
+
 using gift_test::message_has;
 
 namespace {
@@ -133,3 +136,5 @@ BOOST_AUTO_TEST_CASE(gptq_rejects_bad_input) {
   const auto rtn = gift::quantize_symmetric(w, {4});
   BOOST_TEST(gift_test::bit_identical(q.weights, rtn.dequantized));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // quant_eigen

@@ -22,6 +22,9 @@
 #include <omp.h>
 #endif
 
+// Every case of this file belongs to the CTest test quant_packed (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(quant_packed)
+
 namespace {
 
 template <class F>
@@ -217,3 +220,5 @@ BOOST_AUTO_TEST_CASE(packed_matmul_bits_do_not_depend_on_the_thread_count) {
   BOOST_TEST_MESSAGE("built without OpenMP: one thread only");
 #endif
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // quant_packed

@@ -11,6 +11,9 @@
 #include <cstdint>
 #include <vector>
 
+// Every case of this file belongs to the CTest test quant_packed_cuda (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(quant_packed_cuda)
+
 namespace {
 gift::matrix_f normal(Eigen::Index rows, Eigen::Index cols, std::uint32_t layer, float scale) {
   gift::matrix_f m(rows, cols);
@@ -43,3 +46,5 @@ BOOST_AUTO_TEST_CASE(cuda_packed_product_matches_the_cpu) {
     }
   }
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // quant_packed_cuda

@@ -10,6 +10,9 @@
 #include <cmath>
 #include <limits>
 
+// Every case of this file belongs to the CTest test quant_eigen (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(quant_eigen)
+
 using gift_test::message_has;
 
 namespace {
@@ -223,3 +226,5 @@ BOOST_AUTO_TEST_CASE(quantizers_reject_bad_input) {
   BOOST_CHECK_EXCEPTION((void)gift::quantize_with_deltas(w, gift::matrix_f::Ones(3, 1), 4), gift::error,
                         message_has("must be 4 x 1"));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // quant_eigen

@@ -14,6 +14,9 @@
 
 #include <omp.h>
 
+// Every case of this file belongs to the CTest test quant_thrust (tests/CMakeLists.txt: gift_add_test).
+BOOST_AUTO_TEST_SUITE(quant_thrust)
+
 using gift_test::message_has;
 using gift_test::bit_identical;
 
@@ -138,3 +141,5 @@ BOOST_AUTO_TEST_CASE(thrust_quantizers_detect_non_finite_weights) {
   BOOST_CHECK_EXCEPTION((void)gift::select_salient(gift::backend::thrust_omp{}, scores, 2), gift::error,
                         message_has("score 2 is nan"));
 }
+
+BOOST_AUTO_TEST_SUITE_END()  // quant_thrust
