@@ -42,6 +42,14 @@ GIFT_HOST_DEVICE GIFT_FORCE_INLINE float round_clamped(float t, float lo, float 
   return fsub(fadd(t, magic), magic);
 }
 
+/// The integer code of a level `round_clamped` returned. A NaN level (from a non-finite weight,
+/// which the caller's finiteness check reports) becomes code 0, because converting NaN to an
+/// integer type is undefined behaviour; every finite level converts exactly.
+template <class Code>
+GIFT_HOST_DEVICE GIFT_FORCE_INLINE Code code_of(float level) {
+  return static_cast<Code>(level == level ? level : 0.0f);
+}
+
 /// The symmetric quantization error `w − Δ·clamp(round(w·(1/Δ)))` of one weight. The division is
 /// a multiplication by the reciprocal computed once per row, here and in every backend, so the
 /// α search measures exactly the quantizer later applied.

@@ -281,7 +281,7 @@ GIFT_HOST_DEVICE inline void quantize_row_symmetric(const float* row, std::size_
     const std::size_t stop = first + width < cols ? first + width : cols;
     for (std::size_t j = first; j < stop; ++j) {
       const float q = round_clamped(fmul(row[j], inverse), qmin, qmax);
-      codes[j] = static_cast<std::int8_t>(q);
+      codes[j] = code_of<std::int8_t>(q);
       if (dequantized != nullptr) dequantized[j] = fmul(q, delta);
     }
   }
@@ -325,7 +325,7 @@ GIFT_HOST_DEVICE inline void quantize_row_asymmetric(const float* row, std::size
     for (std::size_t j = first; j < stop; ++j) {
       // round(t) + z clamped to [0, qmax] equals round(t clamped to [−z, qmax − z]) + z, exactly.
       const float r = round_clamped(fmul(row[j], inverse), -zero, fsub(qmax, zero));
-      codes[j] = static_cast<std::uint8_t>(fadd(r, zero));
+      codes[j] = code_of<std::uint8_t>(fadd(r, zero));
       if (dequantized != nullptr) dequantized[j] = fmul(r, scale);
     }
   }

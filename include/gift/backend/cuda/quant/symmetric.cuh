@@ -138,7 +138,7 @@ __global__ void symmetric_codes_kernel(const T* weights, std::size_t rows, std::
     const std::size_t r = index / cols, j = index % cols;
     const float delta = deltas[r * groups + j / width];
     const float q = gift::detail::round_clamped(gift::detail::fmul(weights[index], gift::detail::fdiv(1.0f, delta)), qmin, qmax);
-    codes[index] = static_cast<std::int8_t>(q);
+    codes[index] = gift::detail::code_of<std::int8_t>(q);
     dequantized[index] = gift::detail::fmul(q, delta);
   }
 }

@@ -115,7 +115,7 @@ struct implementation<ops::gptq, eigen> {
         const float d = u(a, a);
         for (index i = 0; i < out; ++i) {
           const float q = gift::detail::round_clamped(gift::detail::fmul(work(a, i), inverse(i)), qmin, qmax);
-          codes_t(a, i) = static_cast<std::int8_t>(q);
+          codes_t(a, i) = gift::detail::code_of<std::int8_t>(q);
           quantized(i) = gift::detail::fmul(q, result.delta(i));
         }
         error = (work.row(a) - quantized) / d;
