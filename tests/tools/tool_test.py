@@ -21,6 +21,38 @@ def smollm2_or_skip(test):
     return model
 
 
+def smollm2_cut(test, folder, layers=4):
+    """A copy of the SmolLM2 GGUF that keeps only its first `layers` decoder blocks, written into
+    `folder` with PyPI gguf (metadata, tokenizer and tensors copied as they are; block_count set).
+    Its layers have the real model's shapes (hidden 576, 9/3 heads, SwiGLU 1536, vocabulary 49152)
+    and run the same code, at layers/30 of the cost: for tests whose assertions are identities
+    (thread counts, devices, resumption, shards, file round trips) that hold on any model. Its
+    perplexity is meaningless (the blocks after the cut are missing). Skips like smollm2_or_skip."""
+    model = smollm2_or_skip(test)
+    from gguf import GGUFReader, GGUFValueType, GGUFWriter
+    reader = GGUFReader(model)
+    arch = reader.fields["general.architecture"].contents()
+    path = os.path.join(folder, f"smollm2_{layers}_blocks.gguf")
+    writer = GGUFWriter(path, arch)
+    for name, field in reader.fields.items():
+        if name.startswith("GGUF.") or name == "general.architecture":
+            continue
+        value = layers if name == f"{arch}.block_count" else field.contents()
+        if field.types[0] == GGUFValueType.ARRAY:
+            writer.add_key_value(name, value, field.types[0], sub_type=field.types[1])
+        else:
+            writer.add_key_value(name, value, field.types[0])
+    for tensor in reader.tensors:
+        if tensor.name.startswith("blk.") and int(tensor.name.split(".")[1]) >= layers:
+            continue
+        writer.add_tensor(tensor.name, tensor.data, raw_shape=tensor.data.shape, raw_dtype=tensor.tensor_type)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
 class gift_runner:
     """Runs the gift binary in `work` with `env`; `checks` collects the failures."""
 
