@@ -19,8 +19,8 @@
 #include <gift/model/empirical_fisher.hpp>
 #include <gift/io/safetensors.hpp>
 #include <gift/optim/adam.hpp>
-#include <gift/optim/clip.hpp>
 #include <gift/optim/schedule.hpp>
+#include <gift/pipeline/trainer.hpp>
 #include <gift/quant/symmetric.hpp>
 
 #include <algorithm>
@@ -363,73 +363,52 @@ int run_finetune(int argc, char** argv) {
     save_weights(model, args.get("out"), extra, metadata);
   };
   const std::int64_t stop_after = args.integer("stop-after") > 0 ? std::min(args.integer("stop-after"), steps) : steps;
-  double first_loss = 0, last_loss = 0, running = 0, combine_seconds = 0;
-  std::size_t combined_values = 0;
+  // One trainer for every backend (pipeline::train); this command adds the loss log, the progress
+  // bar and the checkpoints through its callbacks.
   std::string loss_log = "step,loss\n";
+  progress_bar bar("finetune", stop_after - std::min(first_step, stop_after), "step");
+  pipeline::train_options run;
+  run.steps = steps;
+  run.first_step = first_step;
+  run.stop_after = stop_after;
+  run.schedule = schedule;
+  run.clip = clip;
+  run.noise = noise;
+  run.checkpoint_every = checkpoint_every;
+  run.label = "gift finetune";
+  run.on_step = [&](const pipeline::train_step& done) {
+    char line[64];
+    std::snprintf(line, sizeof line, "%lld,%.9g\n", static_cast<long long>(done.step), done.loss);
+    loss_log += line;
+    bar.advance(1, "loss " + std::to_string(done.smoothed_loss));
+  };
+  const pipeline::batch_source batches = [&](std::int64_t step) {
+    return wrapped_sequences(ids, length, step * batch, batch);
+  };
+  pipeline::train_result trained;
   if (chosen != device::eigen) {
     gift::detail::require(checkpoint_every == 0, "gift finetune: --checkpoint-every writes from the Eigen loop; with ",
                           "--device ", args.get("device"), " use --stop-after and --resume to checkpoint");
-    device_training run;
-    run.ids = &ids;
-    run.first_step = first_step;
-    run.steps = steps;
-    run.stop_after = stop_after;
-    run.batch = batch;
-    run.length = length;
-    run.schedule = schedule;
-    run.lr = lr;
-    run.clip = clip;
-    run.weight_decay = args.number("weight-decay");
-    run.noise = noise;
-    run.seed = settings.seed;
+    device_training on_device_settings;
+    on_device_settings.options = run;
+    on_device_settings.batches = batches;
+    on_device_settings.weight_decay = args.number("weight-decay");
+    on_device_settings.seed = settings.seed;
     if (checkpoint) {
-      run.resume_first = &resume_first;
-      run.resume_second = &resume_second;
+      on_device_settings.resume_first = &resume_first;
+      on_device_settings.resume_second = &resume_second;
     }
-    on_device_run = train_gift_sw_on_device(chosen, model, device_layers, run);
-    first_loss = on_device_run->first_loss;
-    last_loss = on_device_run->last_loss;
-    running = on_device_run->smoothed_loss;
-    loss_log += on_device_run->loss_log;
+    on_device_run = train_gift_sw_on_device(chosen, model, device_layers, on_device_settings);
+    trained = on_device_run->trained;
     trainable = on_device_run->trainable;
   } else {
-    progress_bar bar("finetune", stop_after - std::min(first_step, stop_after), "step");
-    for (std::int64_t step = first_step; step < stop_after; ++step) {
-      optimizer.zero_grad();
-      const auto tokens = wrapped_sequences(ids, length, step * batch, batch);
-      // The step's batch is cut into --shards shards, each rank computes its own, and their
-      // gradients are added in shard order on every rank (one shard: the plain forward/backward).
-      const auto sharded = model::sharded_forward_backward(model, std::span<const optim::parameter<float>>(parameters),
-                                                           tokens, {noise, static_cast<std::uint32_t>(step)}, world(),
-                                                           plan);
-      combine_seconds += sharded.combine_seconds;
-      combined_values = sharded.combined_values;
-      const double loss = sharded.loss.mean();
-      // A diverged run stops here, before anything non-finite reaches the weights or a file: the
-      // last checkpoint written (if any) stays as it was.
-      const std::string at = "gift finetune: step " + std::to_string(step + 1) + " of " + std::to_string(steps);
-      gift::detail::require(std::isfinite(loss), at, ": the loss is ", loss,
-                            "; training diverged: lower --lr (now ", lr, ") or keep --clip on");
-      try {
-        (void)optim::gradient_norm(parameters);  // names the first block whose gradient is not finite
-      } catch (const error& e) {
-        throw error(at + ": " + e.what() + " (lower --lr, now " + std::to_string(lr) + ")");
-      }
-      if (clip > 0) optim::clip_gradient_norm<float>(parameters, clip);
-      optimizer.step(schedule(static_cast<std::uint64_t>(step)));
-      for (const auto& p : parameters)
-        gift::detail::require(std::all_of(p.value.begin(), p.value.end(), [](float w) { return std::isfinite(w); }), at,
-                              ": the update made '", p.name, "' non-finite; lower --lr (now ", lr, ")");
-      if (step == first_step) first_loss = loss;
-      char line[64];
-      std::snprintf(line, sizeof line, "%lld,%.9g\n", static_cast<long long>(step + 1), loss);
-      loss_log += line;
-      last_loss = loss;
-      running = step == first_step ? loss : 0.9 * running + 0.1 * loss;
-      bar.advance(1, "loss " + std::to_string(running));
-      if (checkpoint_every > 0 && (step + 1) % checkpoint_every == 0 && step + 1 < stop_after) save(step + 1);
-    }
+    run.on_checkpoint = [&](std::int64_t step) { save(step); };
+    trained = pipeline::train(model, parameters, optimizer, batches, run, &world(), &plan);
   }
+  // An invocation that took no step (resumed at its end) reports zeros, as it always has.
+  const bool took_steps = !trained.losses.empty();
+  const double first_loss = took_steps ? trained.first_loss() : 0.0, last_loss = took_steps ? trained.last_loss() : 0.0;
+  const double running = trained.smoothed_loss;
   save(std::max(first_step, stop_after));
   if (writer && !args.get("loss-log").empty())
     io::write_file_atomically(args.get("loss-log"), std::as_bytes(std::span<const char>(loss_log.data(), loss_log.size())));
@@ -457,8 +436,8 @@ int run_finetune(int argc, char** argv) {
       .add("device", args.get("device"))
       .add("shards", plan.shards())
       .add("ranks", static_cast<std::int64_t>(world().size()))
-      .add("combined_gradient_values", static_cast<std::int64_t>(combined_values))
-      .add("combine_seconds", combine_seconds)
+      .add("combined_gradient_values", static_cast<std::int64_t>(trained.combined_values))
+      .add("combine_seconds", trained.combine_seconds)
       .add("first_loss", first_loss)
       .add("last_loss", last_loss)
       .add("smoothed_loss", running)

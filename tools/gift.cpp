@@ -27,7 +27,8 @@ void usage(std::ostream& out) {
          "  select      sensitivity metric (preset or tau/rho/gamma) -> salient columns per layer\n"
          "  quantize    non-salient columns to b bits (rtn | gptq), salient kept -> safetensors\n"
          "  finetune    GIFT-SW (salient columns + noise) or a baseline (lora, dora, full, ste, quik_lora)\n"
-         "  eval        perplexity on validation text\n"
+         "  eval        perplexity on validation text (per-sequence losses with --sequence-losses)\n"
+         "  compare     two evaluations of the same sequences: difference and its bootstrap CI\n"
          "  generate    continue a prompt (greedy or sampled)\n"
          "  sweep       a grid of experiments from a JSON file -> results.jsonl/.csv (resumable)\n"
          "  export      the model as a Hugging Face folder, a GGUF file, or gift's packed mixed-precision folder\n\n"
@@ -80,6 +81,7 @@ int main(int argc, char** argv) {
     if (command == "quantize") return gift::cli::run_quantize(argc, argv);
     if (command == "finetune") return gift::cli::run_finetune(argc, argv);
     if (command == "eval") return gift::cli::run_eval(argc, argv);
+    if (command == "compare") return gift::cli::run_compare(argc, argv);
     if (command == "generate") return gift::cli::run_generate(argc, argv);
     if (command == "sweep") return gift::cli::run_sweep(argc, argv);
     if (command == "export") return gift::cli::run_export(argc, argv);

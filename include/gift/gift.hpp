@@ -55,3 +55,10 @@
 #include <gift/model/npft_linear.hpp>
 #include <gift/model/ste_linear.hpp>
 #include <gift/model/svft_linear.hpp>
+
+// Whole-model workflow: evaluation sets, evaluation with per-sequence losses, paired comparisons,
+// the one training loop
+#include <gift/pipeline/compare.hpp>
+#include <gift/pipeline/eval_set.hpp>
+#include <gift/pipeline/evaluate.hpp>
+#include <gift/pipeline/trainer.hpp>

@@ -5,6 +5,7 @@
 #include <gift/quant/alpha_search.hpp>
 #include <gift/model/llama.hpp>
 #include <gift/model/tokens.hpp>
+#include <gift/pipeline/evaluate.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -105,37 +107,35 @@ inline void require_writable_outputs(const arguments& args, out_kind out) {
   if (out == out_kind::folder) require_writable_folder(args.get("out"), "--out");
 }
 
-/// Cuts `ids` into `count` non-overlapping sequences of `length` tokens, starting at sequence
-/// `first` (wrapping around the stream, so a training run may take more than one pass).
-inline model::token_matrix wrapped_sequences(const std::vector<std::int32_t>& ids, std::int64_t length, std::int64_t first,
-                                          std::int64_t count) {
-  const auto available = static_cast<std::int64_t>(ids.size()) / length;
-  gift::detail::require(available > 0, "gift: the text has ", ids.size(), " tokens, fewer than one sequence of ", length,
-                        "; use more text or a shorter --seq");
-  model::token_matrix tokens(count, length);
-  for (std::int64_t s = 0; s < count; ++s) {
-    const auto start = ((first + s) % available) * length;
-    for (std::int64_t t = 0; t < length; ++t) tokens(s, t) = ids[static_cast<std::size_t>(start + t)];
-  }
-  return tokens;
+/// The library's `model::wrapped_sequences`, with the command line's advice when the text is short.
+inline model::token_matrix wrapped_sequences(const std::vector<std::int32_t>& ids, std::int64_t length,
+                                             std::int64_t first, std::int64_t count) {
+  gift::detail::require(static_cast<std::int64_t>(ids.size()) >= length, "gift: the text has ", ids.size(),
+                        " tokens, fewer than one sequence of ", length, "; use more text or a shorter --seq");
+  return model::wrapped_sequences(ids, length, first, count);
 }
 
-/// Perplexity of `model` (on any backend) on all whole sequences of `length` in `ids`, `batch`
-/// sequences at a time.
-template <class Model>
-model::loss_sum perplexity(Model& model, const std::vector<std::int32_t>& ids,
-                                  std::int64_t length, std::int64_t batch, const std::string& label) {
-  gift::detail::require(length >= 2 && batch >= 1, "gift: --seq must be at least 2 and --batch at least 1");
+/// The whole sequences of `length` in `ids`, as rows (at least one).
+inline model::token_matrix whole_sequences(const std::vector<std::int32_t>& ids, std::int64_t length) {
+  gift::detail::require(length >= 2, "gift: --seq must be at least 2, but is ", length);
   const auto sequences = static_cast<std::int64_t>(ids.size()) / length;
   gift::detail::require(sequences > 0, "gift: ", ids.size(), " tokens are fewer than one sequence of ", length);
-  model::loss_sum total;
-  progress_bar bar(label, sequences * length, "tok");
-  for (std::int64_t first = 0; first < sequences; first += batch) {
-    const auto count = std::min(batch, sequences - first);
-    total += model.evaluate(wrapped_sequences(ids, length, first, count));
-    bar.advance(count * length, "ppl " + std::to_string(total.perplexity()));
-  }
-  return total;
+  return model::wrapped_sequences(ids, length, 0, sequences);
+}
+
+/// `pipeline::evaluate` options that advance `bar` by the tokens of each batch and show the running
+/// perplexity.
+inline pipeline::evaluate_options evaluate_with_progress(std::int64_t batch, std::int64_t length,
+                                                         std::shared_ptr<progress_bar> bar) {
+  gift::detail::require(batch >= 1, "gift: --batch must be at least 1, but is ", batch);
+  pipeline::evaluate_options options;
+  options.batch = batch;
+  auto last = std::make_shared<std::int64_t>(0);
+  options.progress = [bar, last, length](std::int64_t done, std::int64_t, const model::loss_sum& so_far) {
+    bar->advance((done - *last) * length, "ppl " + std::to_string(so_far.perplexity()));
+    *last = done;
+  };
+  return options;
 }
 
 }  // namespace gift::cli

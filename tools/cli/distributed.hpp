@@ -97,41 +97,15 @@ inline void require_same_run(const arguments& args, const std::string& command, 
   distributed::require_agreement(world(), items, "gift " + command);
 }
 
-/// `perplexity` over shards: the whole sequences of `ids` are cut into the plan's shards, this rank
-/// evaluates its own (`batch` sequences at a time from each shard's start), and the loss sums are
-/// added in shard order. One shard in one process is exactly `perplexity`.
-template <class Model>
-model::loss_sum sharded_perplexity(Model& model, const std::vector<std::int32_t>& ids,
-                                          std::int64_t length, std::int64_t batch, const std::string& label,
-                                          const distributed::shard_plan& plan) {
-  if (plan.shards() == 1) return perplexity(model, ids, length, batch, label);
-  gift::detail::require(length >= 2 && batch >= 1, "gift: --seq must be at least 2 and --batch at least 1");
-  const auto sequences = static_cast<std::int64_t>(ids.size()) / length;
-  gift::detail::require(sequences >= plan.shards(), "gift: ", ids.size(), " tokens make ", sequences,
-                        " sequence(s) of ", length, ", fewer than the ", plan.shards(),
-                        " shards; use more --tokens or fewer --shards");
-  const int me = world().rank();
-  std::vector<double> owned;
+/// How many of `rows` sequences this rank evaluates under `plan` (for its progress bar).
+inline std::int64_t rows_of_this_rank(std::int64_t rows, const distributed::shard_plan& plan) {
+  if (plan.shards() == 1) return rows;
   std::int64_t mine = 0;
-  for (std::int64_t k = 0; k < plan.count(me); ++k) {
-    const auto [begin, end] = distributed::shard_plan::items_of(sequences, plan.shards(), plan.first(me) + k);
+  for (std::int64_t k = 0; k < plan.count(world().rank()); ++k) {
+    const auto [begin, end] = distributed::shard_plan::items_of(rows, plan.shards(), plan.first(world().rank()) + k);
     mine += end - begin;
   }
-  progress_bar bar(label, mine * length, "tok");
-  for (std::int64_t k = 0; k < plan.count(me); ++k) {
-    const auto [begin, end] = distributed::shard_plan::items_of(sequences, plan.shards(), plan.first(me) + k);
-    model::loss_sum shard;
-    for (std::int64_t first = begin; first < end; first += batch) {
-      const auto count = std::min(batch, end - first);
-      shard += model.evaluate(wrapped_sequences(ids, length, first, count));
-      bar.advance(count * length, "ppl " + std::to_string(shard.perplexity()));
-    }
-    owned.push_back(shard.nll);
-    owned.push_back(static_cast<double>(shard.count));
-  }
-  std::vector<double> total(2);
-  distributed::ordered_sum(world(), plan, std::span<const double>(owned), std::span<double>(total));
-  return {total[0], static_cast<std::int64_t>(total[1])};
+  return mine;
 }
 
 }  // namespace gift::cli

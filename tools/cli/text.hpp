@@ -7,6 +7,7 @@
 #include <gift/io/gguf.hpp>
 #include <gift/io/text_data.hpp>
 #include <gift/io/tokenizer.hpp>
+#include <gift/pipeline/eval_set.hpp>
 
 #include <algorithm>
 
@@ -40,7 +41,59 @@ inline std::string text_description(const arguments& args) { return args.get("da
 /// The tokenizer of the model (GGUF metadata, or the folder's tokenizer.json).
 inline io::tokenizer load_tokenizer(const arguments& args) { return model::open_tokenizer(model_path(args)); }
 
-/// Up to `max_tokens` token ids of the chosen split.
+/// The folder and the files of the chosen split of a corpus (linux-doc or fortunes), in the
+/// corpus's own sorted order; refuses a plain --data file (it has no files to sample across).
+struct split_files {
+  std::filesystem::path root;
+  std::vector<std::string> files;
+};
+inline split_files files_of_split(const arguments& args) {
+  const std::string data = args.get("data"), split = args.get("split");
+  gift::detail::require(split == "train" || split == "validation", "gift: --split must be train or validation, not '",
+                        split, "'");
+  split_files out;
+  std::vector<std::string> files;
+  if (data == "fortunes") {
+    out.root = fortunes_folder;
+    std::error_code status;
+    if (std::filesystem::is_directory(out.root, status)) {
+      for (const auto& entry : std::filesystem::directory_iterator(out.root)) {
+        const std::string name = entry.path().filename().string();
+        if (!entry.is_symlink() && entry.is_regular_file() && name.find('.') == std::string::npos) files.push_back(name);
+      }
+    }
+    gift::detail::require(!files.empty(), "gift: no fortune files under '", out.root.string(),
+                          "'; install Debian's fortunes package (bash .ci/setup) or pass --data <file>");
+    std::sort(files.begin(), files.end());
+  } else if (data == "linux-doc") {
+    out.root = args.get("docs");
+    files = io::list_text_files(out.root, {".rst.gz", ".rst", ".txt.gz", ".txt"});
+    gift::detail::require(!files.empty(), "gift: no documentation files under '", out.root.string(),
+                          "'; install Debian's linux-doc-6.1 (bash .ci/setup) or pass --docs / --data <file>");
+  } else {
+    throw error("gift: --files samples windows across the files of a corpus; --data '" + data +
+                "' is one file: use --data linux-doc or fortunes, or leave --files at 0");
+  }
+  const io::text_split parts = io::split_by_file(files, 0.1);
+  out.files = split == "train" ? parts.train : parts.validation;
+  return out;
+}
+
+/// The evaluation windows of the chosen split: one or more `length`-token windows from each of
+/// `files` files (pipeline::sample_windows; each file tokenized on its own).
+inline pipeline::text_windows sample_text_windows(const arguments& args, const io::tokenizer& tokenizer,
+                                                  const pipeline::window_options& options) {
+  const split_files split = files_of_split(args);
+  return pipeline::sample_windows(split.files, [&](const std::string& file) {
+    std::vector<std::int32_t> ids;
+    tokenizer.encode_append(io::read_text_file(split.root / file), ids);
+    return ids;
+  }, options);
+}
+
+/// Up to `max_tokens` token ids of the chosen split: whole files (separated by EOS) until the
+/// budget is met — fortunes in name order, linux-doc in hash order (so a budget samples every part
+/// of the tree instead of the alphabetically first folder) — or the lines of a plain file.
 inline std::vector<std::int32_t> load_text_tokens(const arguments& args, const io::tokenizer& tokenizer,
                                                   std::int64_t max_tokens) {
   const std::string data = args.get("data"), split = args.get("split");
@@ -48,28 +101,20 @@ inline std::vector<std::int32_t> load_text_tokens(const arguments& args, const i
                         split, "'");
   gift::detail::require(max_tokens > 0, "gift: the token budget must be positive");
   std::vector<std::int32_t> ids;
-  if (data == "fortunes") {
-    // One file per collection; the .dat indexes and the .u8 links beside them are not text.
-    const std::filesystem::path root = fortunes_folder;
-    std::vector<std::string> files;
-    std::error_code status;
-    if (std::filesystem::is_directory(root, status)) {
-      for (const auto& entry : std::filesystem::directory_iterator(root)) {
-        const std::string name = entry.path().filename().string();
-        if (!entry.is_symlink() && entry.is_regular_file() && name.find('.') == std::string::npos) files.push_back(name);
-      }
+  if (data == "fortunes" || data == "linux-doc") {
+    split_files chosen = files_of_split(args);
+    if (data == "linux-doc") {
+      std::sort(chosen.files.begin(), chosen.files.end(), [](const std::string& a, const std::string& b) {
+        return io::fnv1a64(a) != io::fnv1a64(b) ? io::fnv1a64(a) < io::fnv1a64(b) : a < b;
+      });
     }
-    gift::detail::require(!files.empty(), "gift: no fortune files under '", root.string(),
-                          "'; install Debian's fortunes package (bash .ci/setup) or pass --data <file>");
-    std::sort(files.begin(), files.end());
-    const io::text_split parts = io::split_by_file(files, 0.1);
     const std::int32_t eos = tokenizer.special().eos;
-    for (const auto& file : split == "train" ? parts.train : parts.validation) {
+    for (const auto& file : chosen.files) {
       if (static_cast<std::int64_t>(ids.size()) >= max_tokens) break;
-      tokenizer.encode_append(io::read_text_file(root / file), ids);
+      tokenizer.encode_append(io::read_text_file(chosen.root / file), ids);
       if (eos >= 0) ids.push_back(eos);
     }
-  } else if (data != "linux-doc") {
+  } else {
     std::ifstream in(data, std::ios::binary);
     gift::detail::require(static_cast<bool>(in), "gift: cannot read --data '", data, "'");
     std::ostringstream content;
@@ -86,24 +131,6 @@ inline std::vector<std::int32_t> load_text_tokens(const arguments& args, const i
       while (end < part.size() && part[end] != '\n') ++end;
       tokenizer.encode_append(std::string_view(part).substr(position, end - position), ids);
       position = end;
-    }
-  } else {
-    const std::filesystem::path root = args.get("docs");
-    const auto files = io::list_text_files(root, {".rst.gz", ".rst", ".txt.gz", ".txt"});
-    gift::detail::require(!files.empty(), "gift: no documentation files under '", root.string(),
-                          "'; install Debian's linux-doc-6.1 (bash .ci/setup) or pass --docs / --data <file>");
-    const io::text_split parts = io::split_by_file(files, 0.1);
-    std::vector<std::string> chosen = split == "train" ? parts.train : parts.validation;
-    // Files in hash order: a token budget then samples every part of the tree instead of the
-    // alphabetically first folder. Documents are separated by EOS.
-    std::sort(chosen.begin(), chosen.end(), [](const std::string& a, const std::string& b) {
-      return io::fnv1a64(a) != io::fnv1a64(b) ? io::fnv1a64(a) < io::fnv1a64(b) : a < b;
-    });
-    const std::int32_t eos = tokenizer.special().eos;
-    for (const auto& file : chosen) {
-      if (static_cast<std::int64_t>(ids.size()) >= max_tokens) break;
-      tokenizer.encode_append(io::read_text_file(root / file), ids);
-      if (eos >= 0) ids.push_back(eos);
     }
   }
   if (static_cast<std::int64_t>(ids.size()) > max_tokens) ids.resize(static_cast<std::size_t>(max_tokens));

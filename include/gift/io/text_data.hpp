@@ -78,6 +78,21 @@ namespace gift::io {
   return state;
 }
 
+/// A fixed pseudo-random position in [0, 1) of `name` under `seed`: FNV-1a of the seed's 8 bytes
+/// then the name, finished with a murmur-style avalanche (FNV's low bits mix poorly). Splits and
+/// samples by file use it, so a file's fate depends only on its name and the seed.
+[[nodiscard]] inline double hash_position(std::string_view name, std::uint64_t seed) noexcept {
+  std::string seed_text(8, '\0');
+  for (int i = 0; i < 8; ++i) seed_text[static_cast<std::size_t>(i)] = static_cast<char>((seed >> (8 * i)) & 0xFF);
+  std::uint64_t h = fnv1a64(name, fnv1a64(seed_text));
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
+  return static_cast<double>(h >> 11) * 0x1.0p-53;
+}
+
 /// Files assigned to training and to validation.
 struct text_split {
   std::vector<std::string> train;       ///< in the input order
@@ -94,17 +109,7 @@ struct text_split {
                                               std::uint64_t seed = 0) {
   detail::require(validation_fraction >= 0.0 && validation_fraction <= 1.0, "gift::io::split_by_file: argument "
                   "'validation_fraction' must be in [0, 1], but is ", validation_fraction);
-  const auto position = [seed](const std::string& file) {  // uniform in [0, 1)
-    std::string seed_text(8, '\0');
-    for (int i = 0; i < 8; ++i) seed_text[static_cast<std::size_t>(i)] = static_cast<char>((seed >> (8 * i)) & 0xFF);
-    std::uint64_t h = fnv1a64(file, fnv1a64(seed_text));
-    h ^= h >> 33;  // FNV's low bits mix poorly: finish with a murmur-style avalanche
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-    return static_cast<double>(h >> 11) * 0x1.0p-53;
-  };
+  const auto position = [seed](const std::string& file) { return hash_position(file, seed); };
   std::vector<bool> to_validation(files.size());
   std::size_t validation_count = 0;
   for (std::size_t i = 0; i < files.size(); ++i) {

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <utility>
 #include <vector>
 
 namespace gift::model {
@@ -43,12 +44,14 @@ inline constexpr std::int64_t cross_entropy_chunk_rows = gift::detail::cross_ent
 /// negative target means "no prediction here" and contributes nothing). If `d_hidden` is given
 /// it is resized and receives `gradient_scale · ∂(Σ nll)/∂hidden` (pass `1 / count` for the
 /// gradient of the mean). The row losses are summed in row order, so the result does not depend
-/// on the thread count.
+/// on the thread count. If `row_losses` is given it receives each row's −log p(target) (0 for a row
+/// without a target), the values the sum adds up — how per-sequence losses are kept.
 /// \throws gift::error on mismatched shapes, a target outside the vocabulary, or a non-finite loss.
 template <class Matrix>
   requires has_backend<Matrix>
 loss_sum cross_entropy(const Matrix& hidden, const Matrix& head, const std::vector<std::int32_t>& targets,
-                       Matrix* d_hidden = nullptr, double gradient_scale = 1.0) {
+                       Matrix* d_hidden = nullptr, double gradient_scale = 1.0,
+                       std::vector<double>* row_losses = nullptr) {
   gift::detail::require(hidden.cols() == head.cols(), "gift::model::cross_entropy: 'hidden' has ", hidden.cols(),
                         " columns but the output head has ", head.cols());
   gift::detail::require(targets.size() == static_cast<std::size_t>(hidden.rows()),
@@ -70,6 +73,11 @@ loss_sum cross_entropy(const Matrix& hidden, const Matrix& head, const std::vect
   }
   gift::detail::require(std::isfinite(total.nll), "gift::model::cross_entropy: the loss is not finite (", total.nll,
                         "); the hidden states or the head hold inf/nan — check the weights and the learning rate");
+  if (row_losses != nullptr) {
+    for (std::size_t i = 0; i < targets.size(); ++i)
+      if (targets[i] < 0) row_nll[i] = 0.0;
+    *row_losses = std::move(row_nll);
+  }
   return total;
 }
 

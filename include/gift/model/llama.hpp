@@ -218,6 +218,26 @@ public:
     return cross_entropy(hidden, output_head(), next_token_targets(tokens));
   }
 
+  /// `evaluate(tokens)`, keeping each sequence's own sum: `per_sequence[b]` becomes the loss of row
+  /// `b` of `tokens` (its nll summed in position order, and its `cols − 1` predictions). The
+  /// returned total is bit-identical to `evaluate(tokens)`: per-sequence losses let two models be
+  /// compared paired, sequence by sequence (`gift::pipeline::evaluate`).
+  [[nodiscard]] loss_sum evaluate(const token_matrix& tokens, std::vector<loss_sum>& per_sequence) {
+    const matrix_type hidden = final_hidden(tokens, forward_context{}, nullptr);
+    std::vector<double> rows;
+    const loss_sum total =
+        cross_entropy(hidden, output_head(), next_token_targets(tokens), static_cast<matrix_type*>(nullptr), 1.0, &rows);
+    per_sequence.assign(static_cast<std::size_t>(tokens.rows()), loss_sum{});
+    for (Eigen::Index b = 0; b < tokens.rows(); ++b) {
+      loss_sum& sequence = per_sequence[static_cast<std::size_t>(b)];
+      for (Eigen::Index t = 0; t + 1 < tokens.cols(); ++t) {
+        sequence.nll += rows[static_cast<std::size_t>(b * tokens.cols() + t)];
+        ++sequence.count;
+      }
+    }
+    return total;
+  }
+
   /// A training forward and backward pass: mean next-token loss of `tokens` under `context`
   /// (`context.training` should be true for noise), then the gradient of that mean flows back
   /// through every block, and trainable linear modules accumulate their parameter gradients.

@@ -1,6 +1,7 @@
 #pragma once
 /// \file gift/model/tokens.hpp
-/// \brief The model's token batches (`gift::token_matrix`, `batch × sequence`) and their check.
+/// \brief The model's token batches (`gift::token_matrix`, `batch × sequence`), their check, and
+/// `model::wrapped_sequences` (batches cut from a token stream).
 
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
@@ -8,6 +9,7 @@
 #include <Eigen/Core>
 
 #include <cstdint>
+#include <vector>
 
 namespace gift::model {
 
@@ -30,5 +32,26 @@ inline void require_tokens(const token_matrix& tokens, int vocab, const char* wh
   }
 }
 }  // namespace detail
+
+/// `count` non-overlapping sequences of `length` tokens cut from the stream `ids`, starting at
+/// sequence `first` and wrapping around the stream (so training may take more than one pass):
+/// row `s` holds tokens `[k·length, (k+1)·length)` with `k = (first + s) mod ⌊|ids| / length⌋`.
+/// \throws gift::error when `length < 1`, `count < 0`, `first < 0`, or the stream holds fewer than
+/// `length` tokens.
+[[nodiscard]] inline token_matrix wrapped_sequences(const std::vector<std::int32_t>& ids, std::int64_t length,
+                                                    std::int64_t first, std::int64_t count) {
+  const char* where = "gift::model::wrapped_sequences";
+  gift::detail::require(length >= 1 && count >= 0 && first >= 0, where, ": expected length >= 1, count >= 0 and ",
+                        "first >= 0, but got length ", length, ", count ", count, ", first ", first);
+  const auto available = static_cast<std::int64_t>(ids.size()) / length;
+  gift::detail::require(available > 0, where, ": the text has ", ids.size(), " tokens, fewer than one sequence of ",
+                        length, "; use more text or shorter sequences");
+  token_matrix tokens(count, length);
+  for (std::int64_t s = 0; s < count; ++s) {
+    const auto start = ((first + s) % available) * length;
+    for (std::int64_t t = 0; t < length; ++t) tokens(s, t) = ids[static_cast<std::size_t>(start + t)];
+  }
+  return tokens;
+}
 
 }  // namespace gift::model

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""`gift eval --files N --sequence-losses` and `gift compare` on SmolLM2 cut to its first 4 blocks
+(tool_test.smollm2_cut): the window sample draws from N distinct files of the validation split at
+valid offsets; the per-sequence losses add up to the reported total; an evaluation compared with
+itself differs by exactly 0 with a zero-width interval; the original against a 3-bit quantized
+model gives the difference of the totals, with an interval that contains it and whose width
+agrees with the normal approximation computed here with numpy; evaluations of different samples
+are refused.
+
+Usage: compare.py <path to the gift binary>. Exits 77 (skipped) without the model."""
+import csv
+import math
+import os
+import shutil
+import sys
+import tempfile
+
+import numpy as np
+
+from tool_test import gift_runner, smollm2_cut
+
+work = tempfile.mkdtemp(prefix="gift_compare_")
+model = smollm2_cut("compare", work, layers=4)
+tool = gift_runner(sys.argv[1], work, dict(os.environ, GIFT_MODEL=model))
+run, gift_run, check = tool.run, tool.json, tool.check
+
+
+def rows(name):
+    with open(os.path.join(work, name), newline="") as f:
+        return list(csv.DictReader(f))
+
+
+try:
+    sample = ("--files", "16", "--seq", "64", "--sample-seed", "3")
+    base = gift_run("eval", *sample, "--sequence-losses", "base.csv", "--json")
+    again = gift_run("eval", *sample, "--batch", "1", "--sequence-losses", "again.csv", "--json")
+    gift_run("quantize", "--no-salient", "--bits", "3", "--out", "q3.safetensors", "--json")
+    low = gift_run("eval", *sample, "--weights", "q3.safetensors", "--sequence-losses", "q3.csv", "--json")
+
+    table = rows("base.csv")
+    files = {row["file"] for row in table}
+    check(len(table) == 16 and len(files) == 16 and base["files"] == 16,
+          f"--files 16: 16 windows from 16 distinct files ({len(table)} rows, {len(files)} files)")
+    check(all(int(row["tokens"]) == 63 and int(row["offset"]) >= 0 for row in table),
+          "every window predicts 63 tokens from a non-negative offset")
+    total = sum(float(row["nll"]) for row in table)
+    check(abs(total / base["tokens_predicted"] - base["mean_nll"]) <= 1e-8 * base["mean_nll"],
+          f"per-sequence losses add up to the total ({total / base['tokens_predicted']} vs {base['mean_nll']})")
+
+    same = gift_run("compare", "--a", "base.csv", "--b", "again.csv", "--json")
+    # Batches of 4 and of 1 differ at most by the rounding of the batched GEMMs.
+    check(max(abs(same["difference_nats_per_token"]), abs(same["ci_low"]), abs(same["ci_high"])) <= 1e-6,
+          f"batch 4 against batch 1: no difference ({same['difference_nats_per_token']}, "
+          f"[{same['ci_low']}, {same['ci_high']}])")
+
+    d = gift_run("compare", "--a", "base.csv", "--b", "q3.csv", "--resamples", "4000", "--json")
+    a = np.array([float(row["nll"]) for row in table])
+    b = np.array([float(row["nll"]) for row in rows("q3.csv")])
+    expected = (b.sum() - a.sum()) / (63 * len(a))
+    check(abs(d["difference_nats_per_token"] - expected) <= 1e-9 * abs(expected) + 1e-12,
+          f"the difference {d['difference_nats_per_token']} is q3's mean nll minus the base's ({expected})")
+    check(d["ci_low"] <= d["difference_nats_per_token"] <= d["ci_high"], "the interval contains the difference")
+    check(abs(low["mean_nll"] - base["mean_nll"] - expected) <= 1e-8, "and the reports' mean losses agree")
+    half = 1.959964 * np.std(b - a, ddof=1) / math.sqrt(len(a)) / 63.0
+    got = (d["ci_high"] - d["ci_low"]) / 2
+    check(0.6 * half <= got <= 1.4 * half, f"interval half-width {got:.4g} near the normal approximation {half:.4g}")
+    check(abs(d["perplexity_ratio"] - math.exp(d["difference_nats_per_token"])) <= 1e-9 * d["perplexity_ratio"],
+          "perplexity ratio = exp(difference)")
+
+    gift_run("eval", "--files", "16", "--seq", "64", "--sample-seed", "4", "--sequence-losses", "other.csv", "--json")
+    r = run("compare", "--a", "base.csv", "--b", "other.csv")
+    check(r.returncode == 1 and "evaluate different sequences" in r.stderr,
+          f"different samples are refused ({r.stderr.strip()[-160:]!r})")
+    r = run("eval", "--files", "4", "--data", os.path.join(work, "base.csv"), "--seq", "16")
+    check(r.returncode == 1 and "--files samples windows across the files of a corpus" in r.stderr,
+          f"--files on a single --data file is refused ({r.stderr.strip()[-160:]!r})")
+finally:
+    shutil.rmtree(work, ignore_errors=True)
+
+tool.finish("compare")
