@@ -48,7 +48,7 @@ using evaluate_progress = std::function<void(std::int64_t done, std::int64_t of,
 
 /// How `evaluate` runs.
 struct evaluate_options {
-  std::int64_t batch = 4;       ///< sequences per forward pass (memory, not results: any batch gives the same per-sequence losses)
+  std::int64_t batch = 4;       ///< sequences per forward pass (per-sequence losses agree across batch sizes to float rounding)
   evaluate_progress progress;   ///< optional: called after every batch
 };
 
