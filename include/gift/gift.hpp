@@ -61,4 +61,5 @@
 #include <gift/pipeline/compare.hpp>
 #include <gift/pipeline/eval_set.hpp>
 #include <gift/pipeline/evaluate.hpp>
+#include <gift/pipeline/multiple_choice.hpp>
 #include <gift/pipeline/trainer.hpp>

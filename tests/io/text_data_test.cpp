@@ -128,6 +128,30 @@ BOOST_AUTO_TEST_CASE(split_is_deterministic_proportional_and_stable) {
   BOOST_TEST(tiny.train.size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(dev_split_is_disjoint_and_leaves_validation_unchanged) {
+  std::vector<std::string> files;
+  for (int i = 0; i < 3000; ++i) files.push_back("doc" + std::to_string(i) + ".rst.gz");
+  const auto two_way = split_by_file(files, 0.1);
+  const auto three_way = split_by_file(files, 0.1, 0, 0.1);
+  BOOST_TEST(two_way.dev.empty());
+  // Asking for a dev part takes files from training only: validation stays as it was.
+  BOOST_TEST(three_way.validation == two_way.validation, boost::test_tools::per_element());
+  BOOST_TEST(three_way.train.size() + three_way.dev.size() == two_way.train.size());
+  // Binomial(3000, 0.1): 300 expected, standard deviation ~16.
+  BOOST_TEST(three_way.dev.size() > 230u);
+  BOOST_TEST(three_way.dev.size() < 370u);
+  std::set<std::string> seen;
+  for (const auto* part : {&three_way.train, &three_way.dev, &three_way.validation})
+    for (const auto& f : *part) BOOST_TEST(seen.insert(f).second);  // each file in exactly one part
+  BOOST_TEST(seen.size() == files.size());
+  for (const auto& f : three_way.dev) {
+    const double at = gift::io::hash_position(f, 0);
+    BOOST_TEST((at >= 0.1 && at < 0.2));
+  }
+  BOOST_CHECK_THROW((void)split_by_file(files, 0.5, 0, 0.6), gift::error);
+  BOOST_CHECK_THROW((void)split_by_file(files, 0.1, 0, -0.1), gift::error);
+}
+
 BOOST_AUTO_TEST_CASE(fnv1a_reference_values) {
   // Published FNV-1a 64 test vectors.
   BOOST_TEST(gift::io::fnv1a64("") == 0xcbf29ce484222325ull);

@@ -1,4 +1,4 @@
-// gift::pipeline::compare_paired: the paired difference of two evaluations and its percentile
+// gift::pipeline::compare_paired / compare_replicates: the paired difference of two evaluations and its percentile
 // bootstrap interval — exact on a constant shift, the hand-enumerated bounds of a two-sequence
 // case, the normal approximation's width on many sequences, the same interval for the same seed,
 // and refusals that name what is wrong.
@@ -81,6 +81,46 @@ BOOST_AUTO_TEST_CASE(the_same_seed_gives_the_same_interval) {
   BOOST_TEST(first.high == again.high);
   BOOST_TEST((first.low != other.low || first.high != other.high));
   BOOST_TEST(first.level == 0.9);
+}
+
+BOOST_AUTO_TEST_CASE(replicates_average_the_seeds_and_widen_with_their_spread) {
+  // Three seeds whose gains are 0.1, 0.2 and 0.3 nats/token on every sequence (no spread between
+  // sequences): the difference is the mean, −0.2; a resample of the seeds takes values among the
+  // 27 means of three draws, so the interval spans from near −0.3 to near −0.1 and has width.
+  std::vector<losses> a(1), b(3);
+  for (int i = 0; i < 40; ++i) a[0].push_back({3.0 * 8, 8});
+  for (int r = 0; r < 3; ++r)
+    for (int i = 0; i < 40; ++i) b[r].push_back({(3.0 - 0.1 * (r + 1)) * 8, 8});
+  const auto d = gp::compare_replicates(a, b);
+  BOOST_TEST(std::abs(d.difference + 0.2) <= 1e-12);
+  BOOST_TEST(d.replicates == 3);
+  BOOST_TEST(d.low >= -0.3 - 1e-12);
+  BOOST_TEST(d.low <= -0.2);
+  BOOST_TEST(d.high >= -0.2);
+  BOOST_TEST(d.high <= -0.1 + 1e-12);
+  BOOST_TEST(d.high - d.low > 0.05);
+  // One replicate on each side: the same as compare_paired.
+  std::vector<losses> one_b(1, b[1]);
+  const auto single = gp::compare_replicates(a, one_b);
+  const auto paired = gp::compare_paired(a[0], b[1]);
+  BOOST_TEST(single.difference == paired.difference);
+  BOOST_TEST(single.low == paired.low);
+  BOOST_TEST(single.high == paired.high);
+  // Identical replicates: the seed draw changes nothing, so the interval is the paired one.
+  std::vector<losses> same_a(3, a[0]), same_b(3, b[1]);
+  const auto repeated = gp::compare_replicates(same_a, same_b);
+  BOOST_TEST(std::abs(repeated.difference - paired.difference) <= 1e-12);
+  BOOST_TEST(std::abs(repeated.low - paired.low) <= 1e-12);
+  // Unpairable replicate counts, and a replicate over another evaluation set, are refused by name.
+  std::vector<losses> two(2, a[0]);
+  BOOST_CHECK_EXCEPTION((void)gp::compare_replicates(two, b), gift::error, [](const gift::error& e) {
+    return std::string(e.what()).find("same number of replicates") != std::string::npos;
+  });
+  std::vector<losses> short_b = b;
+  short_b[2].pop_back();
+  BOOST_CHECK_EXCEPTION((void)gp::compare_replicates(a, short_b), gift::error, [](const gift::error& e) {
+    return std::string(e.what()).find("replicate 2") != std::string::npos;
+  });
 }
 
 BOOST_AUTO_TEST_CASE(bad_inputs_are_refused_by_name) {

@@ -93,28 +93,40 @@ namespace gift::io {
   return static_cast<double>(h >> 11) * 0x1.0p-53;
 }
 
-/// Files assigned to training and to validation.
+/// Files assigned to training, to development (choosing hyper-parameters) and to validation
+/// (reporting). The three parts are disjoint.
 struct text_split {
   std::vector<std::string> train;       ///< in the input order
   std::vector<std::string> validation;  ///< in the input order
+  std::vector<std::string> dev;         ///< in the input order; empty unless a dev fraction was asked for
 };
 
 /// Splits `files` by file: a file goes to validation when the hash of its relative path (with
-/// `seed`) falls below `validation_fraction` of the hash range. The assignment of a file depends
-/// only on its path, the seed and the fraction, never on which other files exist, so adding
-/// documents does not reshuffle the old ones. When the fraction is strictly between 0 and 1 and
-/// there are at least two files, each part gets at least one file (the file with the smallest,
-/// or largest, hash is moved). Throws `gift::error` for a fraction outside [0, 1].
+/// `seed`, `io::hash_position`) falls below `validation_fraction` of the hash range, to dev when
+/// it falls in the next `dev_fraction`, and to training otherwise. The assignment of a file
+/// depends only on its path, the seed and the fractions, never on which other files exist, so
+/// adding documents does not reshuffle the old ones; with `dev_fraction` 0 the validation files
+/// are the same as with any other dev fraction. When the validation fraction is strictly between
+/// 0 and 1 and there are at least two files, validation and training get at least one file each
+/// (the file with the smallest, or largest, hash is moved). Throws `gift::error` for a fraction
+/// outside [0, 1] or fractions that add up to more than 1.
 [[nodiscard]] inline text_split split_by_file(std::span<const std::string> files, double validation_fraction,
-                                              std::uint64_t seed = 0) {
+                                              std::uint64_t seed = 0, double dev_fraction = 0.0) {
   detail::require(validation_fraction >= 0.0 && validation_fraction <= 1.0, "gift::io::split_by_file: argument "
                   "'validation_fraction' must be in [0, 1], but is ", validation_fraction);
+  detail::require(dev_fraction >= 0.0 && validation_fraction + dev_fraction <= 1.0, "gift::io::split_by_file: "
+                  "argument 'dev_fraction' must be in [0, 1 - validation_fraction] = [0, ", 1.0 - validation_fraction,
+                  "], but is ", dev_fraction);
   const auto position = [seed](const std::string& file) { return hash_position(file, seed); };
-  std::vector<bool> to_validation(files.size());
-  std::size_t validation_count = 0;
+  enum class part : unsigned char { train, dev, validation };
+  std::vector<part> to(files.size(), part::train);
+  std::size_t validation_count = 0, train_count = 0;
   for (std::size_t i = 0; i < files.size(); ++i) {
-    to_validation[i] = position(files[i]) < validation_fraction;
-    validation_count += to_validation[i] ? 1 : 0;
+    const double at = position(files[i]);
+    to[i] = at < validation_fraction ? part::validation
+            : at < validation_fraction + dev_fraction ? part::dev : part::train;
+    validation_count += to[i] == part::validation ? 1 : 0;
+    train_count += to[i] == part::train ? 1 : 0;
   }
   if (files.size() >= 2 && validation_fraction > 0.0 && validation_fraction < 1.0) {
     const auto extreme = [&](bool smallest) {
@@ -124,11 +136,13 @@ struct text_split {
       }
       return best;
     };
-    if (validation_count == 0) to_validation[extreme(true)] = true;
-    if (validation_count == files.size()) to_validation[extreme(false)] = false;
+    if (validation_count == 0) to[extreme(true)] = part::validation;
+    if (train_count == 0 && validation_fraction + dev_fraction < 1.0) to[extreme(false)] = part::train;
+    if (validation_count == files.size()) to[extreme(false)] = part::train;
   }
   text_split out;
-  for (std::size_t i = 0; i < files.size(); ++i) (to_validation[i] ? out.validation : out.train).push_back(files[i]);
+  for (std::size_t i = 0; i < files.size(); ++i)
+    (to[i] == part::validation ? out.validation : to[i] == part::dev ? out.dev : out.train).push_back(files[i]);
   return out;
 }
 

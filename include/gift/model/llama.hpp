@@ -238,6 +238,20 @@ public:
     return total;
   }
 
+  /// Every prediction's negative log-likelihood in evaluation mode: entry `(b, t)` is
+  /// −log p(tokens(b, t + 1) | tokens(b, 0..t)), for `t < cols − 1` — what a multiple-choice
+  /// score sums over the positions of one continuation (`gift::pipeline::score_choices`).
+  [[nodiscard]] Eigen::MatrixXd token_losses(const token_matrix& tokens) {
+    const matrix_type hidden = final_hidden(tokens, forward_context{}, nullptr);
+    std::vector<double> rows;
+    (void)cross_entropy(hidden, output_head(), next_token_targets(tokens), static_cast<matrix_type*>(nullptr), 1.0,
+                        &rows);
+    Eigen::MatrixXd out(tokens.rows(), tokens.cols() - 1);
+    for (Eigen::Index b = 0; b < tokens.rows(); ++b)
+      for (Eigen::Index t = 0; t + 1 < tokens.cols(); ++t) out(b, t) = rows[static_cast<std::size_t>(b * tokens.cols() + t)];
+    return out;
+  }
+
   /// A training forward and backward pass: mean next-token loss of `tokens` under `context`
   /// (`context.training` should be true for noise), then the gradient of that mean flows back
   /// through every block, and trainable linear modules accumulate their parameter gradients.
