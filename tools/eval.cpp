@@ -1,6 +1,7 @@
 // gift eval: perplexity on held-out text — the first --tokens of the split, or a window sample
 // across --files files (pipeline::sample_windows) — with every sequence's loss kept on request
-// (--sequence-losses) for paired comparisons (gift compare).
+// (--sequence-losses) for paired comparisons (gift compare) — or zero-shot multiple-choice
+// accuracy on a task built from the split's documents (--task, pipeline/multiple_choice.hpp).
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
@@ -12,6 +13,7 @@
 
 #include <gift/io/sequence_losses.hpp>
 #include <gift/pipeline/evaluate.hpp>
+#include <gift/pipeline/multiple_choice.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -21,6 +23,75 @@
 #include <vector>
 
 namespace gift::cli {
+
+namespace {
+// --task: build the items from the split's documents, score them, report accuracy with its
+// Wilson interval.
+template <class Model>
+int run_eval_task(const arguments& args, device chosen, Model& model, const io::tokenizer& tokenizer,
+             std::chrono::steady_clock::time_point start) {
+  pipeline::next_passage_options options;
+  options.items = args.integer("task-items");
+  options.context = args.integer("task-context");
+  options.continuation = args.integer("task-continuation");
+  options.choices = args.integer("task-choices");
+  options.seed = static_cast<std::uint64_t>(args.integer("sample-seed"));
+  // The split's documents in the task's seeded order, tokenized until enough are long enough.
+  split_files split = files_of_split(args);
+  std::sort(split.files.begin(), split.files.end(), [&](const std::string& a, const std::string& b) {
+    const double at_a = io::hash_position(a, options.seed), at_b = io::hash_position(b, options.seed);
+    return at_a != at_b ? at_a < at_b : a < b;
+  });
+  std::vector<std::pair<std::string, std::vector<std::int32_t>>> documents;
+  std::int64_t long_documents = 0;
+  for (const auto& name : split.files) {
+    if (long_documents >= options.items + options.choices) break;
+    std::vector<std::int32_t> ids;
+    tokenizer.encode_append(split.read(name), ids);
+    long_documents += static_cast<std::int64_t>(ids.size()) >= options.context + options.continuation ? 1 : 0;
+    documents.emplace_back(name, std::move(ids));
+  }
+  const auto items = pipeline::next_passage_items(documents, [&](const std::vector<std::int32_t>& ids) {
+    return static_cast<std::int64_t>(tokenizer.decode(ids).size());
+  }, options);
+  std::vector<std::int32_t> flat;
+  for (const auto& item : items) {
+    flat.insert(flat.end(), item.context.begin(), item.context.end());
+    for (const auto& c : item.choices) flat.insert(flat.end(), c.begin(), c.end());
+  }
+  require_same_run(args, "eval", model, flat);
+  const auto scores = on_device(chosen, model, [&](auto& on) {
+    progress_bar bar("eval " + args.get("task"), static_cast<std::int64_t>(items.size()), "item");
+    return pipeline::score_choices(on, items, [&](std::int64_t, std::int64_t) { bar.advance(1); });
+  });
+  if (!args.get("item-results").empty()) {
+    std::vector<io::sequence_loss> rows;
+    for (std::size_t i = 0; i < items.size(); ++i)
+      rows.push_back({items[i].source, 0, 1, scores.correct[i] ? 0.0 : 1.0});
+    io::write_sequence_losses(args.get("item-results"), rows);
+  }
+  const auto [low, high] = scores.interval();
+  const auto [low_norm, high_norm] = scores.interval(0.95, true);
+  report out("eval");
+  if (!args.get("label").empty()) out.add("label", args.get("label"));
+  out.add("weights", args.get("weights").empty() ? std::string("original") : args.get("weights"))
+      .add("text", text_description(args))
+      .add("task", args.get("task"))
+      .add("items", static_cast<std::int64_t>(items.size()))
+      .add("choices", options.choices)
+      .add("accuracy", scores.accuracy())
+      .add("accuracy_ci_low", low)
+      .add("accuracy_ci_high", high)
+      .add("accuracy_norm", scores.accuracy_norm())
+      .add("accuracy_norm_ci_low", low_norm)
+      .add("accuracy_norm_ci_high", high_norm)
+      .add("chance", 1.0 / static_cast<double>(options.choices))
+      .add("device", args.get("device"))
+      .add("seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  out.emit(args.on("json"), args.get("output-json"));
+  return 0;
+}
+}  // namespace
 
 int run_eval(int argc, char** argv) {
   arguments args("eval", "Perplexity of the model (optionally with --weights) on validation text.");
@@ -37,6 +108,15 @@ int run_eval(int argc, char** argv) {
       .integer_option("sample-seed", "0", "with --files: draws the files and the windows' positions", 0,
                       9223372036854775807LL)
       .option("sequence-losses", "", "write every sequence's loss to this CSV file (for gift compare)")
+      .option("task", "", "instead of perplexity, zero-shot accuracy on a multiple-choice task built from the "
+                          "split's documents: next_passage (choose a passage's true continuation among candidates "
+                          "of the same length from other documents)")
+      .integer_option("task-items", "64", "with --task: items, one per document", 1, 1000000)
+      .integer_option("task-context", "96", "with --task: context tokens per item", 1, 1 << 20)
+      .integer_option("task-continuation", "32", "with --task: tokens per candidate", 1, 1 << 20)
+      .integer_option("task-choices", "4", "with --task: candidates per item", 2, 26)
+      .option("item-results", "", "with --task: write every item's correctness (1 − correct as a loss of one "
+                                  "token, so gift compare gives the paired accuracy difference) to this CSV file")
       .option("label", "", "a name for this result in the table/JSON")
       .flag("json", "print the result as JSON on stdout (the table goes to stderr)")
       .option("output-json", "", "also write the JSON result to this file");
@@ -45,15 +125,21 @@ int run_eval(int argc, char** argv) {
   if (!args.parse(argc, argv, 2)) return 0;
   const device chosen = parse_device(args);
   hand_over_to_cuda_build(chosen, world().size(), argv);
+  const auto plan = shard_plan_of(args);
   if (world().rank() == 0) {
     require_writable_outputs(args, out_kind::none);
     if (!args.get("sequence-losses").empty()) require_writable_file(args.get("sequence-losses"), "--sequence-losses");
+    if (!args.get("item-results").empty()) require_writable_file(args.get("item-results"), "--item-results");
   }
+  gift::detail::require(args.get("task").empty() || args.get("task") == "next_passage", "gift eval: --task must be ",
+                        "next_passage, not '", args.get("task"), "'");
+  gift::detail::require(args.get("task").empty() || plan.shards() == 1, "gift eval: --task runs in one process; ",
+                        "leave --shards at 1");
   set_threads(args);
-  const auto plan = shard_plan_of(args);
   const auto start = std::chrono::steady_clock::now();
   auto model = load_model(args);
   const auto tokenizer = load_tokenizer(args);
+  if (!args.get("task").empty()) return run_eval_task(args, chosen, model, tokenizer, start);
   const std::int64_t length = args.integer("seq");
   // The evaluation set: whole sequences of the first --tokens tokens, or windows across --files files.
   model::token_matrix sequences;

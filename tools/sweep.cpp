@@ -12,9 +12,11 @@
 #include "cli/progress.hpp"
 #include "cli/report.hpp"
 #include "cli/sweep_config.hpp"
+#include "cli/sweep_summary.hpp"
 
 #include <algorithm>
 #include <gift/io/atomic_file.hpp>
+#include <gift/version.hpp>
 #include <gift/io/text_data.hpp>
 #include <gift/io/detail/json.hpp>
 
@@ -27,6 +29,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace gift::cli {
@@ -86,10 +89,13 @@ std::set<std::string> finished_cells(const fs::path& results) {
   return done;
 }
 
-// The CSV mirror of results.jsonl (latest row per cell), rewritten atomically.
-void write_csv(const fs::path& results, const fs::path& csv, const std::vector<std::string>& columns) {
+// The latest row of each cell in results.jsonl, and the cells in order of first appearance.
+struct result_rows {
   std::map<std::string, json_value> rows;
   std::vector<std::string> order;
+};
+result_rows latest_rows(const fs::path& results) {
+  result_rows out;
   std::ifstream in(results);
   std::string line;
   while (std::getline(in, line)) {
@@ -97,11 +103,17 @@ void write_csv(const fs::path& results, const fs::path& csv, const std::vector<s
       json_value row = gift::detail::json_parser(line, "results.jsonl").parse_document();
       const json_value* id = row.find("cell");
       if (id == nullptr) continue;
-      if (rows.count(id->string) == 0) order.push_back(id->string);
-      rows[id->string] = std::move(row);
+      if (out.rows.count(id->string) == 0) out.order.push_back(id->string);
+      out.rows[id->string] = std::move(row);
     } catch (const error&) {
     }
   }
+  return out;
+}
+
+// The CSV mirror of results.jsonl (latest row per cell), rewritten atomically.
+void write_csv(const fs::path& results, const fs::path& csv, const std::vector<std::string>& columns) {
+  auto [rows, order] = latest_rows(results);
   std::string out;
   for (std::size_t c = 0; c < columns.size(); ++c) out += (c ? "," : "") + columns[c];
   out += "\n";
@@ -159,17 +171,35 @@ struct sweep_run {
     if (config.needs_gram) words.push_back("--gram");
     make(shared / "calibrate.json", with_text(words));
   }
-  // Perplexity of `weights` (empty: the GGUF model) on `data`'s validation split; cached in `json`.
+  // Perplexity of `weights` (empty: the GGUF model) on `data`'s evaluation split; cached in `json`,
+  // with every sequence's loss beside it (<json stem>.losses.csv).
   double evaluate(const fs::path& json, const std::string& weights, const std::string& data) {
-    std::vector<std::string> words = {"eval", "--split", "validation", "--data", data, "--tokens",
-                                      std::to_string(config.eval_tokens), "--seq", std::to_string(config.eval_seq),
-                                      "--output-json", json.string()};
+    std::vector<std::string> words = {"eval", "--split", config.eval_split, "--data", data, "--seq",
+                                      std::to_string(config.eval_seq), "--output-json", json.string()};
+    if (config.eval_files > 0) {
+      words.insert(words.end(), {"--files", std::to_string(config.eval_files), "--windows-per-file",
+                                 std::to_string(config.eval_windows_per_file), "--sample-seed",
+                                 std::to_string(config.eval_sample_seed), "--batch", std::to_string(config.eval_batch),
+                                 "--sequence-losses", losses_of(json).string()});
+    } else {
+      words.insert(words.end(), {"--tokens", std::to_string(config.eval_tokens)});
+    }
     if (!weights.empty()) {
       words.push_back("--weights");
       words.push_back(weights);
     }
     make(json, with_text(words));
     return number_of(read_json(json), "perplexity");
+  }
+  // Where the per-sequence losses of the evaluation cached in `json` are.
+  static fs::path losses_of(const fs::path& json) {
+    fs::path file = json;
+    file.replace_extension(".losses.csv");
+    return file;
+  }
+  // `file` relative to the results folder, if it exists ("" otherwise: an evaluation without them).
+  std::string stored(const fs::path& file) const {
+    return fs::exists(file) ? fs::relative(file, out).generic_string() : std::string();
   }
   fs::path selection(const sweep_cell& cell) {
     if (cell.fully_quantized()) return {};  // no salient column: nothing to select
@@ -227,6 +257,8 @@ struct sweep_run {
                                       "--steps", std::to_string(config.steps), "--batch", std::to_string(config.batch),
                                       "--seq", std::to_string(config.seq), "--lr", sweep_cell::number(cell.lr),
                                       "--seed", std::to_string(cell.seed)};
+    // A replicate varies the training documents and their order too (gift finetune --data-seed).
+    if (config.vary_data) words.insert(words.end(), {"--data-seed", std::to_string(cell.seed)});
     // The bits and the α search set GIFT-SW's noise and STE's grid; the other methods ignore them.
     if (method == "gift_sw" || method == "ste")
       words.insert(words.end(), {"--bits", std::to_string(cell.bits), "--alpha", config.alpha});
@@ -285,6 +317,8 @@ struct sweep_run {
       q_ood = evaluate(shared / ("q-" + qid + ".eval-ood.json"), quantized_model.string(), config.out_of_domain);
     row.add("quantized_ppl_ood", q_ood);
     double ppl_in = q_in, ppl_ood = q_ood;
+    std::string losses_in = stored(losses_of(shared / ("q-" + qid + ".eval-in.json")));
+    std::string losses_ood = stored(losses_of(shared / ("q-" + qid + ".eval-ood.json")));
     if (cell.method != "none") {
       const fs::path dir = out / "cells" / cell.id();
       fs::create_directories(dir);
@@ -315,22 +349,64 @@ struct sweep_run {
         make(final_model, words_q);
       }
       ppl_in = evaluate(dir / "eval-in.json", final_model.string(), "linux-doc");
-      if (!config.out_of_domain.empty()) ppl_ood = evaluate(dir / "eval-ood.json", final_model.string(), config.out_of_domain);
+      losses_in = stored(losses_of(dir / "eval-in.json"));
+      if (!config.out_of_domain.empty()) {
+        ppl_ood = evaluate(dir / "eval-ood.json", final_model.string(), config.out_of_domain);
+        losses_ood = stored(losses_of(dir / "eval-ood.json"));
+      }
       // The numbers are kept; the models (hundreds of MB each) are not (a shared one goes when
       // the last cell that needs it is done).
       if (stem.empty()) fs::remove(tuned);
       fs::remove(dir / "quantized.safetensors");
     }
-    row.add("ppl_in", ppl_in).add("ppl_ood", ppl_ood);
+    row.add("ppl_in", ppl_in).add("ppl_ood", ppl_ood).add("losses_in", losses_in).add("losses_ood", losses_ood);
     row.add("seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     row.add("status", std::string("ok"));
     return row;
   }
 };
 
+// The first line of a command's output ("" if it fails).
+std::string first_line_of(const std::string& command) {
+  std::string line;
+  if (FILE* pipe = popen(command.c_str(), "r")) {
+    char buffer[256];
+    if (std::fgets(buffer, sizeof buffer, pipe) != nullptr) line = buffer;
+    pclose(pipe);
+  }
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  return line;
+}
+// Where the sweep's numbers came from: gift's version and commit (with "+changes" when the source
+// tree differed from it), the CPU, the threads and this invocation's wall time. One file per run,
+// provenance.json, replaced by each run of the sweep (the per-cell wall time is in every row).
+void write_provenance(const fs::path& file, std::int64_t threads, double seconds, std::int64_t cells_run) {
+  const std::string source = GIFT_SOURCE_DIR;
+  std::string commit = first_line_of("git -C '" + source + "' rev-parse HEAD 2>/dev/null");
+  if (!commit.empty() && !first_line_of("git -C '" + source + "' status --porcelain --untracked-files=no 2>/dev/null").empty())
+    commit += "+changes";
+  std::string cpu;
+  {
+    std::ifstream info("/proc/cpuinfo");
+    for (std::string line; cpu.empty() && std::getline(info, line);)
+      if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) cpu = line.substr(line.find(':') + 2);
+  }
+  report row("sweep");
+  row.add("gift_version", std::string(GIFT_VERSION_STRING))
+      .add("commit", commit.empty() ? std::string("unknown") : commit)
+      .add("cpu", cpu.empty() ? std::string("unknown") : cpu)
+      .add("hardware_threads", static_cast<std::int64_t>(std::thread::hardware_concurrency()))
+      .add("threads", threads)
+      .add("cells_run", cells_run)
+      .add("seconds", seconds);
+  const std::string body = row.json() + "\n";
+  io::write_file_atomically(file, std::as_bytes(std::span<const char>(body.data(), body.size())));
+}
+
 const std::vector<std::string> csv_columns = {
     "cell", "metric", "bits", "fraction", "k", "quantizer", "method", "setting", "lr", "seed", "quantized_ppl_in",
     "quantized_ppl_ood", "ppl_in", "ppl_ood", "first_loss", "last_loss", "trainable_parameters", "rank", "seconds",
+    "losses_in", "losses_ood",
     "status", "error"};
 }  // namespace
 
@@ -450,14 +526,33 @@ int run_sweep(int argc, char** argv) {
       bar.advance(1, cell.id());
     }
   }
+  // Statistics over the finished cells of this config: groups.csv and comparisons.csv.
+  std::vector<sweep_result> finished;
+  {
+    const auto latest = latest_rows(results);
+    const auto text_of = [](const json_value& row, const char* key) {
+      const json_value* v = row.find(key);
+      return v != nullptr && v->type == json_value::kind::string ? v->string : std::string();
+    };
+    for (const auto& cell : config.cells) {
+      const auto it = latest.rows.find(cell.id());
+      if (it == latest.rows.end() || text_of(it->second, "status") != "ok") continue;
+      finished.push_back({cell, number_of(it->second, "ppl_in"), number_of(it->second, "ppl_ood"),
+                          text_of(it->second, "losses_in"), text_of(it->second, "losses_ood")});
+    }
+  }
+  const std::int64_t comparisons = write_sweep_summary(out, finished, config.reference);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  write_provenance(out / "provenance.json", args.integer("threads"), seconds, static_cast<std::int64_t>(todo.size()));
   report summary("sweep");
   summary.add("cells", static_cast<std::int64_t>(config.cells.size()))
       .add("already_finished", static_cast<std::int64_t>(config.cells.size() - todo.size()))
       .add("ran", static_cast<std::int64_t>(todo.size()))
       .add("failed", failed)
       .add("commands_run", run.computed_steps)
+      .add("comparisons", comparisons)
       .add("results", results.string())
-      .add("seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      .add("seconds", seconds);
   summary.emit(args.on("json"), args.get("output-json"));
   return failed == 0 ? 0 : 1;
 }

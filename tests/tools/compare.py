@@ -5,7 +5,8 @@ valid offsets; the per-sequence losses add up to the reported total; an evaluati
 itself differs by exactly 0 with a zero-width interval; the original against a 3-bit quantized
 model gives the difference of the totals, with an interval that contains it and whose width
 agrees with the normal approximation computed here with numpy; evaluations of different samples
-are refused.
+are refused; `--task next_passage` reports the item file's accuracy with its Wilson interval, the
+same for the same seed.
 
 Usage: compare.py <path to the gift binary>. Exits 77 (skipped) without the model."""
 import csv
@@ -74,6 +75,27 @@ try:
     r = run("eval", "--files", "4", "--data", os.path.join(work, "base.csv"), "--seq", "16")
     check(r.returncode == 1 and "--files samples windows across the files of a corpus" in r.stderr,
           f"--files on a single --data file is refused ({r.stderr.strip()[-160:]!r})")
+
+    # Zero-shot accuracy: next_passage items from the validation split, scored by log-likelihood.
+    task = ("--task", "next_passage", "--task-items", "8", "--task-context", "32", "--task-continuation", "8")
+    acc = gift_run("eval", *task, "--item-results", "items.csv", "--json")
+    items = rows("items.csv")
+    check(acc["items"] == 8 and len(items) == 8 and acc["choices"] == 4 and acc["chance"] == 0.25,
+          f"--task-items 8: 8 items of 4 choices ({acc['items']} items, {len(items)} rows)")
+    right = sum(1.0 - float(row["nll"]) for row in items)
+    check(abs(acc["accuracy"] - right / 8) <= 1e-12, f"accuracy {acc['accuracy']} = the item file's {right}/8")
+    z = 1.959963984540054
+    p, n = right / 8, 8
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    check(abs(acc["accuracy_ci_low"] - max(0.0, centre - half)) <= 1e-9
+          and abs(acc["accuracy_ci_high"] - min(1.0, centre + half)) <= 1e-9,
+          f"the interval is Wilson's ([{acc['accuracy_ci_low']:.4f}, {acc['accuracy_ci_high']:.4f}])")
+    again_acc = gift_run("eval", *task, "--json")
+    check(again_acc["accuracy"] == acc["accuracy"] and again_acc["accuracy_norm"] == acc["accuracy_norm"],
+          "the same seed builds and scores the same items")
+    r = run("eval", "--task", "last_word")
+    check(r.returncode == 1 and "--task must be" in r.stderr, f"an unknown task is refused ({r.stderr.strip()[-120:]!r})")
 finally:
     shutil.rmtree(work, ignore_errors=True)
 

@@ -9,6 +9,7 @@ quantized) runs without a selection and trains once for two bit-widths; several 
 settings and a cell two of them describe runs once; bad configurations are refused naming the field.
 
 Usage: sweep_resume.py <path to the gift binary>. Exits 77 (skipped) without the model."""
+import csv as csvmodule
 import json
 import math
 import os
@@ -121,6 +122,63 @@ try:
                            timeout=60, env=env, cwd=work)
         check(r.returncode == 1 and "eval.tokens=256" in r.stderr and "eval.tokens=128" in r.stderr,
               f"a changed eval size in the same --out is refused ({r.stderr.strip()[-200:]!r})")
+
+    # The evaluation design of the experiments: windows across files, per-sequence losses stored,
+    # seeds that vary the training data, statistics against a reference, provenance.
+    stats_config = {
+        "metrics": ["gift_sw"], "bits": [4], "quantizer": ["rtn"],
+        "methods": ["none", "gift_sw_no_noise", "gift_sw"], "lr": [1e-4], "seeds": [0, 1],
+        "calibration": {"tokens": 256, "seq": 64},
+        "eval": {"files": 6, "windows_per_file": 1, "seq": 32, "batch": 3, "out_of_domain": "fortunes"},
+        "finetune": {"steps": 2, "batch": 1, "seq": 32},
+        "reference": {"method": "gift_sw_no_noise"},
+    }
+    with open(os.path.join(work, "stats.json"), "w") as f:
+        json.dump(stats_config, f)
+    r = subprocess.run([gift, "sweep", "--config", "stats.json", "--out", "stats", "--json"], capture_output=True,
+                       text=True, timeout=900, env=env, cwd=work)
+    check(r.returncode == 0, f"the statistics sweep exits 0 (stderr: {r.stderr[-400:]!r})")
+    if r.returncode == 0:
+        summary_stats = json.loads(r.stdout.strip().splitlines()[-1])
+        with open(os.path.join(work, "stats", "results.jsonl")) as f:
+            every = [json.loads(line) for line in f if line.strip()]
+        check(len(every) == 5 and all(row["status"] == "ok" for row in every), "5 cells (none + 2 methods x 2 seeds)")
+        for row in every:
+            for key in ("losses_in", "losses_ood"):
+                path = os.path.join(work, "stats", row.get(key, ""))
+                ok = bool(row.get(key)) and os.path.isfile(path)
+                if ok:
+                    with open(path) as f:
+                        lines = f.read().splitlines()
+                    ok = lines[0] == "sequence,file,offset,tokens,nll" and len(lines) == 7
+                    files = {line.split(",")[1] for line in lines[1:]}
+                    ok = ok and len(files) == 6  # one window from each of 6 documents
+                check(ok, f"{row['cell']}: {key} holds 6 windows from 6 documents")
+        # No noise: only the training data differs between the seeds, so their losses differ.
+        plain = sorted((row for row in every if row["method"] == "gift_sw_no_noise"), key=lambda row: row["seed"])
+        check(len(plain) == 2 and plain[0]["first_loss"] != plain[1]["first_loss"],
+              "a seed also draws the training documents (first losses differ without noise)")
+        with open(os.path.join(work, "stats", "comparisons.csv")) as f:
+            table = list(csvmodule.DictReader(f))
+        gift_vs_plain = [row for row in table if row["arm"].endswith("gift_sw_lr0.0001")]
+        check(len(gift_vs_plain) == 2 and all(row["replicates"] == "2" and row["sequences"] == "6" and
+                                              float(row["ci_low"]) <= float(row["difference_nats"]) <= float(row["ci_high"])
+                                              for row in gift_vs_plain),
+              f"comparisons.csv: GIFT-SW against the reference, both domains, 2 replicates, CI around the difference "
+              f"({table})")
+        check(summary_stats["comparisons"] == len(table), "the summary counts the comparisons written")
+        with open(os.path.join(work, "stats", "groups.csv")) as f:
+            groups = list(csvmodule.DictReader(f))
+        untrained = [row for row in groups if row["method"] == "none"]
+        trained = [row for row in groups if row["method"] == "gift_sw"]
+        check(untrained and all(row["runs"] == "1" and row["ppl_std"] == "" for row in untrained),
+              "an arm without a random part is one run, with no std")
+        check(trained and all(row["runs"] == "2" and float(row["ppl_ci_low"]) < float(row["ppl_ci_high"]) for row in trained),
+              "a seeded arm reports its t-interval over 2 runs")
+        with open(os.path.join(work, "stats", "provenance.json")) as f:
+            provenance = json.load(f)
+        check(all(provenance.get(key) for key in ("gift_version", "commit", "cpu")) and provenance["seconds"] > 0,
+              f"provenance.json records version, commit, CPU and time ({provenance})")
 
     # A fully quantized grid (size 0): NPFT trains the full-precision model (pre), then every column
     # is quantized; no selection is made.

@@ -13,10 +13,30 @@
 //     "lr":        [1e-4],                 (one list for every method, or an object {"lora": [...], ...})
 //     "seeds":     [0, 1, 2],
 //     "calibration": {"tokens": 4096, "seq": 256},
-//     "eval":      {"tokens": 8192, "seq": 256, "out_of_domain": "fortunes"},
+//     "eval":      {"files": 64, "windows_per_file": 1, "sample_seed": 0, "split": "validation",
+//                   "seq": 256, "batch": 8, "out_of_domain": "fortunes"},
 //     "finetune":  {"steps": 40, "batch": 1, "seq": 256, "match_params": true, "rank": 8, "lora_alpha": 16,
-//                   "method_options": {"npft": "--rank 16 --lora-alpha 32", "svft": "--svft-pattern banded"}}
+//                   "vary_data": true,
+//                   "method_options": {"npft": "--rank 16 --lora-alpha 32", "svft": "--svft-pattern banded"}},
+//     "reference": {"method": "lora"}
 //   }
+//
+// Evaluation: with "files" > 0 each domain is evaluated on a fixed sample of windows, "files"
+// documents of the split times "windows_per_file" windows of "seq" tokens (gift eval --files),
+// the same for every cell; without it, on the split's first "tokens" tokens (the old design, kept
+// so that old result folders stay comparable). "split": "dev" evaluates on the development split
+// (for choosing learning rates), "validation" on the reported one. Every evaluation writes its
+// per-sequence losses beside its JSON (<name>.losses.csv), so any two cells compare paired.
+//
+// Replicates: a seed drives GIFT-SW's noise and an adapter's initialisation and, with "vary_data"
+// (the default), also which training documents fill the token budget and their order
+// (gift finetune --data-seed). The calibration sample is the same for every seed.
+//
+// "reference" names the arm every other arm is compared with: its fields (method, metric, bits,
+// quantizer, setting, fraction or k) replace a cell's, the others (but the learning rate) must
+// match. The sweep writes groups.csv (mean, std and a 95 % t-interval over seeds) and
+// comparisons.csv (the difference in mean loss against the reference with a two-level bootstrap
+// interval over seeds and evaluation sequences, pipeline::compare_replicates).
 //
 // "method_options" appends options to `gift finetune` for that method ("rank"/"lora_alpha" apply
 // to lora, dora and quik_lora; NPFT's adapter is sized by its own options). "npft_no_noise" is NPFT
@@ -103,7 +123,11 @@ struct sweep_config {
   std::vector<sweep_cell> cells;
   std::int64_t calibration_tokens = 4096, calibration_seq = 256;
   std::int64_t eval_tokens = 8192, eval_seq = 256;
+  std::int64_t eval_files = 0, eval_windows_per_file = 1, eval_sample_seed = 0, eval_batch = 4;
+  std::string eval_split = "validation";
   std::string out_of_domain = "fortunes";  ///< --data of the second evaluation ("" to skip)
+  bool vary_data = true;                   ///< a seed also draws the training documents and their order
+  std::map<std::string, std::string> reference;  ///< the fields that name the reference arm
   std::int64_t steps = 40, batch = 1, seq = 256, rank = 8;
   double lora_alpha = 16;
   bool match_params = true;
@@ -116,7 +140,14 @@ struct sweep_config {
   [[nodiscard]] std::string shared_settings() const {
     std::ostringstream out;
     out << "calibration.tokens=" << calibration_tokens << "\ncalibration.seq=" << calibration_seq
-        << "\neval.tokens=" << eval_tokens << "\neval.seq=" << eval_seq << "\neval.out_of_domain=" << out_of_domain
+        << "\neval.tokens=" << eval_tokens << "\neval.seq=" << eval_seq << "\neval.out_of_domain=" << out_of_domain;
+    // Written only when set, so that folders of sweeps from before these keys stay valid.
+    if (eval_files > 0)
+      out << "\neval.files=" << eval_files << "\neval.windows_per_file=" << eval_windows_per_file
+          << "\neval.sample_seed=" << eval_sample_seed << "\neval.batch=" << eval_batch;
+    if (eval_split != "validation") out << "\neval.split=" << eval_split;
+    if (!vary_data) out << "\nfinetune.vary_data=false";
+    out
         << "\nfinetune.steps=" << steps << "\nfinetune.batch=" << batch << "\nfinetune.seq=" << seq
         << "\nfinetune.rank=" << rank << "\nfinetune.lora_alpha=" << sweep_cell::number(lora_alpha)
         << "\nfinetune.match_params=" << (match_params ? "true" : "false") << "\nalpha=" << alpha << "\n";
@@ -314,7 +345,7 @@ inline sweep_config read_sweep_config(const std::string& file) {
   if (root.type != json_value::kind::object) bad(file, "(top level)", "an object", root);
   check_keys(root, file, "",
              {"metrics", "bits", "fraction", "k", "quantizer", "alpha", "settings", "methods", "lr", "seeds",
-              "calibration", "eval", "finetune", "grids", "comment"});
+              "calibration", "eval", "finetune", "grids", "reference", "comment"});
   sweep_config config;
   if (const json_value* a = root.find("alpha")) config.alpha = text(*a, file, "alpha");
   if (const json_value* c = root.find("calibration")) {
@@ -323,13 +354,31 @@ inline sweep_config read_sweep_config(const std::string& file) {
     if (const json_value* v = c->find("seq")) config.calibration_seq = integer(*v, file, "calibration.seq", 2, 1 << 20);
   }
   if (const json_value* e = root.find("eval")) {
-    check_keys(*e, file, " in \"eval\"", {"tokens", "seq", "out_of_domain"});
+    check_keys(*e, file, " in \"eval\"",
+               {"tokens", "seq", "out_of_domain", "files", "windows_per_file", "sample_seed", "split", "batch"});
+    if (const json_value* v = e->find("files")) config.eval_files = integer(*v, file, "eval.files", 1, 1 << 20);
+    if (const json_value* v = e->find("windows_per_file"))
+      config.eval_windows_per_file = integer(*v, file, "eval.windows_per_file", 1, 1000000);
+    if (const json_value* v = e->find("sample_seed"))
+      config.eval_sample_seed = integer(*v, file, "eval.sample_seed", 0, 1LL << 53);
+    if (const json_value* v = e->find("batch")) config.eval_batch = integer(*v, file, "eval.batch", 1, 4096);
+    if (const json_value* v = e->find("split")) {
+      config.eval_split = text(*v, file, "eval.split");
+      gift::detail::require(config.eval_split == "validation" || config.eval_split == "dev", "gift sweep: '", file,
+                            "' eval.split must be validation (report) or dev (choose hyper-parameters), but is '",
+                            config.eval_split, "'");
+    }
     if (const json_value* v = e->find("tokens")) config.eval_tokens = integer(*v, file, "eval.tokens", 1, 1LL << 40);
     if (const json_value* v = e->find("seq")) config.eval_seq = integer(*v, file, "eval.seq", 2, 1 << 20);
     if (const json_value* v = e->find("out_of_domain")) config.out_of_domain = text(*v, file, "eval.out_of_domain");
   }
   if (const json_value* f = root.find("finetune")) {
-    check_keys(*f, file, " in \"finetune\"", {"steps", "batch", "seq", "match_params", "rank", "lora_alpha", "method_options"});
+    check_keys(*f, file, " in \"finetune\"",
+               {"steps", "batch", "seq", "match_params", "rank", "lora_alpha", "method_options", "vary_data"});
+    if (const json_value* v = f->find("vary_data")) {
+      if (v->type != json_value::kind::boolean) bad(file, "finetune.vary_data", "true or false", *v);
+      config.vary_data = v->boolean;
+    }
     if (const json_value* v = f->find("steps")) config.steps = integer(*v, file, "finetune.steps", 1, 1000000000);
     if (const json_value* v = f->find("batch")) config.batch = integer(*v, file, "finetune.batch", 1, 4096);
     if (const json_value* v = f->find("seq")) config.seq = integer(*v, file, "finetune.seq", 2, 1 << 20);
@@ -344,6 +393,12 @@ inline sweep_config read_sweep_config(const std::string& file) {
       for (const auto& [method, options] : v->object)
         config.method_options[method] = text(options, file, "finetune.method_options." + method);
     }
+  }
+  if (const json_value* r = root.find("reference")) {
+    if (r->type != json_value::kind::object || r->object.empty())
+      bad(file, "reference", "an object naming the reference arm, e.g. {\"method\": \"lora\"}", *r);
+    check_keys(*r, file, " in \"reference\"", {"method", "metric", "bits", "quantizer", "setting", "fraction", "k"});
+    for (const auto& [key, value] : r->object) config.reference[key] = text(value, file, "reference." + key);
   }
   const json_value* grids = root.find("grids");
   if (grids == nullptr) {
