@@ -148,7 +148,11 @@ struct sweep_run {
   std::int64_t computed_steps = 0;   // commands actually run (a resumed sweep that runs none proves nothing recomputed)
   std::string docs;                  // --docs for the commands that read text
 
-  fs::path stats() const { return shared / "stats"; }
+  // The calibration statistics a cell reads: the shared sample's, or its seed's own.
+  fs::path stats(const sweep_cell& cell) const { return stats_of(cell.calibration_seed); }
+  fs::path stats_of(std::int64_t calibration_seed) const {
+    return calibration_seed < 0 ? shared / "stats" : shared / ("stats-c" + std::to_string(calibration_seed));
+  }
   // Runs `words` unless `product` exists already (every product is written atomically, so it is
   // whole when it exists).
   void make(const fs::path& product, std::vector<std::string> words) {
@@ -163,13 +167,29 @@ struct sweep_run {
     return words;
   }
 
-  void calibrate() {
+  // Calibrates on the shared sample (`calibration_seed` −1) or on the one that seed draws.
+  void calibrate(std::int64_t calibration_seed) {
+    const std::string suffix = calibration_seed < 0 ? "" : "-c" + std::to_string(calibration_seed);
     std::vector<std::string> words = {"calibrate", "--split", "train", "--tokens",
                                       std::to_string(config.calibration_tokens), "--seq",
-                                      std::to_string(config.calibration_seq), "--out", stats().string(),
-                                      "--output-json", (shared / "calibrate.json").string()};
+                                      std::to_string(config.calibration_seq), "--out",
+                                      stats_of(calibration_seed).string(), "--output-json",
+                                      (shared / ("calibrate" + suffix + ".json")).string()};
+    if (calibration_seed >= 0) words.insert(words.end(), {"--data-seed", std::to_string(calibration_seed)});
     if (config.needs_gram) words.push_back("--gram");
-    make(shared / "calibrate.json", with_text(words));
+    make(shared / ("calibrate" + suffix + ".json"), with_text(words));
+  }
+  // What a cell's seed draws, for its row.
+  std::string seed_drives(const sweep_cell& cell) const {
+    std::vector<std::string> parts;
+    if (cell.method != "none") {
+      parts.push_back("training noise and initialisation");
+      if (config.vary_data) parts.push_back("training documents and order");
+    }
+    if (cell.calibration_seed >= 0) parts.push_back("calibration sample");
+    std::string out;
+    for (const auto& part : parts) out += (out.empty() ? "" : "; ") + part;
+    return out.empty() ? std::string("nothing (one run)") : out;
   }
   // Perplexity of `weights` (empty: the GGUF model) on `data`'s evaluation split; cached in `json`,
   // with every sequence's loss beside it (<json stem>.losses.csv).
@@ -191,6 +211,29 @@ struct sweep_run {
     make(json, with_text(words));
     return number_of(read_json(json), "perplexity");
   }
+  // Zero-shot accuracy (eval.task) of `weights` on `data`'s items, cached in `json` with each
+  // item's correctness beside it (<json stem>.items.csv); adds `name`, its Wilson interval and its
+  // length-normalised value to `row`, and returns the stored item file ("" without a task).
+  std::string score_task(report& row, const std::string& name, const fs::path& json, const std::string& weights,
+                         const std::string& data) {
+    if (config.task.empty()) return {};
+    fs::path items = json;
+    items.replace_extension(".items.csv");
+    std::vector<std::string> words = {"eval", "--task", config.task, "--task-items", std::to_string(config.task_items),
+                                      "--task-context", std::to_string(config.task_context), "--task-continuation",
+                                      std::to_string(config.task_continuation), "--task-choices",
+                                      std::to_string(config.task_choices), "--split", config.eval_split, "--data", data,
+                                      "--sample-seed", std::to_string(config.eval_sample_seed), "--item-results",
+                                      items.string(), "--output-json", json.string()};
+    if (!weights.empty()) words.insert(words.end(), {"--weights", weights});
+    make(json, with_text(words));
+    const json_value result = read_json(json);
+    row.add(name, number_of(result, "accuracy"))
+        .add(name + "_ci_low", number_of(result, "accuracy_ci_low"))
+        .add(name + "_ci_high", number_of(result, "accuracy_ci_high"))
+        .add(name + "_norm", number_of(result, "accuracy_norm"));
+    return stored(items);
+  }
   // Where the per-sequence losses of the evaluation cached in `json` are.
   static fs::path losses_of(const fs::path& json) {
     fs::path file = json;
@@ -204,7 +247,7 @@ struct sweep_run {
   fs::path selection(const sweep_cell& cell) {
     if (cell.fully_quantized()) return {};  // no salient column: nothing to select
     const fs::path file = salient_path(cell);
-    std::vector<std::string> words = {"select", "--stats", stats().string(), "--bits", std::to_string(cell.bits),
+    std::vector<std::string> words = {"select", "--stats", stats(cell).string(), "--bits", std::to_string(cell.bits),
                                       "--alpha", config.alpha, "--out", file.string()};
     for (const auto& w : cell.metric.select_options()) words.push_back(w);
     words.push_back(cell.size_is_k ? "--k" : "--fraction");
@@ -219,7 +262,7 @@ struct sweep_run {
     else words.insert(words.end(), {"--salient", salient.string()});
     if (cell.quantizer == "gptq") {
       words.push_back("--gram");
-      words.push_back((stats() / "gram.safetensors").string());
+      words.push_back((stats(cell) / "gram.safetensors").string());
     }
     return words;
   }
@@ -305,7 +348,8 @@ struct sweep_run {
         .add("method", cell.method)
         .add("setting", cell.method == "none" ? std::string("-") : cell.setting)
         .add("lr", cell.lr)
-        .add("seed", cell.seed);
+        .add("seed", cell.seed)
+        .add("seed_drives", seed_drives(cell));
     const auto start = std::chrono::steady_clock::now();
     const fs::path salient = selection(cell);
     const fs::path quantized_model = quantized(cell, salient);
@@ -316,6 +360,12 @@ struct sweep_run {
     if (!config.out_of_domain.empty())
       q_ood = evaluate(shared / ("q-" + qid + ".eval-ood.json"), quantized_model.string(), config.out_of_domain);
     row.add("quantized_ppl_ood", q_ood);
+    std::string items_in = score_task(row, "quantized_acc_in", shared / ("q-" + qid + ".task-in.json"),
+                                      quantized_model.string(), "linux-doc");
+    std::string items_ood;
+    if (!config.out_of_domain.empty())
+      items_ood = score_task(row, "quantized_acc_ood", shared / ("q-" + qid + ".task-ood.json"),
+                             quantized_model.string(), config.out_of_domain);
     double ppl_in = q_in, ppl_ood = q_ood;
     std::string losses_in = stored(losses_of(shared / ("q-" + qid + ".eval-in.json")));
     std::string losses_ood = stored(losses_of(shared / ("q-" + qid + ".eval-ood.json")));
@@ -354,12 +404,29 @@ struct sweep_run {
         ppl_ood = evaluate(dir / "eval-ood.json", final_model.string(), config.out_of_domain);
         losses_ood = stored(losses_of(dir / "eval-ood.json"));
       }
+      items_in = score_task(row, "acc_in", dir / "task-in.json", final_model.string(), "linux-doc");
+      if (!config.out_of_domain.empty())
+        items_ood = score_task(row, "acc_ood", dir / "task-ood.json", final_model.string(), config.out_of_domain);
       // The numbers are kept; the models (hundreds of MB each) are not (a shared one goes when
       // the last cell that needs it is done).
       if (stem.empty()) fs::remove(tuned);
       fs::remove(dir / "quantized.safetensors");
     }
     row.add("ppl_in", ppl_in).add("ppl_ood", ppl_ood).add("losses_in", losses_in).add("losses_ood", losses_ood);
+    if (!config.task.empty()) {
+      // An untrained cell's accuracy is its quantized model's.
+      if (cell.method == "none") {
+        const json_value q_in_task = read_json(shared / ("q-" + qid + ".task-in.json"));
+        for (const char* suffix : {"", "_ci_low", "_ci_high", "_norm"})
+          row.add(std::string("acc_in") + suffix, number_of(q_in_task, (std::string("accuracy") + suffix).c_str()));
+        if (!config.out_of_domain.empty()) {
+          const json_value q_ood_task = read_json(shared / ("q-" + qid + ".task-ood.json"));
+          for (const char* suffix : {"", "_ci_low", "_ci_high", "_norm"})
+            row.add(std::string("acc_ood") + suffix, number_of(q_ood_task, (std::string("accuracy") + suffix).c_str()));
+        }
+      }
+      row.add("items_in", items_in).add("items_ood", items_ood);
+    }
     row.add("seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     row.add("status", std::string("ok"));
     return row;
@@ -406,8 +473,9 @@ void write_provenance(const fs::path& file, std::int64_t threads, double seconds
 const std::vector<std::string> csv_columns = {
     "cell", "metric", "bits", "fraction", "k", "quantizer", "method", "setting", "lr", "seed", "quantized_ppl_in",
     "quantized_ppl_ood", "ppl_in", "ppl_ood", "first_loss", "last_loss", "trainable_parameters", "rank", "seconds",
-    "losses_in", "losses_ood",
-    "status", "error"};
+    "losses_in", "losses_ood", "quantized_acc_in", "quantized_acc_ood", "acc_in", "acc_in_ci_low", "acc_in_ci_high",
+    "acc_in_norm", "acc_ood", "acc_ood_ci_low", "acc_ood_ci_high", "acc_ood_norm", "items_in", "items_ood",
+    "seed_drives", "status", "error"};
 }  // namespace
 
 int run_sweep(int argc, char** argv) {
@@ -433,6 +501,11 @@ int run_sweep(int argc, char** argv) {
   std::vector<const sweep_cell*> todo;
   for (const auto& cell : config.cells)
     if (done.count(cell.id()) == 0) todo.push_back(&cell);
+  // With a calibration sample per seed every seed has its own quantized models: run the cells of
+  // one quantized model together, so that each is made once (it is dropped after its last cell).
+  if (config.vary_calibration)
+    std::stable_sort(todo.begin(), todo.end(),
+                     [](const sweep_cell* a, const sweep_cell* b) { return a->quantized_id() < b->quantized_id(); });
   if (args.on("dry-run")) {
     for (const auto& cell : config.cells)
       std::cout << (done.count(cell.id()) ? "done  " : "to do ") << cell.id() << "\n";
@@ -477,7 +550,11 @@ int run_sweep(int argc, char** argv) {
     if (!todo.empty()) {
       nested_command = true;
       try {
-        run.calibrate();
+        // Every calibration sample a cell to run needs (the shared one also when none does, as
+        // before per-seed calibration existed: its folder stays complete).
+        std::set<std::int64_t> samples;
+        for (const auto* cell : todo) samples.insert(cell->uses_calibration() ? cell->calibration_seed : -1);
+        for (const std::int64_t sample : samples) run.calibrate(sample);
       } catch (...) {
         nested_command = false;
         throw;
@@ -537,8 +614,17 @@ int run_sweep(int argc, char** argv) {
     for (const auto& cell : config.cells) {
       const auto it = latest.rows.find(cell.id());
       if (it == latest.rows.end() || text_of(it->second, "status") != "ok") continue;
-      finished.push_back({cell, number_of(it->second, "ppl_in"), number_of(it->second, "ppl_ood"),
-                          text_of(it->second, "losses_in"), text_of(it->second, "losses_ood")});
+      sweep_result result{cell, number_of(it->second, "ppl_in"), number_of(it->second, "ppl_ood"),
+                          text_of(it->second, "losses_in"), text_of(it->second, "losses_ood"), {}, {}};
+      for (const char* domain : {"in", "ood"}) {
+        sweep_result::accuracy_of& acc = std::string(domain) == "in" ? result.acc_in : result.acc_ood;
+        const std::string key = std::string("acc_") + domain;
+        acc.value = number_of(it->second, key.c_str());
+        acc.low = number_of(it->second, (key + "_ci_low").c_str());
+        acc.high = number_of(it->second, (key + "_ci_high").c_str());
+        acc.items = text_of(it->second, (std::string("items_") + domain).c_str());
+      }
+      finished.push_back(std::move(result));
     }
   }
   const std::int64_t comparisons = write_sweep_summary(out, finished, config.reference);

@@ -129,7 +129,8 @@ try:
         "metrics": ["gift_sw"], "bits": [4], "quantizer": ["rtn"],
         "methods": ["none", "gift_sw_no_noise", "gift_sw"], "lr": [1e-4], "seeds": [0, 1],
         "calibration": {"tokens": 256, "seq": 64},
-        "eval": {"files": 6, "windows_per_file": 1, "seq": 32, "batch": 3, "out_of_domain": "fortunes"},
+        "eval": {"files": 6, "windows_per_file": 1, "seq": 32, "batch": 3, "out_of_domain": "fortunes",
+                 "task": {"name": "next_passage", "items": 4, "context": 16, "continuation": 8, "choices": 2}},
         "finetune": {"steps": 2, "batch": 1, "seq": 32},
         "reference": {"method": "gift_sw_no_noise"},
     }
@@ -160,12 +161,27 @@ try:
               "a seed also draws the training documents (first losses differ without noise)")
         with open(os.path.join(work, "stats", "comparisons.csv")) as f:
             table = list(csvmodule.DictReader(f))
-        gift_vs_plain = [row for row in table if row["arm"].endswith("gift_sw_lr0.0001")]
+        gift_vs_plain = [row for row in table if row["arm"].endswith("gift_sw_lr0.0001") and row["measure"] == "loss"]
         check(len(gift_vs_plain) == 2 and all(row["replicates"] == "2" and row["sequences"] == "6" and
-                                              float(row["ci_low"]) <= float(row["difference_nats"]) <= float(row["ci_high"])
+                                              float(row["ci_low"]) <= float(row["difference"]) <= float(row["ci_high"])
                                               for row in gift_vs_plain),
               f"comparisons.csv: GIFT-SW against the reference, both domains, 2 replicates, CI around the difference "
               f"({table})")
+        # Accuracy: every row carries the task's numbers, and the paired accuracy difference is the
+        # difference of the mean accuracies over the paired seeds.
+        check(all(0.0 <= row["acc_in"] <= 1.0 and row["acc_in_ci_low"] <= row["acc_in"] <= row["acc_in_ci_high"]
+                  and os.path.isfile(os.path.join(work, "stats", row["items_in"])) for row in every),
+              "every row has an in-domain accuracy inside its Wilson interval and its item file")
+        by_seed = {(row["method"], row["seed"]): row for row in every}
+        for domain in ("in", "ood"):
+            acc_rows = [row for row in table if row["arm"].endswith("gift_sw_lr0.0001") and row["measure"] == "accuracy"
+                        and row["domain"] == domain]
+            expected = sum(by_seed[("gift_sw", s)][f"acc_{domain}"] - by_seed[("gift_sw_no_noise", s)][f"acc_{domain}"]
+                           for s in (0, 1)) / 2
+            check(len(acc_rows) == 1 and acc_rows[0]["sequences"] == "4"
+                  and abs(float(acc_rows[0]["difference"]) - expected) <= 1e-9
+                  and float(acc_rows[0]["ci_low"]) <= float(acc_rows[0]["difference"]) <= float(acc_rows[0]["ci_high"]),
+                  f"comparisons.csv: the {domain} accuracy difference is the mean paired difference ({expected}; {acc_rows})")
         check(summary_stats["comparisons"] == len(table), "the summary counts the comparisons written")
         with open(os.path.join(work, "stats", "groups.csv")) as f:
             groups = list(csvmodule.DictReader(f))
@@ -175,10 +191,52 @@ try:
               "an arm without a random part is one run, with no std")
         check(trained and all(row["runs"] == "2" and float(row["ppl_ci_low"]) < float(row["ppl_ci_high"]) for row in trained),
               "a seeded arm reports its t-interval over 2 runs")
+        check(all(row["acc_mean"] != "" for row in groups), "groups.csv reports the accuracy of every arm")
         with open(os.path.join(work, "stats", "provenance.json")) as f:
             provenance = json.load(f)
         check(all(provenance.get(key) for key in ("gift_version", "commit", "cpu")) and provenance["seconds"] > 0,
               f"provenance.json records version, commit, CPU and time ({provenance})")
+
+    # A seed that also draws the calibration sample: the untrained arm gets one run per seed, each
+    # from its own statistics (other salient columns, so other perplexities); a seed listed twice
+    # runs once; learning rates that differ past 6 digits are two cells.
+    calibration_config = {
+        "metrics": ["gift_sw"], "bits": [3], "quantizer": ["rtn"], "methods": ["none", "gift_sw_no_noise"],
+        "lr": [1e-4, 1.0000001e-4], "seeds": [0, 0, 1],
+        "calibration": {"tokens": 256, "seq": 64, "vary_with_seed": True},
+        "eval": {"files": 4, "seq": 32, "batch": 4, "out_of_domain": ""},
+        "finetune": {"steps": 1, "batch": 1, "seq": 32},
+    }
+    with open(os.path.join(work, "calibration.json"), "w") as f:
+        json.dump(calibration_config, f)
+    r = subprocess.run([gift, "sweep", "--config", "calibration.json", "--out", "calibration", "--dry-run"],
+                       capture_output=True, text=True, timeout=60, env=env, cwd=work)
+    ids = [line.split()[-1] for line in r.stdout.splitlines() if line.startswith("to do")]
+    check(r.returncode == 0 and len(ids) == 6 and len(set(ids)) == 6
+          and sum(i.endswith("_none") for i in ids) == 2 and any("lr0.0001000000" in i for i in ids),
+          f"seeds [0, 0, 1] x 2 learning rates: 2 untrained + 4 trained cells, distinct ids ({ids})")
+    untrained_config = dict(calibration_config, methods=["none"])
+    with open(os.path.join(work, "calibration.json"), "w") as f:
+        json.dump(untrained_config, f)
+    r = subprocess.run([gift, "sweep", "--config", "calibration.json", "--out", "calibration", "--json"],
+                       capture_output=True, text=True, timeout=600, env=env, cwd=work)
+    check(r.returncode == 0, f"the per-seed calibration sweep exits 0 (stderr: {r.stderr[-400:]!r})")
+    if r.returncode == 0:
+        with open(os.path.join(work, "calibration", "results.jsonl")) as f:
+            runs = [json.loads(line) for line in f if line.strip()]
+        shared_dir = os.path.join(work, "calibration", "shared")
+        check(len(runs) == 2 and runs[0]["ppl_in"] != runs[1]["ppl_in"]
+              and all("calibration sample" in row["seed_drives"] for row in runs)
+              and os.path.isdir(os.path.join(shared_dir, "stats-c0")) and os.path.isdir(os.path.join(shared_dir, "stats-c1")),
+              f"two untrained runs from two calibration samples, with different perplexities "
+              f"({[(row['cell'], row['ppl_in']) for row in runs]})")
+        salient = sorted(name for name in os.listdir(shared_dir) if name.startswith("salient-"))
+        with open(os.path.join(shared_dir, salient[0])) as f0, open(os.path.join(shared_dir, salient[-1])) as f1:
+            check(len(salient) == 2 and f0.read() != f1.read(), f"each seed selects its own salient columns ({salient})")
+        with open(os.path.join(work, "calibration", "groups.csv")) as f:
+            groups = list(csvmodule.DictReader(f))
+        check(len(groups) == 1 and groups[0]["runs"] == "2" and groups[0]["ppl_std"] != "",
+              f"the untrained arm is one group of 2 runs with a spread ({groups})")
 
     # A fully quantized grid (size 0): NPFT trains the full-precision model (pre), then every column
     # is quantized; no selection is made.

@@ -12,9 +12,10 @@
 //                   "svft", "npft"],
 //     "lr":        [1e-4],                 (one list for every method, or an object {"lora": [...], ...})
 //     "seeds":     [0, 1, 2],
-//     "calibration": {"tokens": 4096, "seq": 256},
+//     "calibration": {"tokens": 4096, "seq": 256, "vary_with_seed": true},
 //     "eval":      {"files": 64, "windows_per_file": 1, "sample_seed": 0, "split": "validation",
-//                   "seq": 256, "batch": 8, "out_of_domain": "fortunes"},
+//                   "seq": 256, "batch": 8, "out_of_domain": "fortunes",
+//                   "task": {"name": "next_passage", "items": 64, "context": 96, "continuation": 32, "choices": 4}},
 //     "finetune":  {"steps": 40, "batch": 1, "seq": 256, "match_params": true, "rank": 8, "lora_alpha": 16,
 //                   "vary_data": true,
 //                   "method_options": {"npft": "--rank 16 --lora-alpha 32", "svft": "--svft-pattern banded"}},
@@ -27,10 +28,16 @@
 // so that old result folders stay comparable). "split": "dev" evaluates on the development split
 // (for choosing learning rates), "validation" on the reported one. Every evaluation writes its
 // per-sequence losses beside its JSON (<name>.losses.csv), so any two cells compare paired.
+// "task" adds zero-shot accuracy on each domain (gift eval --task, items drawn from the same split
+// with "sample_seed"): rows get acc_in/acc_ood with a Wilson interval, and each item's
+// correctness is stored beside the JSON (<name>.items.csv) for paired accuracy comparisons.
 //
 // Replicates: a seed drives GIFT-SW's noise and an adapter's initialisation and, with "vary_data"
 // (the default), also which training documents fill the token budget and their order
-// (gift finetune --data-seed). The calibration sample is the same for every seed.
+// (gift finetune --data-seed). With "calibration": {"vary_with_seed": true} a seed also draws the
+// calibration sample (gift calibrate --data-seed): every seed selects its own salient columns and
+// quantizes with its own statistics, and method "none" then runs once per seed. Without it the
+// calibration sample is the same for every seed. Each row's "seed_drives" says what its seed drew.
 //
 // "reference" names the arm every other arm is compared with: its fields (method, metric, bits,
 // quantizer, setting, fraction or k) replace a cell's, the others (but the learning rate) must
@@ -62,6 +69,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
@@ -95,12 +103,16 @@ struct sweep_cell {
   std::string method = "none";
   double lr = 0;
   std::int64_t seed = 0;
+  std::int64_t calibration_seed = -1;  ///< draws the calibration sample; −1: the sweep's one shared sample
 
   /// True when no column is salient (size 0): every column is quantized.
   [[nodiscard]] bool fully_quantized() const { return size == 0; }
+  /// True when the calibration statistics decide its model: a salient selection, or GPTQ's Gram.
+  [[nodiscard]] bool uses_calibration() const { return !fully_quantized() || quantizer == "gptq"; }
   /// The selection it uses (shared by every cell with the same metric, bits and size).
   [[nodiscard]] std::string selection_id() const {
-    return metric.slug() + "_b" + std::to_string(bits) + (size_is_k ? "_k" : "_f") + number(size);
+    return metric.slug() + "_b" + std::to_string(bits) + (size_is_k ? "_k" : "_f") + number(size) +
+           (calibration_seed >= 0 ? "_c" + std::to_string(calibration_seed) : "");
   }
   /// The quantized model it starts from (post) or compares with.
   [[nodiscard]] std::string quantized_id() const { return selection_id() + "_" + quantizer; }
@@ -110,10 +122,14 @@ struct sweep_cell {
     return quantized_id() + (setting == "-" ? "" : "_" + setting) + "_" + method + "_lr" + number(lr) + "_s" +
            std::to_string(seed);
   }
-  /// A number written short and exactly enough for an id (0.03125, 1e-04).
+  /// A number written short for an id (0.03125, 1e-04), with as many digits as it takes to read
+  /// back exactly: two distinct values never share an id (1e-4 and 1.0000001e-4 differ).
   static std::string number(double value) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.6g", value);
+    char text[40];
+    for (int digits = 6; digits <= 17; ++digits) {
+      std::snprintf(text, sizeof text, "%.*g", digits, value);
+      if (std::strtod(text, nullptr) == value) break;
+    }
     return text;
   }
 };
@@ -125,8 +141,11 @@ struct sweep_config {
   std::int64_t eval_tokens = 8192, eval_seq = 256;
   std::int64_t eval_files = 0, eval_windows_per_file = 1, eval_sample_seed = 0, eval_batch = 4;
   std::string eval_split = "validation";
+  std::string task;  ///< zero-shot task scored beside perplexity ("" for none; gift eval --task)
+  std::int64_t task_items = 64, task_context = 96, task_continuation = 32, task_choices = 4;
   std::string out_of_domain = "fortunes";  ///< --data of the second evaluation ("" to skip)
   bool vary_data = true;                   ///< a seed also draws the training documents and their order
+  bool vary_calibration = false;           ///< a seed also draws the calibration sample
   std::map<std::string, std::string> reference;  ///< the fields that name the reference arm
   std::int64_t steps = 40, batch = 1, seq = 256, rank = 8;
   double lora_alpha = 16;
@@ -146,7 +165,11 @@ struct sweep_config {
       out << "\neval.files=" << eval_files << "\neval.windows_per_file=" << eval_windows_per_file
           << "\neval.sample_seed=" << eval_sample_seed << "\neval.batch=" << eval_batch;
     if (eval_split != "validation") out << "\neval.split=" << eval_split;
+    if (!task.empty())
+      out << "\neval.task=" << task << "\neval.task.items=" << task_items << "\neval.task.context=" << task_context
+          << "\neval.task.continuation=" << task_continuation << "\neval.task.choices=" << task_choices;
     if (!vary_data) out << "\nfinetune.vary_data=false";
+    if (vary_calibration) out << "\ncalibration.vary_with_seed=true";
     out
         << "\nfinetune.steps=" << steps << "\nfinetune.batch=" << batch << "\nfinetune.seq=" << seq
         << "\nfinetune.rank=" << rank << "\nfinetune.lora_alpha=" << sweep_cell::number(lora_alpha)
@@ -309,8 +332,14 @@ inline void append_grid(const json_value& grid, const std::string& file, sweep_c
                                     " 0, but finetune.match_params sizes its rank to the salient columns, of which ",
                                     "there are none; set \"match_params\": false and a \"rank\"");
             }
+            // A seed that draws the calibration sample gives the untrained arm replicates too.
+            const bool per_seed_calibration = config.vary_calibration && cell.uses_calibration();
             if (method == "none") {
-              config.cells.push_back(cell);
+              for (auto seed : per_seed_calibration ? seeds : std::vector<std::int64_t>{-1}) {
+                cell.seed = std::max<std::int64_t>(seed, 0);
+                cell.calibration_seed = seed;
+                config.cells.push_back(cell);
+              }
               continue;
             }
             const auto it = rates.count(method) ? rates.find(method) : rates.find("*");
@@ -326,10 +355,40 @@ inline void append_grid(const json_value& grid, const std::string& file, sweep_c
                   cell.setting = setting;
                   cell.lr = lr;
                   cell.seed = seed;
+                  cell.calibration_seed = per_seed_calibration ? seed : -1;
                   config.cells.push_back(cell);
                 }
           }
         }
+}
+
+// Each object of "grids", merged with the top level's grid fields.
+inline void append_grids(const json_value& root, const json_value& grids_value, const std::string& file,
+                         sweep_config& config) {
+  const json_value* grids = &grids_value;
+  if (grids->type != json_value::kind::array || grids->array.empty())
+    bad(file, "grids", "a non-empty list of objects with grid fields", *grids);
+  for (std::size_t g = 0; g < grids->array.size(); ++g) {
+    const json_value& own = grids->array[g];
+    const std::string where = file + " (grids[" + std::to_string(g) + "])";
+    if (own.type != json_value::kind::object) bad(file, "grids[" + std::to_string(g) + "]", "an object", own);
+    std::vector<std::string> known = grid_fields;
+    known.push_back("comment");
+    check_keys(own, file, " in grids[" + std::to_string(g) + "] (shared settings stay at the top level)", known);
+    // The grid's own fields, then the top level's for the rest (a size given here replaces both
+    // "fraction" and "k" of the top level).
+    json_value merged;
+    merged.type = json_value::kind::object;
+    const bool own_size = own.find("fraction") != nullptr || own.find("k") != nullptr;
+    for (const auto& member : own.object)
+      if (member.key != "comment") merged.object.push_back(member);
+    for (const auto& member : root.object) {
+      const bool is_grid_field = std::find(grid_fields.begin(), grid_fields.end(), member.key) != grid_fields.end();
+      const bool is_size = member.key == "fraction" || member.key == "k";
+      if (is_grid_field && own.find(member.key) == nullptr && !(is_size && own_size)) merged.object.push_back(member);
+    }
+    append_grid(merged, where, config);
+  }
 }
 }  // namespace detail_sweep
 
@@ -349,13 +408,31 @@ inline sweep_config read_sweep_config(const std::string& file) {
   sweep_config config;
   if (const json_value* a = root.find("alpha")) config.alpha = text(*a, file, "alpha");
   if (const json_value* c = root.find("calibration")) {
-    check_keys(*c, file, " in \"calibration\"", {"tokens", "seq"});
+    check_keys(*c, file, " in \"calibration\"", {"tokens", "seq", "vary_with_seed"});
+    if (const json_value* v = c->find("vary_with_seed")) {
+      if (v->type != json_value::kind::boolean) bad(file, "calibration.vary_with_seed", "true or false", *v);
+      config.vary_calibration = v->boolean;
+    }
     if (const json_value* v = c->find("tokens")) config.calibration_tokens = integer(*v, file, "calibration.tokens", 1, 1LL << 40);
     if (const json_value* v = c->find("seq")) config.calibration_seq = integer(*v, file, "calibration.seq", 2, 1 << 20);
   }
   if (const json_value* e = root.find("eval")) {
     check_keys(*e, file, " in \"eval\"",
-               {"tokens", "seq", "out_of_domain", "files", "windows_per_file", "sample_seed", "split", "batch"});
+               {"tokens", "seq", "out_of_domain", "files", "windows_per_file", "sample_seed", "split", "batch", "task"});
+    if (const json_value* t = e->find("task")) {
+      if (t->type != json_value::kind::object) bad(file, "eval.task", "an object {\"name\": \"next_passage\", ...}", *t);
+      check_keys(*t, file, " in \"eval.task\"", {"name", "items", "context", "continuation", "choices"});
+      const json_value* name = t->find("name");
+      gift::detail::require(name != nullptr, "gift sweep: '", file, "' eval.task needs a \"name\" (next_passage)");
+      config.task = text(*name, file, "eval.task.name");
+      gift::detail::require(config.task == "next_passage", "gift sweep: '", file,
+                            "' eval.task.name must be next_passage, but is '", config.task, "'");
+      if (const json_value* v = t->find("items")) config.task_items = integer(*v, file, "eval.task.items", 1, 1000000);
+      if (const json_value* v = t->find("context")) config.task_context = integer(*v, file, "eval.task.context", 1, 1 << 20);
+      if (const json_value* v = t->find("continuation"))
+        config.task_continuation = integer(*v, file, "eval.task.continuation", 1, 1 << 20);
+      if (const json_value* v = t->find("choices")) config.task_choices = integer(*v, file, "eval.task.choices", 2, 26);
+    }
     if (const json_value* v = e->find("files")) config.eval_files = integer(*v, file, "eval.files", 1, 1 << 20);
     if (const json_value* v = e->find("windows_per_file"))
       config.eval_windows_per_file = integer(*v, file, "eval.windows_per_file", 1, 1000000);
@@ -401,34 +478,10 @@ inline sweep_config read_sweep_config(const std::string& file) {
     for (const auto& [key, value] : r->object) config.reference[key] = text(value, file, "reference." + key);
   }
   const json_value* grids = root.find("grids");
-  if (grids == nullptr) {
-    append_grid(root, file, config);
-    return config;
-  }
-  if (grids->type != json_value::kind::array || grids->array.empty())
-    bad(file, "grids", "a non-empty list of objects with grid fields", *grids);
-  for (std::size_t g = 0; g < grids->array.size(); ++g) {
-    const json_value& own = grids->array[g];
-    const std::string where = file + " (grids[" + std::to_string(g) + "])";
-    if (own.type != json_value::kind::object) bad(file, "grids[" + std::to_string(g) + "]", "an object", own);
-    std::vector<std::string> known = grid_fields;
-    known.push_back("comment");
-    check_keys(own, file, " in grids[" + std::to_string(g) + "] (shared settings stay at the top level)", known);
-    // The grid's own fields, then the top level's for the rest (a size given here replaces both
-    // "fraction" and "k" of the top level).
-    json_value merged;
-    merged.type = json_value::kind::object;
-    const bool own_size = own.find("fraction") != nullptr || own.find("k") != nullptr;
-    for (const auto& member : own.object)
-      if (member.key != "comment") merged.object.push_back(member);
-    for (const auto& member : root.object) {
-      const bool is_grid_field = std::find(grid_fields.begin(), grid_fields.end(), member.key) != grid_fields.end();
-      const bool is_size = member.key == "fraction" || member.key == "k";
-      if (is_grid_field && own.find(member.key) == nullptr && !(is_size && own_size)) merged.object.push_back(member);
-    }
-    append_grid(merged, where, config);
-  }
-  // A cell two grids describe runs once (the first description stands; they are equal).
+  if (grids == nullptr) append_grid(root, file, config);
+  else detail_sweep::append_grids(root, *grids, file, config);
+  // A cell described twice (by two grids, or a value listed twice as in "seeds": [0, 0]) runs
+  // once: the first description stands (they are equal).
   std::vector<sweep_cell> unique;
   std::set<std::string> seen;
   for (auto& cell : config.cells)

@@ -23,9 +23,15 @@ namespace gift::cli {
 
 /// One finished cell as the summary needs it.
 struct sweep_result {
+  /// Zero-shot accuracy on one domain (eval.task); NaN without a task.
+  struct accuracy_of {
+    double value = std::nan(""), low = std::nan(""), high = std::nan("");  ///< accuracy and its Wilson interval
+    std::string items;  ///< per-item correctness file, relative to the results folder
+  };
   sweep_cell cell;
   double ppl_in = 0, ppl_ood = 0;
   std::string losses_in, losses_ood;  ///< per-sequence loss files, relative to the results folder
+  accuracy_of acc_in, acc_ood;
 };
 
 /// The two-sided 95 % quantile of Student's t with `df` degrees of freedom.
@@ -37,10 +43,11 @@ inline double student_t_975(std::int64_t df) {
   return 1.960 + 2.4 / static_cast<double>(df);  // within 0.003 of the exact value for df > 20
 }
 
-/// The key of a cell's arm: its id without the seed.
+/// The key of a cell's arm: its id without the seed (and without the calibration sample the seed drew).
 inline std::string arm_of(const sweep_cell& cell) {
   sweep_cell arm = cell;
   arm.seed = 0;
+  arm.calibration_seed = -1;
   std::string id = arm.id();
   if (cell.method != "none") id.resize(id.size() - 3);  // drop "_s0"
   return id;
@@ -77,8 +84,32 @@ inline std::string format(double value) {
 }
 }  // namespace detail_summary
 
+namespace detail_summary {
+/// Mean, sample standard deviation and the half-width of the 95 % t-interval of `values` (the
+/// last two NaN for a single value: one run has no spread to report).
+struct spread {
+  double mean = 0, sd = std::nan(""), half = std::nan("");
+};
+inline spread spread_of(const std::vector<double>& values) {
+  spread out;
+  for (double v : values) out.mean += v / static_cast<double>(values.size());
+  const auto n = static_cast<std::int64_t>(values.size());
+  if (n < 2) return out;
+  double square = 0;
+  for (double v : values) square += (v - out.mean) * (v - out.mean);
+  out.sd = std::sqrt(square / static_cast<double>(n - 1));
+  out.half = student_t_975(n - 1) * out.sd / std::sqrt(static_cast<double>(n));
+  return out;
+}
+}  // namespace detail_summary
+
 /// Writes groups.csv and comparisons.csv into `out` from `results` (finished cells, in order);
-/// returns the number of comparisons written.
+/// returns the number of comparisons written. groups.csv: per arm and domain, the perplexity's
+/// mean, std and 95 % t-interval over its runs (std and interval empty for one run) and, with a
+/// task, the accuracy's mean and interval (a t-interval over runs, or the Wilson interval of a
+/// single run). comparisons.csv: per arm, domain and measure, the difference against the
+/// reference with its two-level bootstrap interval — "loss" in nats per token (b − a; negative is
+/// better, with the perplexity ratio), "accuracy" as a fraction (positive is better).
 inline std::int64_t write_sweep_summary(const std::filesystem::path& out, const std::vector<sweep_result>& results,
                                         const std::map<std::string, std::string>& reference) {
   using detail_summary::format;
@@ -89,30 +120,33 @@ inline std::int64_t write_sweep_summary(const std::filesystem::path& out, const 
     if (arms.count(arm) == 0) order.push_back(arm);
     arms[arm].push_back(&r);
   }
-  std::string groups = "arm,method,quantizer,bits,setting,lr,runs,domain,ppl_mean,ppl_std,ppl_ci_low,ppl_ci_high\n";
+  std::string groups = "arm,method,quantizer,bits,setting,lr,runs,domain,ppl_mean,ppl_std,ppl_ci_low,ppl_ci_high,"
+                       "acc_mean,acc_std,acc_ci_low,acc_ci_high\n";
   for (const auto& arm : order) {
     const auto& runs = arms[arm];
     const sweep_cell& c = runs.front()->cell;
     for (const char* domain : {"in", "ood"}) {
-      std::vector<double> values;
-      for (const auto* r : runs) values.push_back(std::string(domain) == "in" ? r->ppl_in : r->ppl_ood);
+      const bool in = std::string(domain) == "in";
+      std::vector<double> values, accuracies;
+      for (const auto* r : runs) {
+        values.push_back(in ? r->ppl_in : r->ppl_ood);
+        accuracies.push_back((in ? r->acc_in : r->acc_ood).value);
+      }
       if (!std::isfinite(values.front())) continue;
-      double mean = 0;
-      for (double v : values) mean += v / static_cast<double>(values.size());
-      double square = 0;
-      for (double v : values) square += (v - mean) * (v - mean);
-      const auto n = static_cast<std::int64_t>(values.size());
-      // One run (an arm without a random part, or one seed) has no spread to report.
-      const double sd = n > 1 ? std::sqrt(square / static_cast<double>(n - 1)) : std::nan("");
-      const double half = n > 1 ? student_t_975(n - 1) * sd / std::sqrt(static_cast<double>(n)) : std::nan("");
+      const auto ppl = detail_summary::spread_of(values);
       groups += arm + "," + c.method + "," + c.quantizer + "," + std::to_string(c.bits) + "," + c.setting + "," +
-                format(c.lr) + "," + std::to_string(n) + "," + domain + "," + format(mean) + "," + format(sd) + "," +
-                format(mean - half) + "," + format(mean + half) + "\n";
+                format(c.lr) + "," + std::to_string(values.size()) + "," + domain + "," + format(ppl.mean) + "," +
+                format(ppl.sd) + "," + format(ppl.mean - ppl.half) + "," + format(ppl.mean + ppl.half) + ",";
+      const auto acc = detail_summary::spread_of(accuracies);
+      const auto& single = in ? runs.front()->acc_in : runs.front()->acc_ood;
+      const bool one = runs.size() == 1;
+      groups += format(acc.mean) + "," + format(acc.sd) + "," + format(one ? single.low : acc.mean - acc.half) + "," +
+                format(one ? single.high : acc.mean + acc.half) + "\n";
     }
   }
   io::write_file_atomically(out / "groups.csv", std::as_bytes(std::span<const char>(groups.data(), groups.size())));
 
-  std::string table = "arm,reference,domain,replicates,sequences,tokens,difference_nats,ci_low,ci_high,"
+  std::string table = "arm,reference,domain,measure,replicates,sequences,tokens,difference,ci_low,ci_high,"
                       "ppl_ratio,ratio_ci_low,ratio_ci_high,excludes_zero\n";
   std::int64_t written = 0;
   if (!reference.empty()) {
@@ -141,24 +175,34 @@ inline std::int64_t write_sweep_summary(const std::filesystem::path& out, const 
             }
         if (a.empty()) continue;
       }
-      for (const char* domain : {"in", "ood"}) {
-        const bool in = std::string(domain) == "in";
-        std::vector<std::vector<model::loss_sum>> la, lb;
-        for (const auto* r : a)
-          if (!(in ? r->losses_in : r->losses_ood).empty())
-            la.push_back(detail_summary::losses_of(out / (in ? r->losses_in : r->losses_ood)));
-        for (const auto* r : b)
-          if (!(in ? r->losses_in : r->losses_ood).empty())
-            lb.push_back(detail_summary::losses_of(out / (in ? r->losses_in : r->losses_ood)));
-        if (la.size() != a.size() || lb.size() != b.size()) continue;  // evaluated without stored losses
-        const auto d = pipeline::compare_replicates(la, lb);
-        table += arm + "," + matches.front() + "," + domain + "," + std::to_string(d.replicates) + "," +
-                 std::to_string(d.sequences) + "," + std::to_string(d.tokens) + "," + format(d.difference) + "," +
-                 format(d.low) + "," + format(d.high) + "," + format(std::exp(d.difference)) + "," +
-                 format(std::exp(d.low)) + "," + format(std::exp(d.high)) + "," +
-                 (d.excludes_zero() ? "true" : "false") + "\n";
-        ++written;
-      }
+      for (const char* domain : {"in", "ood"})
+        for (const bool accuracy : {false, true}) {
+          const bool in = std::string(domain) == "in";
+          // The stored file of a run: its per-sequence losses, or its items' 1 − correct (a loss of
+          // one token each, so the mean-loss difference is minus the accuracy difference).
+          const auto file_of = [&](const sweep_result* r) -> const std::string& {
+            if (accuracy) return in ? r->acc_in.items : r->acc_ood.items;
+            return in ? r->losses_in : r->losses_ood;
+          };
+          std::vector<std::vector<model::loss_sum>> la, lb;
+          for (const auto* r : a)
+            if (!file_of(r).empty()) la.push_back(detail_summary::losses_of(out / file_of(r)));
+          for (const auto* r : b)
+            if (!file_of(r).empty()) lb.push_back(detail_summary::losses_of(out / file_of(r)));
+          if (la.size() != a.size() || lb.size() != b.size()) continue;  // evaluated without stored files
+          const auto d = pipeline::compare_replicates(la, lb);
+          table += arm + "," + matches.front() + "," + domain + "," + (accuracy ? "accuracy" : "loss") + "," +
+                   std::to_string(d.replicates) + "," + std::to_string(d.sequences) + "," + std::to_string(d.tokens) +
+                   ",";
+          if (accuracy)
+            table += format(-d.difference) + "," + format(-d.high) + "," + format(-d.low) + ",,,,";
+          else
+            table += format(d.difference) + "," + format(d.low) + "," + format(d.high) + "," +
+                     format(std::exp(d.difference)) + "," + format(std::exp(d.low)) + "," + format(std::exp(d.high)) +
+                     ",";
+          table += std::string(d.excludes_zero() ? "true" : "false") + "\n";
+          ++written;
+        }
     }
   }
   io::write_file_atomically(out / "comparisons.csv", std::as_bytes(std::span<const char>(table.data(), table.size())));
