@@ -6,7 +6,11 @@
 // - model -> GGUF (F32) -> model: bit-identical; Q8_0 within its step; the tokenizer carried;
 // - packed: a quantized model packed in memory computes the dense model's logits bit for bit;
 //   saved and loaded (Hugging Face row order in the file) it still does; corrupt packed folders
-//   and unsupported configurations are refused by name.
+//   and unsupported configurations are refused by name;
+// - configuration values out of range (config.json and GGUF metadata: sizes past their caps or
+//   narrowed from 64 bits, eps and theta infinite or not positive) are refused naming the key, in
+//   a child under an address-space limit, so a refusal after a multi-GB allocation fails the
+//   test instead of the machine; a config.json key given twice is refused by name.
 #include <boost/test/unit_test.hpp>
 
 #include <gift/io/gguf.hpp>
@@ -19,13 +23,20 @@
 #include <gift/model/synthetic.hpp>
 #include <gift/quant/symmetric.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <new>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 // Every case of this file belongs to the CTest test model_hf_checkpoint (tests/CMakeLists.txt: gift_add_test).
 BOOST_AUTO_TEST_SUITE(model_hf_checkpoint)
@@ -122,6 +133,66 @@ std::string replaced(std::string text, const std::string& from, const std::strin
   const std::size_t at = text.find(from);
   BOOST_TEST_REQUIRE(at != std::string::npos, from);
   return text.replace(at, from.size(), to);
+}
+
+// `text` (a JSON object written one member per line) with the value of `key` replaced by `value`.
+std::string with_value(std::string text, const std::string& key, const std::string& value) {
+  const std::string name = "\"" + key + "\": ";
+  const std::size_t at = text.find(name);
+  BOOST_TEST_REQUIRE(at != std::string::npos, key);
+  const std::size_t start = at + name.size();
+  const std::size_t end = text.find_first_of(",\n", start);
+  return text.replace(start, end - start, value);
+}
+
+// What `action` did in a forked child whose address space may grow by only 1 GiB: the text of
+// the gift::error it threw (code 0), or code 1 (no error), 3 (std::bad_alloc: it allocated for
+// the bad value before refusing it), 4 (another exception); `seconds` it took.
+struct bounded_outcome {
+  int code = -1;
+  std::string message;
+};
+
+template <class Action>
+bounded_outcome run_with_bounded_memory(Action&& action) {
+  int pipe_ends[2];
+  BOOST_REQUIRE(::pipe(pipe_ends) == 0);
+  const pid_t child = ::fork();
+  BOOST_REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(pipe_ends[0]);
+    long pages = 0;
+    std::ifstream("/proc/self/statm") >> pages;  // mapped now, in pages
+    const auto mapped = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE));
+    const rlimit limit{mapped + (rlim_t{1} << 30), RLIM_INFINITY};
+    int code = ::setrlimit(RLIMIT_AS, &limit) == 0 ? 1 : 5;
+    std::string message;
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      if (code == 1) action();
+    } catch (const gift::error& e) {
+      code = 0;
+      message = e.what();
+    } catch (const std::bad_alloc&) {
+      code = 3;
+    } catch (...) {
+      code = 4;
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // Slow means the value was acted on before it was checked.
+    if (code == 0 && seconds > 10) code = 6;
+    (void)!::write(pipe_ends[1], message.data(), message.size());
+    ::_exit(code);
+  }
+  ::close(pipe_ends[1]);
+  bounded_outcome outcome;
+  char buffer[512];
+  for (ssize_t got; (got = ::read(pipe_ends[0], buffer, sizeof buffer)) > 0;) outcome.message.append(buffer, static_cast<std::size_t>(got));
+  ::close(pipe_ends[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  outcome.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return outcome;
 }
 
 // The model with every layer quantized to `bits` (absmax RTN) on all but every 5th column.
@@ -367,6 +438,110 @@ BOOST_AUTO_TEST_CASE(unsupported_or_corrupt_folders_are_refused_by_name) {
   auto rotated = gm::make_synthetic_llama<float>(partial, 1);
   expect_error([&] { gm::save_hf(rotated, tok, {}, fresh("partial"), {}); }, "LlamaForCausalLM rotates whole heads");
   expect_error([&] { gm::save_hf(model, tiny_tokenizer(49), {}, fresh("wrong_vocab"), {}); }, "the tokenizer has 49 tokens");
+}
+
+BOOST_AUTO_TEST_CASE(config_json_values_out_of_range_are_refused_by_key_before_allocation) {
+  const auto config = gm::tiny_llama_config();
+  auto model = gm::make_synthetic_llama<float>(config, 5);
+  const fs::path folder = fresh("ranges");
+  gm::save_hf(model, tiny_tokenizer(config.vocab), {}, folder, {});
+  const std::string config_json = read_text(folder / "config.json");
+  struct bad_value {
+    std::string key, value, fragment;
+  };
+  const std::vector<bad_value> cases = {
+      {"rms_norm_eps", "1e999", "rms_norm_eps = inf is outside the accepted range: a finite number > 0; correct \"rms_norm_eps\" in config.json"},
+      {"rms_norm_eps", "-1e-5", "rms_norm_eps = -1e-05 is outside the accepted range: a finite number > 0"},
+      {"rope_theta", "0", "rope_theta = 0 is outside the accepted range: a finite number > 0; correct \"rope_theta\""},
+      {"rope_theta", "1e999", "rope_theta = inf is outside the accepted range"},
+      {"intermediate_size", "2147483647", "intermediate_size = 2147483647 is outside the accepted range [1, 1048576]; correct \"intermediate_size\" in config.json"},
+      {"num_hidden_layers", "50000000", "num_hidden_layers = 50000000 is outside the accepted range [1, 4096]"},
+      {"num_hidden_layers", "2147483647", "num_hidden_layers = 2147483647 is outside the accepted range [1, 4096]"},
+      {"hidden_size", "4294967320", "hidden_size = 4294967320 is outside the accepted range [1, 1048576]"},  // 2^32 + 24
+      {"vocab_size", "16777217", "vocab_size = 16777217 is outside the accepted range [1, 16777216]"},
+      {"num_attention_heads", "0", "num_attention_heads = 0 is outside the accepted range [1, 1048576]"},
+      {"num_attention_heads", "5", "hidden_size (24) must be a multiple of num_attention_heads (5)"},
+      {"num_key_value_heads", "12", "num_key_value_heads = 12 is outside the accepted range [1, 6]"},
+      {"num_key_value_heads", "4", "num_attention_heads (6) must be a multiple of num_key_value_heads (4)"},
+      {"max_position_embeddings", "-1", "max_position_embeddings = -1 is outside the accepted range [0, 16777216]"},
+  };
+  for (const auto& bad : cases) {
+    BOOST_TEST_CONTEXT(bad.key << " = " << bad.value) {
+      write_text(folder / "config.json", with_value(config_json, bad.key, bad.value));
+      const bounded_outcome outcome = run_with_bounded_memory([&] { (void)gm::open_llama(folder); });
+      BOOST_TEST(outcome.code == 0, "child ended with code " << outcome.code << " (0: refused; 1: accepted; 3: "
+                                        "std::bad_alloc; 6: refused after 10 s)");
+      BOOST_TEST(outcome.message.find(bad.fragment) != std::string::npos,
+                 "'" << outcome.message << "' lacks '" << bad.fragment << "'");
+    }
+  }
+  // The values at the edges of the ranges are the file's own: it still loads.
+  write_text(folder / "config.json", config_json);
+  BOOST_TEST(gm::open_llama(folder).config().ffn == config.ffn);
+  fs::remove_all(folder);
+}
+
+BOOST_AUTO_TEST_CASE(config_json_with_a_key_given_twice_is_refused_by_name) {
+  const auto config = gm::tiny_llama_config();
+  auto model = gm::make_synthetic_llama<float>(config, 5);
+  const fs::path folder = fresh("twice");
+  gm::save_hf(model, tiny_tokenizer(config.vocab), {}, folder, {});
+  const std::string config_json = read_text(folder / "config.json");
+  // transformers would take the file's own value (the last), gift's lookup 500000 (the first):
+  // neither is guessed.
+  write_text(folder / "config.json", replaced(config_json, "\"rope_theta\": ", "\"rope_theta\": 500000.0, \"rope_theta\": "));
+  expect_error([&] { (void)gm::open_llama(folder); }, "config.json': key 'rope_theta' appears twice");
+  // Inside a nested object too.
+  write_text(folder / "config.json", replaced(config_json, "\"rope_scaling\": null", "\"rope_scaling\": {\"type\": 1, \"type\": 2}"));
+  expect_error([&] { (void)gm::open_llama(folder); }, "key 'type' appears twice");
+  write_text(folder / "config.json", config_json);
+  BOOST_TEST(gm::open_llama(folder).config().rope_base == config.rope_base);
+  fs::remove_all(folder);
+}
+
+BOOST_AUTO_TEST_CASE(gguf_config_values_out_of_range_are_refused_by_key) {
+  const fs::path path = fresh("ranges.gguf");
+  const auto u32 = [](std::uint32_t v) { return io::gguf_value::make(v); };
+  // A GGUF file with a tiny model's metadata and embedding (no other tensor: only the
+  // configuration is read), `key` set to `value`.
+  const auto write_with = [&](const std::string& key, io::gguf_value value) {
+    io::gguf_writer out;
+    out.set_string("general.architecture", "llama");
+    out.set("llama.block_count", u32(2));
+    out.set("llama.embedding_length", u32(24));
+    out.set("llama.feed_forward_length", u32(40));
+    out.set("llama.attention.head_count", u32(6));
+    out.set("llama.attention.head_count_kv", u32(2));
+    out.set("llama.context_length", u32(128));
+    out.set("llama.rope.freq_base", io::gguf_value::make(10000.0f));
+    out.set("llama.attention.layer_norm_rms_epsilon", io::gguf_value::make(1e-5f));
+    if (!key.empty()) out.set(key, std::move(value));
+    out.add_tensor("token_embd.weight", gift::matrix<float>(gift::matrix<float>::Zero(50, 24)));
+    out.write(path);
+  };
+  write_with("", {});
+  BOOST_TEST(gm::llama_config::from_gguf(io::gguf_file::open(path)).layers == 2);
+  const float infinity = std::numeric_limits<float>::infinity();
+  const std::vector<std::pair<std::pair<std::string, io::gguf_value>, std::string>> cases = {
+      {{"llama.attention.layer_norm_rms_epsilon", io::gguf_value::make(infinity)},
+       "llama.attention.layer_norm_rms_epsilon = inf is outside the accepted range: a finite number > 0; correct "
+       "\"llama.attention.layer_norm_rms_epsilon\" in the GGUF metadata"},
+      {{"llama.rope.freq_base", io::gguf_value::make(0.0f)}, "llama.rope.freq_base = 0 is outside the accepted range"},
+      // 2^32 + 2 blocks would be 2 once narrowed to int.
+      {{"llama.block_count", io::gguf_value::make(std::uint64_t{4294967298})},
+       "llama.block_count = 4294967298 is outside the accepted range [1, 4096]"},
+      {{"llama.feed_forward_length", u32(2147483647)}, "llama.feed_forward_length = 2147483647 is outside the accepted range [1, 1048576]"},
+      {{"llama.context_length", u32(4294967295u)}, "llama.context_length = 4294967295 is outside the accepted range [0, 16777216]"},
+      {{"llama.attention.head_count_kv", u32(4)},
+       "llama.attention.head_count (6) must be a multiple of llama.attention.head_count_kv (4)"},
+  };
+  for (const auto& [entry, fragment] : cases) {
+    BOOST_TEST_CONTEXT(entry.first) {
+      write_with(entry.first, entry.second);
+      expect_error([&] { (void)gm::llama_config::from_gguf(io::gguf_file::open(path)); }, fragment);
+    }
+  }
+  fs::remove(path);
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // model_hf_checkpoint

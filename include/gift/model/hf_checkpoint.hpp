@@ -92,9 +92,19 @@ namespace gift::model {
 
 /// The configuration in a checkpoint's config.json (LlamaForCausalLM). Refuses, by name, what
 /// gift's model does not compute: another architecture or activation, biases, RoPE scaling,
-/// partial rotary embeddings.
+/// partial rotary embeddings; a key given twice in one object; and, naming the config.json key,
+/// a value outside its range
+/// (`llama_config::validate`: sizes within `llama_config_limits`, rope_theta and rms_norm_eps
+/// finite and positive), before anything of the model's size is allocated.
 [[nodiscard]] inline llama_config llama_config_from_hf(const io::hf_checkpoint& folder) {
   const std::string where = "gift::model::llama_config_from_hf: '" + folder.folder().string() + "/config.json'";
+  // transformers (Python's json) keeps the last of two equal keys, gift's lookup the first: a
+  // configuration that means two things is refused rather than read one way.
+  if (const auto twice = gift::detail::find_duplicate_key(folder.config())) {
+    throw error(gift::detail::concat(where, ": key '", twice->key, "' appears twice (its values start at byte offsets ",
+                                     twice->first_offset, " and ", twice->second_offset,
+                                     "); remove one of them (transformers would take the last one, gift does not guess)"));
+  }
   const std::string type = folder.config_string("model_type");
   gift::detail::require(type == "llama", where, ": model_type is '", type,
                         "'; gift reads LLaMA-architecture checkpoints (model_type \"llama\", LlamaForCausalLM)");
@@ -113,27 +123,35 @@ namespace gift::model {
                             folder.config_number("partial_rotary_factor") == 1.0,
                         where, ": partial_rotary_factor is not supported (gift rotates whole heads)");
   gift::detail::require(folder.config_integer("pretraining_tp", 1) == 1, where, ": pretraining_tp must be 1");
-  const auto integer = [&](const char* key, std::optional<std::int64_t> fallback = std::nullopt) {
+  const llama_config_keys keys = llama_config_keys::hf(where);
+  using limits = llama_config_limits;
+  // Each integer is range-checked as the 64-bit number written, before it is narrowed to int and
+  // before anything of the model's size is allocated.
+  const auto integer = [&](const std::string& key, std::int64_t low, std::int64_t high,
+                           std::optional<std::int64_t> fallback = std::nullopt) {
     const std::int64_t v = folder.config_integer(key, fallback);
-    gift::detail::require(v >= 0 && v < (std::int64_t{1} << 31), where, ": ", key, " = ", v, " is out of range");
+    detail::require_config_range(v, low, high, keys, key);
     return static_cast<int>(v);
   };
   llama_config c;
-  c.layers = integer("num_hidden_layers");
-  c.hidden = integer("hidden_size");
-  c.heads = integer("num_attention_heads");
-  c.kv_heads = integer("num_key_value_heads", c.heads);
-  c.ffn = integer("intermediate_size");
-  c.vocab = integer("vocab_size");
-  c.head_dim = c.heads > 0 ? c.hidden / c.heads : 0;
-  gift::detail::require(integer("head_dim", c.head_dim) == c.head_dim, where, ": head_dim ", integer("head_dim", c.head_dim),
-                        " differs from hidden_size / num_attention_heads = ", c.head_dim, "; gift needs them equal");
+  c.layers = integer(keys.layers, 1, limits::max_layers);
+  c.hidden = integer(keys.hidden, 1, limits::max_width);
+  c.heads = integer(keys.heads, 1, limits::max_width);
+  c.kv_heads = integer(keys.kv_heads, 1, limits::max_width, c.heads);
+  c.ffn = integer(keys.ffn, 1, limits::max_width);
+  c.vocab = integer(keys.vocab, 1, limits::max_vocab);
+  c.head_dim = c.hidden / c.heads;
+  if (folder.config_value(keys.head_dim) != nullptr) {
+    const int written_head_dim = integer(keys.head_dim, 1, limits::max_width);
+    gift::detail::require(written_head_dim == c.head_dim, where, ": head_dim ", written_head_dim,
+                          " differs from hidden_size / num_attention_heads = ", c.head_dim, "; gift needs them equal");
+  }
   c.rope_dim = c.head_dim;
-  c.rope_base = folder.config_number("rope_theta", 10000.0);
-  c.rms_epsilon = folder.config_number("rms_norm_eps", 1e-6);
+  c.rope_base = folder.config_number(keys.rope_base, 10000.0);
+  c.rms_epsilon = folder.config_number(keys.rms_epsilon, 1e-6);
   c.tied_embeddings = folder.config_bool("tie_word_embeddings", false);
-  c.context_length = integer("max_position_embeddings", 0);
-  c.validate();
+  c.context_length = integer(keys.context_length, 0, limits::max_context, 0);
+  c.validate(keys);
   return c;
 }
 
@@ -274,14 +292,16 @@ namespace gift::model {
       if (p == projection::gate || p == projection::up) out = config.ffn;
       if (p == projection::down) in = config.ffn;
       const std::string layer = hf_layer_name(b, p);
-      const auto order = hf_order(config, p, out);  // gift row i is HF row order[i]
       auto& slot = linears[static_cast<std::size_t>(b)][static_cast<std::size_t>(p)];
+      // The row order (gift row i is HF row order[i]) is built after the tensor's shape has been
+      // checked, so that its size is one the file has confirmed.
       if (bits > 0) {
         packed_matrix packed = detail::read_packed_layer(folder, layer, bits, out, in);
         for (const char* suffix : {".qweight", ".delta", ".salient_columns", ".salient_weight"}) used.insert(layer + suffix);
-        slot = std::make_unique<packed_linear>(packed.with_rows(order));
+        slot = std::make_unique<packed_linear>(packed.with_rows(hf_order(config, p, out)));
       } else {
-        slot = std::make_unique<frozen_linear<float>>(rows_in_order(read_matrix(layer + ".weight", out, in), order));
+        const matrix<float> weight = read_matrix(layer + ".weight", out, in);
+        slot = std::make_unique<frozen_linear<float>>(rows_in_order(weight, hf_order(config, p, out)));
       }
     }
   }

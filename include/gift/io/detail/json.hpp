@@ -2,17 +2,22 @@
 /// \file gift/io/detail/json.hpp
 /// \brief A small, strict JSON reader and string escaper: enough for safetensors headers and the
 /// tokenizer files gift reads, bounds-checked so corrupt input gives `gift::error` with a byte
-/// offset, never a crash.
+/// offset, never a crash. `find_duplicate_key` finds a key given twice in one object, which
+/// readers of a format may refuse (JSON leaves its meaning open: Python's json keeps the last
+/// value, `json_value::find` the first).
 
 #include <gift/error.hpp>
 #include <gift/io/unicode.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
+#include <numeric>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -272,6 +277,44 @@ private:
   std::size_t base_ = 0;
   std::size_t pos_ = 0;
 };
+
+/// A key given twice in one JSON object, with the byte offsets of its two values.
+struct json_duplicate_key {
+  std::string key;                 ///< the key
+  std::size_t first_offset = 0;    ///< where the first value starts
+  std::size_t second_offset = 0;   ///< where the second value starts
+};
+
+/// A key that appears twice in one object anywhere inside `value` (one of `value`'s own keys
+/// first, then those of the nested values in file order), or nothing. Sorting indices keeps it O(n log n) for objects as large
+/// as a tokenizer's vocabulary; nesting is bounded by `json_parser::max_depth`.
+[[nodiscard]] inline std::optional<json_duplicate_key> find_duplicate_key(const json_value& value) {
+  if (value.type == json_value::kind::array) {
+    for (const json_value& element : value.array)
+      if (auto found = find_duplicate_key(element)) return found;
+    return std::nullopt;
+  }
+  if (value.type != json_value::kind::object) return std::nullopt;
+  const std::vector<json_member>& members = value.object;
+  if (members.size() > 1) {
+    std::vector<std::size_t> order(members.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    // Stable: of two equal keys the earlier member stays first.
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return members[a].key < members[b].key; });
+    std::optional<json_duplicate_key> earliest;  // the repeat that comes first in the file
+    for (std::size_t i = 1; i < order.size(); ++i) {
+      if (members[order[i]].key != members[order[i - 1]].key) continue;
+      const json_value& second = members[order[i]].value;
+      if (!earliest || second.offset < earliest->second_offset)
+        earliest = json_duplicate_key{members[order[i]].key, members[order[i - 1]].value.offset, second.offset};
+    }
+    if (earliest) return earliest;
+  }
+  for (const json_member& member : members)
+    if (auto found = find_duplicate_key(member.value)) return found;
+  return std::nullopt;
+}
 
 /// `text` as a JSON string literal (quotes included); control characters are escaped, other
 /// bytes (UTF-8) pass through.
