@@ -6,6 +6,7 @@
 // any file whose bytes are not the ones the manifest lists (a folder mixing two runs).
 #include <gift/error.hpp>
 #include <gift/io/atomic_file.hpp>
+#include <gift/io/fnv1a.hpp>
 #include <gift/stats.hpp>
 
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -23,7 +25,7 @@ namespace gift::cli {
 /// Size and 64-bit FNV-1a hash of a file's bytes.
 struct file_fingerprint {
   std::uint64_t bytes = 0;
-  std::uint64_t hash = 0xcbf29ce484222325ull;
+  std::uint64_t hash = io::fnv1a64_basis;
 
   static file_fingerprint of(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
@@ -33,10 +35,7 @@ struct file_fingerprint {
     while (in) {
       in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
       const auto got = static_cast<std::size_t>(in.gcount());
-      for (std::size_t i = 0; i < got; ++i) {
-        f.hash ^= static_cast<unsigned char>(chunk[i]);
-        f.hash *= 0x100000001b3ull;
-      }
+      f.hash = io::fnv1a64(std::string_view(chunk.data(), got), f.hash);
       f.bytes += got;
     }
     return f;

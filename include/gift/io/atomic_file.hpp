@@ -14,6 +14,7 @@
 /// same target — `.NAME.tmp.PID.*` whose process no longer exists.
 
 #include <gift/error.hpp>
+#include <gift/io/fnv1a.hpp>
 
 #include <atomic>
 #include <cerrno>
@@ -90,8 +91,7 @@ inline bool process_is_gone(long pid) {
 [[nodiscard]] inline std::string temporary_stem(const std::string& filename) {
   constexpr std::size_t longest_stem = 160;
   if (filename.size() <= longest_stem) return filename;
-  std::uint64_t hash = 14695981039346656037ull;  // FNV-1a: stable across processes and builds
-  for (const char c : filename) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  std::uint64_t hash = io::fnv1a64(filename);  // stable across processes and builds
   constexpr char hex[] = "0123456789abcdef";
   std::string digest(16, '0');
   for (int i = 15; i >= 0; --i, hash >>= 4) digest[static_cast<std::size_t>(i)] = hex[hash & 0xF];
@@ -106,7 +106,10 @@ inline bool process_is_gone(long pid) {
 inline void remove_stale_temporaries(const std::filesystem::path& folder, const std::string& filename) {
 #if defined(__unix__) || defined(__APPLE__)
   namespace fs = std::filesystem;
-  const std::string prefix = "." + temporary_stem(filename) + ".tmp.";
+  // Appended piece by piece: g++ 12 warns (-Wrestrict, a false positive) on "." + std::string&&.
+  std::string prefix(1, '.');
+  prefix += temporary_stem(filename);
+  prefix += ".tmp.";
   std::error_code error_code;
   for (fs::directory_iterator it(folder, error_code), end; !error_code && it != end; it.increment(error_code)) {
     const std::string name = it->path().filename().string();

@@ -16,6 +16,7 @@
 
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
+#include <gift/io/fnv1a.hpp>
 #include <gift/io/gzip.hpp>
 #include <gift/io/tokenizer.hpp>
 
@@ -68,15 +69,6 @@ namespace gift::io {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-/// 64-bit FNV-1a of `text`, continuing from `state`: a fixed, documented hash, so that a split
-/// never changes with the compiler or the standard library (std::hash may).
-[[nodiscard]] constexpr std::uint64_t fnv1a64(std::string_view text, std::uint64_t state = 0xcbf29ce484222325ull) noexcept {
-  for (const char c : text) {
-    state ^= static_cast<unsigned char>(c);
-    state *= 0x100000001b3ull;
-  }
-  return state;
-}
 
 /// A fixed pseudo-random position in [0, 1) of `name` under `seed`: FNV-1a of the seed's 8 bytes
 /// then the name, finished with a murmur-style avalanche (FNV's low bits mix poorly). Splits and
