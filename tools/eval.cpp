@@ -74,7 +74,7 @@ int run_eval_task(const arguments& args, device chosen, Model& model, const io::
   const auto [low_norm, high_norm] = scores.interval(0.95, true);
   report out("eval");
   if (!args.get("label").empty()) out.add("label", args.get("label"));
-  out.add("weights", args.get("weights").empty() ? std::string("original") : args.get("weights"))
+  out.add("weights", args.get("weights").empty() ? "the model's own (" + model_path(args) + ")" : args.get("weights"))
       .add("text", text_description(args))
       .add("task", args.get("task"))
       .add("items", static_cast<std::int64_t>(items.size()))
@@ -138,6 +138,10 @@ int run_eval(int argc, char** argv) {
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
   auto model = load_model(args);
+  if (args.get("task").empty()) require_within_context(model, args.integer("seq"), "--seq");
+  else
+    require_within_context(model, args.integer("task-context") + args.integer("task-continuation"),
+                           "--task-context + --task-continuation");
   const auto tokenizer = load_tokenizer(args);
   if (!args.get("task").empty()) return run_eval_task(args, chosen, model, tokenizer, start);
   const std::int64_t length = args.integer("seq");
@@ -181,9 +185,11 @@ int run_eval(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report out("eval");
   if (!args.get("label").empty()) out.add("label", args.get("label"));
+  // Without --weights the model's own: an exported fine-tuned folder is not "the original".
   out.add("weights", args.get("weights").empty()
-                                ? "original (" + std::string(model::name_of(model::model_format_of(model_path(args)))) + ")"
-                                : args.get("weights"))
+                         ? "the model's own (" + std::string(model::name_of(model::model_format_of(model_path(args)))) +
+                               ": " + model_path(args) + ")"
+                         : args.get("weights"))
       .add("text", text_description(args))
       .add("sequences", static_cast<std::int64_t>(sequences.rows()))
       .add("files", files_used)

@@ -99,7 +99,8 @@ int run_export(int argc, char** argv) {
       .option("dtype", "f32", "tensor type: hf f32|f16|bf16; gguf f32|f16|bf16|q8_0; packed: the dense tensors "
                               "(embedding, norms) f32|f16|bf16")
       .integer_option("max-shard-size", "0", "hf/packed: split the weights into shards of at most this many MiB "
-                                             "(0: one model.safetensors)", 0, 1 << 20)
+                                             "(0: one model.safetensors); as in transformers, a single tensor larger "
+                                             "than the limit sits alone in a shard above it", 0, 1 << 20)
       .option("salient", "", "packed: salient-column file from gift select (columns kept in full precision; "
                              "default: none)")
       .integer_option("bits", "0", "packed: bit-width of the codes (0: the --weights file's gift.bits, else 4)", 0, 8)

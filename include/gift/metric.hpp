@@ -219,6 +219,9 @@ gift::vector<double> column_sensitivity(Backend tag, const Weights& weights, con
   const gift::vector<double> activation = stats.norm<typename Metric::rho>();
   gift::vector<double> scores(static_cast<Eigen::Index>(cols));
   if constexpr (std::is_same_v<P, no_perturbation>) {
+    // The scores ignore the weights, but a layer with NaN or Inf weights is broken whatever its
+    // salient columns: refuse it as the metrics that read the weights do (one pass, any backend).
+    (void)backend::dispatch<ops::weight_column_norms<l1>>(tag, weights);
     for (std::size_t j = 0; j < cols; ++j) {
       const auto i = static_cast<Eigen::Index>(j);
       scores(i) = detail::ratio_power<typename Metric::gamma>(activation(i));

@@ -163,6 +163,9 @@ BOOST_AUTO_TEST_CASE(metric_rejects_bad_input) {
                         message_has("'weights' must be finite", "(1, 2) is -inf"));
   BOOST_CHECK_EXCEPTION((void)gift::column_sensitivity<gift::wanda_columns>(bad, layer.stats), gift::error,
                         message_has("(1, 2) is -inf"));
+  // quik scores activations only, and still refuses weights it does not read (issue 25).
+  BOOST_CHECK_EXCEPTION((void)gift::column_sensitivity<gift::quik>(bad, layer.stats), gift::error,
+                        message_has("(1, 2) is -inf"));
   BOOST_CHECK_EXCEPTION((void)gift::column_sensitivity<gift::gift_sw>(gift::matrix_f(0, 3), layer.stats), gift::error,
                         message_has("non-empty"));
   using lp3 = gift::sensitivity<gift::linf, gift::lp<3>, std::ratio<1>, gift::no_perturbation>;

@@ -138,6 +138,8 @@ carried = [k for k in original.fields if k.startswith(("llama.", "tokenizer.", "
 same = [k for k in carried if field(exported, k) == field(original, k)]
 print(f"GGUF metadata carried over: {len(same)}/{len(carried)} keys equal")
 check(len(same) == len(carried), f"metadata not carried over: {sorted(set(carried) - set(same))}")
+check(field(exported, "general.quantization_version") == 2,
+      "the F32 GGUF export writes general.quantization_version 2, as llama.cpp's converter does for every type")
 
 gift_run("export", "--format", "gguf", "--dtype", "q8_0", "--out", "q8.gguf")
 q8 = {t.name: t for t in gguf.GGUFReader(os.path.join(work, "q8.gguf")).tensors}

@@ -53,7 +53,8 @@ inline void save_gguf(const llama_model<float>& model, const io::tokenizer& tok,
   // llama.cpp's file type: what most tensors are (0 all F32, 1 mostly F16, 7 mostly Q8_0, 32 mostly BF16).
   const std::uint32_t file_type = type == io::ggml_type::f16 ? 1 : type == io::ggml_type::q8_0 ? 7 : type == io::ggml_type::bf16 ? 32 : 0;
   out.set("general.file_type", io::gguf_value::make(file_type));
-  if (type == io::ggml_type::q8_0) out.set("general.quantization_version", io::gguf_value::make(std::uint32_t{2}));
+  // llama.cpp's converter writes the quantization version for every file type, F32 included.
+  out.set("general.quantization_version", io::gguf_value::make(std::uint32_t{2}));
   out.set("llama.block_count", u32(c.layers));
   if (c.context_length > 0) out.set("llama.context_length", u32(c.context_length));
   out.set("llama.embedding_length", u32(c.hidden));

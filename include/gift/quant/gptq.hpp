@@ -23,6 +23,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 namespace gift {
 
@@ -45,14 +46,19 @@ struct gptq_result {
 
 /// GPTQ with salient columns in full precision. `weights` is out × in, `gram` is in × in
 /// (symmetric, `XᵀX` of the calibration inputs), `salient` may be empty (plain GPTQ). The backend
-/// follows from the weights' type; the Eigen backend implements it (a Thrust or CUDA weight is a
-/// compile error that names what is missing).
+/// follows from the weights' type; only the Eigen backend implements it: Thrust or CUDA weights
+/// are a compile error saying so (copy them to a `gift::matrix<float>` first).
 /// \throws gift::error for bits outside 2..8, empty or non-finite inputs, mismatched shapes, an
 /// asymmetric Gram matrix, bad damping or block size, or a Gram matrix that is not positive
 /// definite after damping.
 template <matrix_shaped Weights, class GramDerived>
 gptq_result gptq(const Weights& weights, const Eigen::MatrixBase<GramDerived>& gram,
                  const salient_columns& salient = {}, const gptq_options& options = {}) {
+  // Said here rather than by the dispatcher, whose "include the backend header" advice does not
+  // apply: no Thrust or CUDA GPTQ exists, whatever is included.
+  static_assert(std::is_same_v<backend_for_t<Weights>, backend::eigen>,
+                "gift::gptq runs on the Eigen backend only (no Thrust or CUDA implementation exists yet): copy the "
+                "weights to a gift::matrix<float> first, and the result back to the device");
   constexpr const char* where = "gift::gptq";
   detail::require_bits(options.bits, where);
   options.search.validate(where);
