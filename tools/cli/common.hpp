@@ -2,6 +2,7 @@
 // Pieces several commands share: thread setup, packing a token stream into sequences, and the
 // perplexity loop.
 #include <gift/error.hpp>
+#include <gift/io/atomic_file.hpp>
 #include <gift/quant/alpha_search.hpp>
 #include <gift/model/llama.hpp>
 #include <gift/model/tokens.hpp>
@@ -89,13 +90,17 @@ inline void require_writable_folder(const std::filesystem::path& folder, const s
   fs::remove(probe, ignored);
 }
 
-/// `require_writable_folder` for the folder of the file `path`, which must not be a folder.
+/// `require_writable_folder` for the folder of the file `path`, which must not be a folder, and
+/// `io::check_output_target` for `path` itself.
 inline void require_writable_file(const std::filesystem::path& path, const std::string& option) {
   namespace fs = std::filesystem;
   std::error_code ignored;
   gift::detail::require(!path.empty() && !fs::is_directory(path, ignored), "gift: ", option, " '", path.string(),
                         "' must name a file to write, but it ", path.empty() ? "is empty" : "is a folder");
   require_writable_folder(path.has_parent_path() ? path.parent_path() : fs::path("."), option);
+  // A device, FIFO, socket or symlink is refused now, not after the work (the atomic writer
+  // would refuse it then).
+  io::check_output_target(path, "gift: " + option);
 }
 
 /// Checks a command's output paths before any work: --output-json when given and, for commands

@@ -59,6 +59,17 @@ inline constexpr const char* finetune_state_prefix = "gift.state.";
 /// `<layer>.weight` or `<layer>.delta` of this model); each weight must have the layer's shape and
 /// finite values. Everything is checked before any layer is replaced.
 /// `weights` replaces --weights when given (finetune --resume reads its checkpoint so).
+/// Refuses sequences of `length` tokens beyond the model's context length (config.json
+/// max_position_embeddings, GGUF llama.context_length; 0 when unknown): positions past it were
+/// never trained, and the numbers they give look valid but are not. `what` names the option(s).
+inline void require_within_context(const model::llama_model<float>& model, std::int64_t length,
+                                   const std::string& what) {
+  const auto context = static_cast<std::int64_t>(model.config().context_length);
+  gift::detail::require(context <= 0 || length <= context, "gift: ", what, " gives sequences of ", length,
+                        " tokens, beyond the model's context length of ", context,
+                        " tokens (max_position_embeddings); use at most ", context);
+}
+
 inline model::llama_model<float> load_model(const arguments& args, const std::string& weights_override = "") {
   auto model = model::open_llama(std::filesystem::path(model_path(args)));
   const std::string weights = weights_override.empty() ? args.get("weights") : weights_override;
