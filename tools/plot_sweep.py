@@ -9,12 +9,17 @@ into <out>/plots/:
                     panel per (quantizer, text): the cells without training (method "none");
   ppl_by_metric.png the same cells as bars per metric, one panel per (quantizer, bits) that did
                     not collapse (perplexity < 1000), linear scale;
-  methods.png       perplexity after fine-tuning per method (and setting, bit-width), mean and
-                    standard deviation over seeds, in-domain and out-of-domain;
+  methods.png       perplexity after fine-tuning per method (and setting, bit-width): the mean
+                    over seeds with its 95 % t-interval (a single run is drawn hollow, without an
+                    interval: it has none), in-domain and out-of-domain;
+  comparisons.png   every arm against the sweep's "reference" (<out>/comparisons.csv): the
+                    difference in mean loss per token and, with a task, in accuracy, each with
+                    its 95 % two-level bootstrap interval, and a line at no difference;
   methods_vs_bits.png  perplexity of the final model against bit-width, one line per method,
                     setting, quantizer and salient share (untrained quantized models included);
   loss_curves.png   training loss per step, mean over seeds with a ±1 std band, per method;
-  summary.md        the same numbers as markdown tables (mean ± std over seeds, n = seeds).
+  summary.md        the same numbers as markdown tables (mean ± std over seeds, n = seeds), the
+                    accuracy per arm (<out>/groups.csv) and the comparisons with their intervals.
 Rows differ by their salient share too ("none": size 0, every column quantized).
 matplotlib is installed by .ci/setup.
 """
@@ -55,6 +60,34 @@ def mean_std(values):
     if not values:
         return float("nan"), float("nan"), 0
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0), len(values)
+
+
+T_975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+         2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086]
+
+
+def t_half_width(sd, n):
+    """Half-width of the 95 % t-interval of a mean of n values with sample std sd (nan for n < 2)."""
+    if n < 2:
+        return float("nan")
+    t = T_975[n - 2] if n - 1 <= len(T_975) else 1.960 + 2.4 / (n - 1)
+    return t * sd / math.sqrt(n)
+
+
+def read_csv(path):
+    if not os.path.isfile(path):
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def short_names(ids):
+    """The ids without the underscore-separated words every one of them starts with."""
+    parts = [i.split("_") for i in ids]
+    common = 0
+    while parts and all(len(p) > common + 1 and p[common] == parts[0][common] for p in parts):
+        common += 1
+    return {i: "_".join(p[common:]) for i, p in zip(ids, parts)}
 
 
 def fmt(m, s, n):
@@ -170,15 +203,28 @@ def plot_methods(rows, path, title):
         stats_ood.append(mean_std([m.get("ppl_ood") for m in members]))
     fig, axes = plt.subplots(1, 2, figsize=(max(8, 1.1 * len(labels) + 4), 4.8))
     for ax, values, name in ((axes[0], stats_in, "linux-doc validation"), (axes[1], stats_ood, "fortunes validation")):
-        x = range(len(labels))
-        ax.bar(x, [v[0] for v in values], yerr=[v[1] for v in values], capsize=4, color="#4c72b0")
-        ax.set_xticks(list(x))
+        # Points with their 95 % t-interval over seeds, not bars from zero: the axis can then
+        # zoom on the differences, and a single run (no interval) is drawn hollow, not as certainty.
+        spans = []
+        for x, (mean, sd, n) in enumerate(values):
+            if not math.isfinite(mean):
+                continue
+            half = t_half_width(sd, n)
+            if math.isfinite(half):
+                ax.errorbar([x], [mean], yerr=[half], fmt="o", color="#4c72b0", capsize=4)
+                spans += [mean - half, mean + half]
+            else:
+                ax.plot([x], [mean], "o", markerfacecolor="white", color="#4c72b0")
+                spans.append(mean)
+            ax.annotate(f"n={n}", (x, mean), textcoords="offset points", xytext=(6, -3), fontsize=7)
+        ax.set_xticks(list(range(len(labels))))
         ax.set_xticklabels(labels, fontsize=7, rotation=60, ha="right")
-        ax.set_ylabel("perplexity after fine-tuning (mean ± std over seeds)")
+        ax.set_ylabel("perplexity after fine-tuning\n(mean, 95% t-interval over seeds; hollow: one run)")
         ax.set_title(name)
-        low = min(v[0] - v[1] for v in values if math.isfinite(v[0]))
-        high = max(v[0] + v[1] for v in values if math.isfinite(v[0]))
-        ax.set_ylim(max(0, low - 0.15 * (high - low + 1e-9)), high + 0.15 * (high - low + 1e-9))
+        if spans:
+            low, high = min(spans), max(spans)
+            ax.set_ylim(low - 0.15 * (high - low + 1e-9), high + 0.15 * (high - low + 1e-9))
+        ax.set_xlim(-0.5, len(labels) - 0.5)
         ax.grid(True, axis="y", alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
@@ -256,6 +302,67 @@ def plot_losses(out, rows, path, title):
     return True
 
 
+def plot_comparisons(out, path, title):
+    table = read_csv(os.path.join(out, "comparisons.csv"))
+    if not table:
+        return False
+    panels = [(measure, domain) for measure in ("loss", "accuracy") for domain in ("in", "ood")
+              if any(r["measure"] == measure and r["domain"] == domain for r in table)]
+    names = short_names(sorted({r["arm"] for r in table}))
+    reference = short_names(sorted({r["arm"] for r in table} | {table[0]["reference"]})).get(table[0]["reference"], "")
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 0.45 * len(names) + 2.2), squeeze=False)
+    for ax, (measure, domain) in zip(axes[0], panels):
+        rows = [r for r in table if r["measure"] == measure and r["domain"] == domain]
+        for y, r in enumerate(rows):
+            d, low, high = float(r["difference"]), float(r["ci_low"]), float(r["ci_high"])
+            color = "#c44e52" if r["excludes_zero"] == "true" else "#4c72b0"
+            ax.errorbar([d], [y], xerr=[[d - low], [high - d]], fmt="o", color=color, capsize=4)
+        ax.axvline(0.0, color="black", linewidth=0.8)
+        ax.set_yticks(list(range(len(rows))))
+        ax.set_yticklabels([names[r["arm"]] for r in rows], fontsize=7)
+        text = "linux-doc" if domain == "in" else "fortunes"
+        unit = "mean loss, nats/token (< 0: better)" if measure == "loss" else "accuracy (> 0: better)"
+        ax.set_xlabel(f"difference in {unit}")
+        ax.set_title(f"{text}: {measure} vs {reference}", fontsize=9)
+        ax.grid(True, axis="x", alpha=0.3)
+    fig.suptitle(f"{title}\n95% two-level bootstrap intervals (seeds x sequences); red: excludes 0", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def statistics_tables(out):
+    """Markdown of groups.csv's accuracy and of comparisons.csv (empty without them)."""
+    lines = []
+    groups = [g for g in read_csv(os.path.join(out, "groups.csv")) if g.get("acc_mean")]
+    if groups:
+        lines += ["## Zero-shot accuracy (next_passage; mean over runs, 95 % interval: t over seeds, "
+                  "Wilson for one run)", "", "| arm | runs | text | accuracy | 95 % interval |", "|---|---|---|---|---|"]
+        names = short_names([g["arm"] for g in groups])
+        for g in groups:
+            text = "linux-doc" if g["domain"] == "in" else "fortunes"
+            lines.append(f"| {names[g['arm']]} | {g['runs']} | {text} | {float(g['acc_mean']):.3f} | "
+                         f"[{float(g['acc_ci_low']):.3f}, {float(g['acc_ci_high']):.3f}] |")
+        lines.append("")
+    table = read_csv(os.path.join(out, "comparisons.csv"))
+    if table:
+        names = short_names(sorted({r["arm"] for r in table} | {table[0]["reference"]}))
+        lines += [f"## Against the reference ({names[table[0]['reference']]}): difference and 95 % interval", "",
+                  "Two-level bootstrap over seeds and evaluation sequences (items for accuracy). Loss: mean nll "
+                  "per token, b − reference (negative: better); accuracy: b − reference (positive: better).", "",
+                  "| arm | text | measure | seeds | sequences | difference | 95 % interval | ppl ratio | excludes 0 |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for r in table:
+            text = "linux-doc" if r["domain"] == "in" else "fortunes"
+            ratio = f"{float(r['ppl_ratio']):.4f}" if r.get("ppl_ratio") else "–"
+            lines.append(f"| {names[r['arm']]} | {text} | {r['measure']} | {r['replicates']} | {r['sequences']} | "
+                         f"{float(r['difference']):+.4f} | [{float(r['ci_low']):+.4f}, {float(r['ci_high']):+.4f}] | "
+                         f"{ratio} | {'yes' if r['excludes_zero'] == 'true' else 'no'} |")
+        lines.append("")
+    return lines
+
+
 def summary(rows, path):
     lines = []
     quantized = [r for r in rows if r["method"] == "none"]
@@ -281,6 +388,7 @@ def summary(rows, path):
                          f"{fmt(*mean_std([m.get('ppl_ood') for m in members]))} | "
                          f"{fmt(*mean_std([m.get('last_loss') for m in members]))} |")
         lines.append("")
+    lines += statistics_tables(os.path.dirname(os.path.dirname(os.path.abspath(path))))
     with open(path, "w") as f:
         f.write("\n".join(lines))
 
@@ -306,6 +414,8 @@ def main():
         made.append("methods.png")
     if plot_methods_vs_bits(rows, os.path.join(plots, "methods_vs_bits.png"), title):
         made.append("methods_vs_bits.png")
+    if plot_comparisons(args.out, os.path.join(plots, "comparisons.png"), title):
+        made.append("comparisons.png")
     if plot_losses(args.out, rows, os.path.join(plots, "loss_curves.png"), title):
         made.append("loss_curves.png")
     summary(rows, os.path.join(plots, "summary.md"))

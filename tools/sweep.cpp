@@ -194,7 +194,11 @@ struct sweep_run {
   // Perplexity of `weights` (empty: the GGUF model) on `data`'s evaluation split; cached in `json`,
   // with every sequence's loss beside it (<json stem>.losses.csv).
   double evaluate(const fs::path& json, const std::string& weights, const std::string& data) {
-    std::vector<std::string> words = {"eval", "--split", config.eval_split, "--data", data, "--seq",
+    return evaluate_split(json, weights, data, config.eval_split);
+  }
+  double evaluate_split(const fs::path& json, const std::string& weights, const std::string& data,
+                        const std::string& split) {
+    std::vector<std::string> words = {"eval", "--split", split, "--data", data, "--seq",
                                       std::to_string(config.eval_seq), "--output-json", json.string()};
     if (config.eval_files > 0) {
       words.insert(words.end(), {"--files", std::to_string(config.eval_files), "--windows-per-file",
@@ -303,8 +307,10 @@ struct sweep_run {
     // A replicate varies the training documents and their order too (gift finetune --data-seed).
     if (config.vary_data) words.insert(words.end(), {"--data-seed", std::to_string(cell.seed)});
     // The bits and the α search set GIFT-SW's noise and STE's grid; the other methods ignore them.
-    if (method == "gift_sw" || method == "ste")
-      words.insert(words.end(), {"--bits", std::to_string(cell.bits), "--alpha", config.alpha});
+    if (method == "gift_sw" || method == "ste") {
+      const int grid = method == "gift_sw" && cell.noise_bits > 0 ? cell.noise_bits : cell.bits;
+      words.insert(words.end(), {"--bits", std::to_string(grid), "--alpha", config.alpha});
+    }
     if (const fs::path salient = salient_path(cell); !salient.empty())
       words.insert(words.end(), {"--salient", salient.string()});
     if (method != cell.method) words.push_back("--no-noise");
@@ -349,6 +355,7 @@ struct sweep_run {
         .add("setting", cell.method == "none" ? std::string("-") : cell.setting)
         .add("lr", cell.lr)
         .add("seed", cell.seed)
+        .add("noise_bits", static_cast<std::int64_t>(cell.method == "gift_sw" ? (cell.noise_bits > 0 ? cell.noise_bits : cell.bits) : 0))
         .add("seed_drives", seed_drives(cell));
     const auto start = std::chrono::steady_clock::now();
     const fs::path salient = selection(cell);
@@ -403,6 +410,11 @@ struct sweep_run {
       if (!config.out_of_domain.empty()) {
         ppl_ood = evaluate(dir / "eval-ood.json", final_model.string(), config.out_of_domain);
         losses_ood = stored(losses_of(dir / "eval-ood.json"));
+      }
+      // The dev split chooses the learning rate (finetune.choose_lr_on_dev); validation reports.
+      if (config.choose_lr_on_dev) {
+        row.add("ppl_dev", evaluate_split(dir / "eval-dev.json", final_model.string(), "linux-doc", "dev"));
+        row.add("losses_dev", stored(losses_of(dir / "eval-dev.json")));
       }
       items_in = score_task(row, "acc_in", dir / "task-in.json", final_model.string(), "linux-doc");
       if (!config.out_of_domain.empty())
@@ -475,7 +487,7 @@ const std::vector<std::string> csv_columns = {
     "quantized_ppl_ood", "ppl_in", "ppl_ood", "first_loss", "last_loss", "trainable_parameters", "rank", "seconds",
     "losses_in", "losses_ood", "quantized_acc_in", "quantized_acc_ood", "acc_in", "acc_in_ci_low", "acc_in_ci_high",
     "acc_in_norm", "acc_ood", "acc_ood_ci_low", "acc_ood_ci_high", "acc_ood_norm", "items_in", "items_ood",
-    "seed_drives", "status", "error"};
+    "ppl_dev", "losses_dev", "noise_bits", "seed_drives", "status", "error"};
 }  // namespace
 
 int run_sweep(int argc, char** argv) {
@@ -516,19 +528,59 @@ int run_sweep(int argc, char** argv) {
   fs::create_directories(out / "cells");
   // The shared settings of the folder's first run bind every later run in it.
   const fs::path settings_file = out / "settings.txt";
-  const std::string settings = config.shared_settings();
+  // The inputs every cell reads besides the config: the model (path and size) and the docs. A
+  // folder from before they were recorded is accepted without them.
+  std::string inputs = "docs=" + args.get("docs") + "\n";
+  if (const char* env = std::getenv("GIFT_MODEL"); !args.get("model").empty() || (env != nullptr && *env != 0)) {
+    const std::string model = model_path(args);
+    std::error_code size_error;
+    const auto bytes = fs::file_size(model, size_error);
+    inputs += "model=" + model + "\nmodel.bytes=" + (size_error ? std::string("folder") : std::to_string(bytes)) + "\n";
+  }
+  const std::string settings = config.shared_settings() + inputs;
   if (fs::exists(settings_file)) {
     std::ifstream in(settings_file, std::ios::binary);
     std::ostringstream old;
     old << in.rdbuf();
-    if (old.str() != settings) {
-      std::istringstream a(old.str()), b(settings);
-      std::string was, now;
-      while (std::getline(a, was) && std::getline(b, now) && was == now) {
+    // Compare line by line; an input line (docs, model) the old folder lacks is not compared.
+    const auto lines_of = [](const std::string& text) {
+      std::vector<std::string> out_lines;
+      std::istringstream split(text);
+      for (std::string line; std::getline(split, line);) out_lines.push_back(line);
+      return out_lines;
+    };
+    const auto is_input = [](const std::string& line) {
+      return line.rfind("docs=", 0) == 0 || line.rfind("model=", 0) == 0 || line.rfind("model.bytes=", 0) == 0;
+    };
+    const auto was_lines = lines_of(old.str()), now_lines = lines_of(settings);
+    const bool old_has_inputs = std::any_of(was_lines.begin(), was_lines.end(), is_input);
+    const std::vector<std::string>& was_kept = was_lines;
+    std::vector<std::string> now_kept;
+    for (const auto& line : now_lines)
+      if (old_has_inputs || !is_input(line)) now_kept.push_back(line);
+    // Only the inputs both sides name are compared (a run without --model has no model line).
+    const auto drop_unshared = [&](std::vector<std::string>& a, const std::vector<std::string>& b) {
+      std::vector<std::string> kept;
+      for (const auto& line : a) {
+        const std::string key = line.substr(0, line.find('=') + 1);
+        const bool shared = !is_input(line) || std::any_of(b.begin(), b.end(), [&](const std::string& other) {
+          return other.rfind(key, 0) == 0;
+        });
+        if (shared) kept.push_back(line);
       }
-      throw error("gift sweep: --out '" + out.string() + "' holds cells computed with " + was + ", but --config '" +
-                  args.get("config") + "' has " + now + "; use another --out (or the old settings) so that the "
-                  "results stay comparable");
+      a = std::move(kept);
+    };
+    auto was_compared = was_kept, now_compared = now_kept;
+    drop_unshared(was_compared, now_kept);
+    drop_unshared(now_compared, was_kept);
+    if (was_compared != now_compared) {
+      std::size_t i = 0;
+      while (i < was_compared.size() && i < now_compared.size() && was_compared[i] == now_compared[i]) ++i;
+      const std::string was = i < was_compared.size() ? was_compared[i] : std::string("(nothing)");
+      const std::string now = i < now_compared.size() ? now_compared[i] : std::string("(nothing)");
+      throw error("gift sweep: --out '" + out.string() + "' holds cells computed with " + was + ", but this run has " +
+                  now + " (--config '" + args.get("config") + "', --model, --docs); use another --out (or the old "
+                  "settings) so that the results stay comparable");
     }
   } else {
     io::write_file_atomically(settings_file, std::as_bytes(std::span<const char>(settings.data(), settings.size())));
@@ -624,9 +676,11 @@ int run_sweep(int argc, char** argv) {
         acc.high = number_of(it->second, (key + "_ci_high").c_str());
         acc.items = text_of(it->second, (std::string("items_") + domain).c_str());
       }
+      result.ppl_dev = number_of(it->second, "ppl_dev");
       finished.push_back(std::move(result));
     }
   }
+  if (config.choose_lr_on_dev) finished = choose_learning_rates(out, finished);
   const std::int64_t comparisons = write_sweep_summary(out, finished, config.reference);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   write_provenance(out / "provenance.json", args.integer("threads"), seconds, static_cast<std::int64_t>(todo.size()));

@@ -122,6 +122,11 @@ try:
                            timeout=60, env=env, cwd=work)
         check(r.returncode == 1 and "eval.tokens=256" in r.stderr and "eval.tokens=128" in r.stderr,
               f"a changed eval size in the same --out is refused ({r.stderr.strip()[-200:]!r})")
+        # ... and the same inputs: another --docs (or --model) would make old and new cells incomparable.
+        r = subprocess.run([gift, "sweep", "--config", "tiny.json", "--out", "out", "--docs", work],
+                           capture_output=True, text=True, timeout=60, env=env, cwd=work)
+        check(r.returncode == 1 and "docs=" in r.stderr and "--docs" in r.stderr,
+              f"another --docs in the same --out is refused ({r.stderr.strip()[-200:]!r})")
 
     # The evaluation design of the experiments: windows across files, per-sequence losses stored,
     # seeds that vary the training data, statistics against a reference, provenance.
@@ -192,6 +197,17 @@ try:
         check(trained and all(row["runs"] == "2" and float(row["ppl_ci_low"]) < float(row["ppl_ci_high"]) for row in trained),
               "a seeded arm reports its t-interval over 2 runs")
         check(all(row["acc_mean"] != "" for row in groups), "groups.csv reports the accuracy of every arm")
+        # The figures and tables: tools/plot_sweep.py draws the comparisons and tabulates them.
+        plot = subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                                            "tools", "plot_sweep.py"), os.path.join(work, "stats")],
+                              capture_output=True, text=True, timeout=300)
+        summary_md = os.path.join(work, "stats", "plots", "summary.md")
+        text = open(summary_md).read() if os.path.isfile(summary_md) else ""
+        check(plot.returncode == 0 and os.path.isfile(os.path.join(work, "stats", "plots", "comparisons.png"))
+              and "Against the reference" in text and text.count("| accuracy |") >= 2
+              and "Zero-shot accuracy" in text,
+              f"plot_sweep draws comparisons.png and tabulates the comparisons and accuracies "
+              f"({plot.stderr[-300:]!r})")
         with open(os.path.join(work, "stats", "provenance.json")) as f:
             provenance = json.load(f)
         check(all(provenance.get(key) for key in ("gift_version", "commit", "cpu")) and provenance["seconds"] > 0,
@@ -215,6 +231,18 @@ try:
     check(r.returncode == 0 and len(ids) == 6 and len(set(ids)) == 6
           and sum(i.endswith("_none") for i in ids) == 2 and any("lr0.0001000000" in i for i in ids),
           f"seeds [0, 0, 1] x 2 learning rates: 2 untrained + 4 trained cells, distinct ids ({ids})")
+    # GIFT-SW's noise grid as a factor: at 3 bits, noise of the 3-bit grid (the usual id) and of
+    # the 4-bit grid (_nb4); the method without noise has no such factor and runs once.
+    noise_config = dict(calibration_config, methods=["gift_sw", "gift_sw_no_noise"], noise_bits=[3, 4], lr=[1e-4],
+                        seeds=[0])
+    with open(os.path.join(work, "noise.json"), "w") as f:
+        json.dump(noise_config, f)
+    r = subprocess.run([gift, "sweep", "--config", "noise.json", "--out", "noise", "--dry-run"],
+                       capture_output=True, text=True, timeout=60, env=env, cwd=work)
+    ids = sorted(line.split()[-1] for line in r.stdout.splitlines() if line.startswith("to do"))
+    check(r.returncode == 0 and len(ids) == 3 and sum("_gift_sw_nb4_" in i for i in ids) == 1
+          and sum("_gift_sw_lr" in i for i in ids) == 1 and sum("gift_sw_no_noise" in i for i in ids) == 1,
+          f"noise_bits [3, 4] at 3 bits: GIFT-SW twice (3-bit and 4-bit noise), no noise once ({ids})")
     untrained_config = dict(calibration_config, methods=["none"])
     with open(os.path.join(work, "calibration.json"), "w") as f:
         json.dump(untrained_config, f)
@@ -237,6 +265,45 @@ try:
             groups = list(csvmodule.DictReader(f))
         check(len(groups) == 1 and groups[0]["runs"] == "2" and groups[0]["ppl_std"] != "",
               f"the untrained arm is one group of 2 runs with a spread ({groups})")
+
+    # The dev split chooses the learning rate: every trained cell is also evaluated on dev, the
+    # learning rate with the lowest mean dev loss over the seeds is reported, and only its cells
+    # reach groups.csv.
+    dev_config = {
+        "metrics": ["gift_sw"], "bits": [4], "quantizer": ["rtn"], "methods": ["gift_sw_no_noise"],
+        "lr": [1e-5, 3e-3], "seeds": [0, 1],
+        "calibration": {"tokens": 256, "seq": 64},
+        "eval": {"files": 4, "seq": 32, "batch": 4, "out_of_domain": ""},
+        "finetune": {"steps": 2, "batch": 1, "seq": 32, "choose_lr_on_dev": True},
+    }
+    with open(os.path.join(work, "dev.json"), "w") as f:
+        json.dump(dev_config, f)
+    r = subprocess.run([gift, "sweep", "--config", "dev.json", "--out", "dev", "--json"],
+                       capture_output=True, text=True, timeout=600, env=env, cwd=work)
+    check(r.returncode == 0, f"the learning-rate selection sweep exits 0 (stderr: {r.stderr[-400:]!r})")
+    if r.returncode == 0:
+        with open(os.path.join(work, "dev", "results.jsonl")) as f:
+            runs = [json.loads(line) for line in f if line.strip()]
+        check(len(runs) == 4 and all(row.get("ppl_dev", 0) > 0 and row.get("losses_dev") for row in runs),
+              "every trained cell has a dev perplexity and its losses")
+        dev_loss = {lr: sum(math.log(row["ppl_dev"]) for row in runs if row["lr"] == lr) / 2 for lr in (1e-5, 3e-3)}
+        best = min(dev_loss, key=dev_loss.get)
+        with open(os.path.join(work, "dev", "lr_selection.csv")) as f:
+            selection = list(csvmodule.DictReader(f))
+        chosen = [row for row in selection if row["chosen"] == "yes"]
+        check(len(selection) == 2 and len(chosen) == 1 and float(chosen[0]["lr"]) == best,
+              f"lr_selection.csv chooses the learning rate with the lowest mean dev loss ({best}; {selection})")
+        with open(os.path.join(work, "dev", "groups.csv")) as f:
+            groups = [row for row in csvmodule.DictReader(f) if row["method"] != "none"]
+        check(len(groups) == 1 and float(groups[0]["lr"]) == best and groups[0]["runs"] == "2",
+              f"groups.csv reports the chosen learning rate only ({groups})")
+    bad_dev = dict(dev_config, eval={"tokens": 128, "seq": 32})
+    with open(os.path.join(work, "bad_dev.json"), "w") as f:
+        json.dump(bad_dev, f)
+    r = subprocess.run([gift, "sweep", "--config", "bad_dev.json", "--out", "dev3", "--dry-run"],
+                       capture_output=True, text=True, timeout=60, env=env, cwd=work)
+    check(r.returncode == 1 and "choose_lr_on_dev" in r.stderr and "files" in r.stderr,
+          f"choose_lr_on_dev without the window design is refused ({r.stderr.strip()[-200:]!r})")
 
     # A fully quantized grid (size 0): NPFT trains the full-precision model (pre), then every column
     # is quantized; no selection is made.

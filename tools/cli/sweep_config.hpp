@@ -12,12 +12,13 @@
 //                   "svft", "npft"],
 //     "lr":        [1e-4],                 (one list for every method, or an object {"lora": [...], ...})
 //     "seeds":     [0, 1, 2],
+//     "noise_bits": [2, 3, 4],             (GIFT-SW's noise grid as a factor; default: the grid of "bits")
 //     "calibration": {"tokens": 4096, "seq": 256, "vary_with_seed": true},
 //     "eval":      {"files": 64, "windows_per_file": 1, "sample_seed": 0, "split": "validation",
 //                   "seq": 256, "batch": 8, "out_of_domain": "fortunes",
 //                   "task": {"name": "next_passage", "items": 64, "context": 96, "continuation": 32, "choices": 4}},
 //     "finetune":  {"steps": 40, "batch": 1, "seq": 256, "match_params": true, "rank": 8, "lora_alpha": 16,
-//                   "vary_data": true,
+//                   "vary_data": true, "choose_lr_on_dev": true,
 //                   "method_options": {"npft": "--rank 16 --lora-alpha 32", "svft": "--svft-pattern banded"}},
 //     "reference": {"method": "lora"}
 //   }
@@ -39,11 +40,21 @@
 // quantizes with its own statistics, and method "none" then runs once per seed. Without it the
 // calibration sample is the same for every seed. Each row's "seed_drives" says what its seed drew.
 //
+// "choose_lr_on_dev": every trained cell is also evaluated on the dev split of linux-doc (the same
+// window design, disjoint files); for each arm the learning rate with the lowest mean dev loss
+// over its seeds is chosen (lr_selection.csv lists every candidate), and groups.csv and
+// comparisons.csv report the chosen learning rate's validation numbers only. Validation never
+// decides anything. Needs "eval.files" (the window design) and "eval.split" validation.
+//
 // "reference" names the arm every other arm is compared with: its fields (method, metric, bits,
 // quantizer, setting, fraction or k) replace a cell's, the others (but the learning rate) must
 // match. The sweep writes groups.csv (mean, std and a 95 % t-interval over seeds) and
 // comparisons.csv (the difference in mean loss against the reference with a two-level bootstrap
 // interval over seeds and evaluation sequences, pipeline::compare_replicates).
+//
+// "noise_bits" trains GIFT-SW with the noise of another grid than the target's: post-quantization
+// GIFT-SW at 3 bits with 4-bit noise separates "noise hurts" from "3-bit noise hurts". Without it
+// the noise is that of "bits" (the paper's choice: the target grid's Δ). Other methods ignore it.
 //
 // "method_options" appends options to `gift finetune` for that method ("rank"/"lora_alpha" apply
 // to lora, dora and quik_lora; NPFT's adapter is sized by its own options). "npft_no_noise" is NPFT
@@ -104,6 +115,7 @@ struct sweep_cell {
   double lr = 0;
   std::int64_t seed = 0;
   std::int64_t calibration_seed = -1;  ///< draws the calibration sample; −1: the sweep's one shared sample
+  int noise_bits = 0;  ///< GIFT-SW's noise grid when it differs from `bits` (0: the grid of `bits`)
 
   /// True when no column is salient (size 0): every column is quantized.
   [[nodiscard]] bool fully_quantized() const { return size == 0; }
@@ -119,7 +131,8 @@ struct sweep_cell {
   /// Its own id: a file name, and the key a resumed sweep recognises it by.
   [[nodiscard]] std::string id() const {
     if (method == "none") return quantized_id() + "_none";
-    return quantized_id() + (setting == "-" ? "" : "_" + setting) + "_" + method + "_lr" + number(lr) + "_s" +
+    return quantized_id() + (setting == "-" ? "" : "_" + setting) + "_" + method +
+           (noise_bits > 0 ? "_nb" + std::to_string(noise_bits) : "") + "_lr" + number(lr) + "_s" +
            std::to_string(seed);
   }
   /// A number written short for an id (0.03125, 1e-04), with as many digits as it takes to read
@@ -146,6 +159,7 @@ struct sweep_config {
   std::string out_of_domain = "fortunes";  ///< --data of the second evaluation ("" to skip)
   bool vary_data = true;                   ///< a seed also draws the training documents and their order
   bool vary_calibration = false;           ///< a seed also draws the calibration sample
+  bool choose_lr_on_dev = false;           ///< report each arm at the learning rate best on the dev split
   std::map<std::string, std::string> reference;  ///< the fields that name the reference arm
   std::int64_t steps = 40, batch = 1, seq = 256, rank = 8;
   double lora_alpha = 16;
@@ -170,6 +184,7 @@ struct sweep_config {
           << "\neval.task.continuation=" << task_continuation << "\neval.task.choices=" << task_choices;
     if (!vary_data) out << "\nfinetune.vary_data=false";
     if (vary_calibration) out << "\ncalibration.vary_with_seed=true";
+    if (choose_lr_on_dev) out << "\nfinetune.choose_lr_on_dev=true";
     out
         << "\nfinetune.steps=" << steps << "\nfinetune.batch=" << batch << "\nfinetune.seq=" << seq
         << "\nfinetune.rank=" << rank << "\nfinetune.lora_alpha=" << sweep_cell::number(lora_alpha)
@@ -232,8 +247,8 @@ inline void check_keys(const json_value& object, const std::string& file, const 
 
 namespace detail_sweep {
 /// The fields that describe a grid (a "grids" entry may set them); the rest are shared settings.
-inline const std::vector<std::string> grid_fields = {"metrics",  "bits",    "fraction", "k",    "quantizer",
-                                                     "settings", "methods", "lr",       "seeds"};
+inline const std::vector<std::string> grid_fields = {"metrics", "bits", "fraction", "k",     "quantizer",
+                                                     "settings", "methods", "lr",     "seeds", "noise_bits"};
 
 /// Appends the cells of one grid (`grid` holds the grid fields; `file` names it in messages) to
 /// `config`, whose shared settings are read already.
@@ -313,6 +328,10 @@ inline void append_grid(const json_value& grid, const std::string& file, sweep_c
   std::vector<std::int64_t> seeds;
   for (const json_value* s : list(grid, file, "seeds")) seeds.push_back(integer(*s, file, "seeds", 0, 1LL << 53));
   if (seeds.empty()) seeds = {0};
+  // GIFT-SW's noise grid as a factor of its own (the others have no noise grid to vary).
+  std::vector<int> noise_bits;
+  for (const json_value* b : list(grid, file, "noise_bits"))
+    noise_bits.push_back(static_cast<int>(integer(*b, file, "noise_bits", 2, 8)));
   // The grid, in a fixed order: metric, bits, size, quantizer, method, setting, lr, seed.
   for (const auto& metric : metrics)
     for (int b : bits)
@@ -349,15 +368,19 @@ inline void append_grid(const json_value& grid, const std::string& file, sweep_c
                                   "quik_lora with quantizer none; QUIK + LoRA adapts a quantized model");
             // Without a quantizer there is no before/after: one setting.
             const std::vector<std::string> own = q == "none" ? std::vector<std::string>{"-"} : settings;
+            const std::vector<int> noises =
+                method == "gift_sw" && !noise_bits.empty() ? noise_bits : std::vector<int>{0};
             for (const auto& setting : own)
-              for (double lr : it->second)
-                for (auto seed : seeds) {
-                  cell.setting = setting;
-                  cell.lr = lr;
-                  cell.seed = seed;
-                  cell.calibration_seed = per_seed_calibration ? seed : -1;
-                  config.cells.push_back(cell);
-                }
+              for (int noise : noises)
+                for (double lr : it->second)
+                  for (auto seed : seeds) {
+                    cell.setting = setting;
+                    cell.noise_bits = noise == b ? 0 : noise;  // the grid of `bits` itself: the usual id
+                    cell.lr = lr;
+                    cell.seed = seed;
+                    cell.calibration_seed = per_seed_calibration ? seed : -1;
+                    config.cells.push_back(cell);
+                  }
           }
         }
 }
@@ -403,7 +426,7 @@ inline sweep_config read_sweep_config(const std::string& file) {
   const json_value root = gift::detail::json_parser(body, "gift sweep: '" + file + "'").parse_document();
   if (root.type != json_value::kind::object) bad(file, "(top level)", "an object", root);
   check_keys(root, file, "",
-             {"metrics", "bits", "fraction", "k", "quantizer", "alpha", "settings", "methods", "lr", "seeds",
+             {"metrics", "bits", "fraction", "k", "quantizer", "alpha", "settings", "methods", "lr", "seeds", "noise_bits",
               "calibration", "eval", "finetune", "grids", "reference", "comment"});
   sweep_config config;
   if (const json_value* a = root.find("alpha")) config.alpha = text(*a, file, "alpha");
@@ -451,7 +474,12 @@ inline sweep_config read_sweep_config(const std::string& file) {
   }
   if (const json_value* f = root.find("finetune")) {
     check_keys(*f, file, " in \"finetune\"",
-               {"steps", "batch", "seq", "match_params", "rank", "lora_alpha", "method_options", "vary_data"});
+               {"steps", "batch", "seq", "match_params", "rank", "lora_alpha", "method_options", "vary_data",
+                "choose_lr_on_dev"});
+    if (const json_value* v = f->find("choose_lr_on_dev")) {
+      if (v->type != json_value::kind::boolean) bad(file, "finetune.choose_lr_on_dev", "true or false", *v);
+      config.choose_lr_on_dev = v->boolean;
+    }
     if (const json_value* v = f->find("vary_data")) {
       if (v->type != json_value::kind::boolean) bad(file, "finetune.vary_data", "true or false", *v);
       config.vary_data = v->boolean;
@@ -471,6 +499,10 @@ inline sweep_config read_sweep_config(const std::string& file) {
         config.method_options[method] = text(options, file, "finetune.method_options." + method);
     }
   }
+  gift::detail::require(!config.choose_lr_on_dev || (config.eval_files > 0 && config.eval_split == "validation"),
+                        "gift sweep: '", file, "' sets finetune.choose_lr_on_dev, which evaluates the dev split with "
+                        "the window design and reports validation: give \"eval\": {\"files\": N} and leave "
+                        "eval.split at validation");
   if (const json_value* r = root.find("reference")) {
     if (r->type != json_value::kind::object || r->object.empty())
       bad(file, "reference", "an object naming the reference arm, e.g. {\"method\": \"lora\"}", *r);

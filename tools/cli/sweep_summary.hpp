@@ -32,6 +32,7 @@ struct sweep_result {
   double ppl_in = 0, ppl_ood = 0;
   std::string losses_in, losses_ood;  ///< per-sequence loss files, relative to the results folder
   accuracy_of acc_in, acc_ood;
+  double ppl_dev = std::nan("");  ///< perplexity on the dev split (finetune.choose_lr_on_dev)
 };
 
 /// The two-sided 95 % quantile of Student's t with `df` degrees of freedom.
@@ -103,6 +104,77 @@ inline spread spread_of(const std::vector<double>& values) {
 }
 }  // namespace detail_summary
 
+/// The arm of a cell with its learning rate left out: the cells among which the dev split chooses.
+inline std::string arm_without_lr(const sweep_cell& cell) {
+  sweep_cell arm = cell;
+  arm.lr = 0;
+  std::string id = arm_of(arm);
+  if (id.size() > 4 && id.compare(id.size() - 4, 4, "_lr0") == 0) id.resize(id.size() - 4);
+  return id;
+}
+
+/// finetune.choose_lr_on_dev: for each arm (learning rate left out), the learning rate whose runs
+/// have the lowest mean dev loss (mean of log perplexity over seeds); writes lr_selection.csv
+/// (every candidate, its runs, its mean dev perplexity and whether it was chosen) and returns the
+/// untrained cells and the trained cells of the chosen learning rates. Only arms whose every
+/// learning rate has the same seeds are compared (a learning rate with fewer finished seeds would
+/// be judged on other data); the others keep all their cells and are listed as "incomplete".
+inline std::vector<sweep_result> choose_learning_rates(const std::filesystem::path& out,
+                                                        const std::vector<sweep_result>& results) {
+  using detail_summary::format;
+  struct candidate {
+    std::vector<std::int64_t> seeds;
+    double log_sum = 0;
+    bool finite = true;
+  };
+  std::vector<std::string> order;
+  std::map<std::string, std::map<double, candidate>> arms;
+  for (const auto& r : results) {
+    if (r.cell.method == "none") continue;
+    const std::string arm = arm_without_lr(r.cell);
+    if (arms.count(arm) == 0) order.push_back(arm);
+    candidate& c = arms[arm][r.cell.lr];
+    c.seeds.push_back(r.cell.seed);
+    c.finite = c.finite && std::isfinite(r.ppl_dev);
+    c.log_sum += std::log(r.ppl_dev);
+  }
+  std::map<std::string, double> chosen;
+  std::string table = "arm,lr,runs,dev_ppl_mean,chosen\n";
+  for (const auto& arm : order) {
+    auto& candidates = arms[arm];
+    bool comparable = true;
+    for (auto& [lr, c] : candidates) {
+      std::sort(c.seeds.begin(), c.seeds.end());
+      comparable = comparable && c.finite && c.seeds == candidates.begin()->second.seeds;
+    }
+    double best = std::nan("");
+    if (comparable) {
+      double best_loss = 0;
+      for (const auto& [lr, c] : candidates)
+        if (std::isnan(best) || c.log_sum < best_loss) {
+          best = lr;
+          best_loss = c.log_sum;
+        }
+      chosen[arm] = best;
+    }
+    for (const auto& [lr, c] : candidates) {
+      const double mean = std::exp(c.log_sum / static_cast<double>(c.seeds.size()));
+      table += arm + "," + format(lr) + "," + std::to_string(c.seeds.size()) + "," + format(mean) + "," +
+               (comparable ? (lr == best ? "yes" : "no") : "incomplete") + "\n";
+    }
+  }
+  io::write_file_atomically(out / "lr_selection.csv", std::as_bytes(std::span<const char>(table.data(), table.size())));
+  std::vector<sweep_result> kept;
+  for (const auto& r : results) {
+    if (r.cell.method != "none") {
+      const auto it = chosen.find(arm_without_lr(r.cell));
+      if (it != chosen.end() && it->second != r.cell.lr) continue;
+    }
+    kept.push_back(r);
+  }
+  return kept;
+}
+
 /// Writes groups.csv and comparisons.csv into `out` from `results` (finished cells, in order);
 /// returns the number of comparisons written. groups.csv: per arm and domain, the perplexity's
 /// mean, std and 95 % t-interval over its runs (std and interval empty for one run) and, with a
@@ -156,6 +228,8 @@ inline std::int64_t write_sweep_summary(const std::filesystem::path& out, const 
       for (const auto& other : order)
         if (other != arm && is_reference(reference, c, arms[other].front()->cell)) matches.push_back(other);
       if (matches.empty()) continue;  // the reference itself, or an arm without one
+      // An untrained arm has no setting: with pre and post references it has no single one.
+      if (matches.size() > 1 && c.method == "none") continue;
       gift::detail::require(matches.size() == 1, "gift sweep: \"reference\" matches ", matches.size(), " arms for ",
                             arm, " (", matches.front(), ", ", matches.back(), ", ...); name more fields of the "
                             "reference arm (e.g. \"bits\", \"quantizer\") so that it names one");
