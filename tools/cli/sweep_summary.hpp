@@ -7,6 +7,7 @@
 #include <gift/io/atomic_file.hpp>
 #include <gift/io/sequence_losses.hpp>
 #include <gift/pipeline/compare.hpp>
+#include <gift/pipeline/multiple_choice.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -178,8 +179,9 @@ inline std::vector<sweep_result> choose_learning_rates(const std::filesystem::pa
 /// Writes groups.csv and comparisons.csv into `out` from `results` (finished cells, in order);
 /// returns the number of comparisons written. groups.csv: per arm and domain, the perplexity's
 /// mean, std and 95 % t-interval over its runs (std and interval empty for one run) and, with a
-/// task, the accuracy's mean and interval (a t-interval over runs, or the Wilson interval of a
-/// single run). comparisons.csv: per arm, domain and measure, the difference against the
+/// task, the accuracy's mean and interval (one run: its Wilson interval; several: the hull of the
+/// t-interval over runs and the Wilson interval of the mean accuracy over the items, since every
+/// run scores the same items). comparisons.csv: per arm, domain and measure, the difference against the
 /// reference with its two-level bootstrap interval — "loss" in nats per token (b − a; negative is
 /// better, with the perplexity ratio), "accuracy" as a fraction (positive is better).
 inline std::int64_t write_sweep_summary(const std::filesystem::path& out, const std::vector<sweep_result>& results,
@@ -209,11 +211,19 @@ inline std::int64_t write_sweep_summary(const std::filesystem::path& out, const 
       groups += arm + "," + c.method + "," + c.quantizer + "," + std::to_string(c.bits) + "," + c.setting + "," +
                 format(c.lr) + "," + std::to_string(values.size()) + "," + domain + "," + format(ppl.mean) + "," +
                 format(ppl.sd) + "," + format(ppl.mean - ppl.half) + "," + format(ppl.mean + ppl.half) + ",";
+      // The accuracy's interval must carry the item sample as well as the seeds: every run scores
+      // the same items, so a t-interval over seeds alone is zero when the runs agree. Reported:
+      // the hull of the t-interval and the Wilson interval of the mean accuracy over the items.
       const auto acc = detail_summary::spread_of(accuracies);
       const auto& single = in ? runs.front()->acc_in : runs.front()->acc_ood;
-      const bool one = runs.size() == 1;
-      groups += format(acc.mean) + "," + format(acc.sd) + "," + format(one ? single.low : acc.mean - acc.half) + "," +
-                format(one ? single.high : acc.mean + acc.half) + "\n";
+      double low = single.low, high = single.high;
+      if (runs.size() > 1 && std::isfinite(acc.mean) && !single.items.empty()) {
+        const auto items = static_cast<double>(io::read_sequence_losses(out / single.items).size());
+        const auto [w_low, w_high] = pipeline::choice_scores::wilson_interval(acc.mean * items, items);
+        low = std::min(w_low, acc.mean - acc.half);
+        high = std::max(w_high, acc.mean + acc.half);
+      }
+      groups += format(acc.mean) + "," + format(acc.sd) + "," + format(low) + "," + format(high) + "\n";
     }
   }
   io::write_file_atomically(out / "groups.csv", std::as_bytes(std::span<const char>(groups.data(), groups.size())));
@@ -269,7 +279,7 @@ inline std::int64_t write_sweep_summary(const std::filesystem::path& out, const 
                    std::to_string(d.replicates) + "," + std::to_string(d.sequences) + "," + std::to_string(d.tokens) +
                    ",";
           if (accuracy)
-            table += format(-d.difference) + "," + format(-d.high) + "," + format(-d.low) + ",,,,";
+            table += format(0.0 - d.difference) + "," + format(0.0 - d.high) + "," + format(0.0 - d.low) + ",,,,";
           else
             table += format(d.difference) + "," + format(d.low) + "," + format(d.high) + "," +
                      format(std::exp(d.difference)) + "," + format(std::exp(d.low)) + "," + format(std::exp(d.high)) +
