@@ -206,6 +206,24 @@ int run_finetune(int argc, char** argv) {
   const auto ids = load_text_tokens(args, tokenizer, wanted);
   require_same_run(args, "finetune", model, ids);
   const salient_map selection = args.get("salient").empty() ? salient_map{} : load_salient(args.get("salient"));
+  // What the run trains from besides its options, by content (paths may move): the base model's
+  // weights that a checkpoint does not hold (embedding, norms, head) and the salient set. A resume
+  // from another model or another selection would silently train a different run.
+  const std::map<std::string, std::string> run_inputs = {
+      {"gift.base_fingerprint", hex64(base_weights_fingerprint(model))},
+      {"gift.salient_fingerprint", hex64(salient_fingerprint(selection))}};
+  if (checkpoint) {
+    for (const auto& [key, wanted] : run_inputs) {
+      const auto it = checkpoint->metadata().find(key);
+      // Checkpoints of earlier versions lack the keys: nothing to compare.
+      gift::detail::require(it == checkpoint->metadata().end() || it->second == wanted, "gift finetune: --resume '",
+                            resume, "' was written from ",
+                            key == "gift.base_fingerprint" ? "another model (its embedding, norms or head differ "
+                                                             "from --model's)"
+                                                           : "another salient set (--salient's columns differ)",
+                            "; resume with the --model and --salient of the original run");
+    }
+  }
   std::optional<io::safetensors_file> weights_file;
   if (checkpoint) {
     weights_file.emplace(io::safetensors_file::open(resume));
@@ -271,6 +289,9 @@ int run_finetune(int argc, char** argv) {
       if (uses_salient(method)) {
         if (weights_file && weights_file->find_tensor(name + ".delta") != nullptr) {
           delta = weights_file->read_vector(name + ".delta");
+          gift::detail::require(delta.size() == weight.rows(), "gift finetune: '", name, ".delta' in the weights file ",
+                                "holds ", delta.size(), " noise scales, but the layer has ", weight.rows(),
+                                " rows; the file is damaged or from another model");
           ++delta_from_file;
         } else {
           delta = row_deltas(weight, settings.bits, noise_alpha, salient);
@@ -317,12 +338,24 @@ int run_finetune(int argc, char** argv) {
   std::vector<std::vector<float>> resume_first, resume_second;
   if (checkpoint) {
     // The optimizer continues exactly where the checkpoint stopped.
+    // The count is read from the file: compare it with this run's trainable blocks before
+    // anything is sized by it.
     const auto count =
         static_cast<std::size_t>(parse_count(checkpoint->metadata().at("gift.state.count"), resume, "gift.state.count"));
+    const std::size_t blocks = chosen == device::eigen ? parameters.size() : device_layers.size();
+    gift::detail::require(count == blocks, "gift finetune: --resume '", resume, "' says gift.state.count = ", count,
+                          ", but this run trains ", blocks, " parameter blocks; the checkpoint is damaged or from "
+                          "another run (resume with the options of the original run)");
     std::vector<std::vector<float>> first(count), second(count);
     for (std::size_t b = 0; b < count; ++b) {
       const std::string prefix = finetune_state_prefix + std::to_string(b);
       const gift::vector<float> m = checkpoint->read_vector(prefix + ".m"), v = checkpoint->read_vector(prefix + ".v");
+      // On Eigen the blocks are known here; other devices build theirs later and check the sizes there.
+      const std::size_t expected = chosen == device::eigen ? parameters[b].value.size() : static_cast<std::size_t>(m.size());
+      gift::detail::require(static_cast<std::size_t>(m.size()) == expected && m.size() == v.size(),
+                            "gift finetune: --resume '", resume, "': the optimizer state of block ", b, " holds ",
+                            m.size(), " and ", v.size(), " values, but the block has ", expected,
+                            "; the checkpoint is damaged or from another run");
       first[b].assign(m.data(), m.data() + m.size());
       second[b].assign(v.data(), v.data() + v.size());
     }
@@ -363,6 +396,7 @@ int run_finetune(int argc, char** argv) {
     std::map<std::string, std::string> metadata = run_settings;
     metadata["gift.step"] = std::to_string(step);
     metadata["gift.salient"] = args.get("salient");
+    metadata.insert(run_inputs.begin(), run_inputs.end());
     metadata["gift.state.count"] = std::to_string(blocks);
     metadata["gift.shards"] = std::to_string(plan.shards());
     save_weights(model, args.get("out"), extra, metadata);

@@ -7,6 +7,7 @@
 #include "cli/report.hpp"
 #include "cli/text.hpp"
 
+#include <gift/io/unicode.hpp>
 #include <gift/model/kv_cache.hpp>
 #include <gift/random.hpp>
 
@@ -36,6 +37,11 @@ int run_generate(int argc, char** argv) {
   auto model = load_model(args);
   const auto tokenizer = load_tokenizer(args);
   std::string prompt = args.get("prompt");
+  if (const auto bad = io::first_invalid_utf8(prompt); bad != std::string::npos)
+    gift::detail::require(false, "gift generate: --prompt is not valid UTF-8: byte ", bad, " (value ",
+                          static_cast<int>(static_cast<unsigned char>(prompt[bad])),
+                          ") does not belong to a valid character; pass the prompt as UTF-8 text (check the "
+                          "terminal's locale, e.g. LANG=C.UTF-8)");
   if (args.on("chat")) prompt = "<|im_start|>user\n" + prompt + "<|im_end|>\n<|im_start|>assistant\n";
   std::vector<std::int32_t> ids = tokenizer.encode(prompt, {.parse_special = true});
   gift::detail::require(!ids.empty(), "gift generate: the prompt is empty");
@@ -97,10 +103,14 @@ int run_generate(int argc, char** argv) {
   }
   bar.finish();
   const std::vector<std::int32_t> generated(ids.begin() + static_cast<std::ptrdiff_t>(prompt_length), ids.end());
-  const std::string text = tokenizer.decode(generated, true);
+  // Byte-level tokens can stop in the middle of a character (a CJK character is often two
+  // tokens): the unfinished bytes are held back, so the output never splits a code point.
+  std::string text = tokenizer.decode(generated, true);
+  const auto held_back = static_cast<std::int64_t>(text.size() - io::complete_utf8_prefix(text));
+  text.resize(io::complete_utf8_prefix(text));
   report out("generate");
   out.add("prompt", args.get("prompt")).add("generated_tokens", static_cast<std::int64_t>(generated.size()))
-      .add("text", text);
+      .add("text", text).add("held_back_bytes", held_back);
   if (!args.on("json")) std::cout << prompt << text << "\n";
   out.emit(args.on("json"), args.get("output-json"));
   return 0;

@@ -334,9 +334,7 @@ struct sweep_run {
     if (cell.method == "none" || !quantized_after_training(cell)) return {};
     std::string key;
     for (const auto& word : training_words(cell)) key += word + '\n';
-    char text[24];
-    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(io::fnv1a64(key)));
-    return std::string("pre-") + text;
+    return "pre-" + hex64(io::fnv1a64(key));
   }
   // Removes a shared trained model and its logs (together, so that a resumed run retrains).
   void drop_shared_training(const std::string& stem) const {

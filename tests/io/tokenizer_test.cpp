@@ -2,6 +2,7 @@
 // regex by hand), BPE merge order, special tokens, decode, and construction from GGUF metadata.
 #include <boost/test/unit_test.hpp>
 
+#include <gift/io/detail/json.hpp>
 #include <gift/io/tokenizer.hpp>
 
 #include "gguf_builder.hpp"
@@ -65,6 +66,57 @@ BOOST_AUTO_TEST_CASE(utf8_decoding_is_lenient_and_exact) {
     BOOST_TEST(static_cast<std::uint32_t>(decode_utf8(bad, 0).value) == static_cast<std::uint32_t>(U'\ufffd'));
     BOOST_TEST(decode_utf8(bad, 0).length == 1u);
   }
+}
+
+BOOST_AUTO_TEST_CASE(invalid_utf8_is_found_at_its_first_byte) {
+  using gift::io::first_invalid_utf8;
+  constexpr auto none = std::string_view::npos;
+  BOOST_TEST(first_invalid_utf8("") == none);
+  BOOST_TEST(first_invalid_utf8("plain \xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x99\x82") == none);
+  BOOST_TEST(first_invalid_utf8("\xef\xbf\xbd") == none);  // U+FFFD itself is valid
+  BOOST_TEST(first_invalid_utf8("ab\x80") == 2u);
+  BOOST_TEST(first_invalid_utf8("ab\xe6\x97") == 2u);           // truncated at the end
+  BOOST_TEST(first_invalid_utf8("\xc3\xa9\xc0\x80") == 2u);     // overlong
+  BOOST_TEST(first_invalid_utf8("x\xed\xa0\x80") == 1u);         // a surrogate
+}
+
+// Every proper prefix of a character that more bytes could complete is held back; whole
+// characters and bytes that no continuation repairs are kept. Brute force over code points of
+// every length, after ASCII and after another character.
+BOOST_AUTO_TEST_CASE(complete_prefix_never_splits_a_character) {
+  using gift::io::complete_utf8_prefix;
+  for (const char32_t cp : {U'\u00e9', U'\u0800', U'\u65e5', U'\ud7ff', U'\ue000', U'\uffff', U'\U00010000',
+                            U'\U0001F642', U'\U0010FFFF'}) {
+    std::string character;
+    gift::io::append_utf8(character, cp);
+    for (const std::string& before : {std::string(), std::string("ab"), std::string("\xc3\xa9")}) {
+      BOOST_TEST(complete_utf8_prefix(before + character) == before.size() + character.size());
+      for (std::size_t cut = 1; cut < character.size(); ++cut)
+        BOOST_TEST(complete_utf8_prefix(before + character.substr(0, cut)) == before.size());
+    }
+  }
+  BOOST_TEST(complete_utf8_prefix("") == 0u);
+  BOOST_TEST(complete_utf8_prefix("abc") == 3u);
+  // Nothing can complete these: they are kept (and replaced when written as JSON).
+  for (const std::string_view never : {"a\x80", "a\xc0", "a\xff", "a\xe0\x80", "a\xed\xa0", "a\xf4\x90", "a\xf5",
+                                  "a\x80\x80\x80\x80"})
+    BOOST_TEST(complete_utf8_prefix(never) == never.size(), "kept: " << never.size() << " bytes");
+}
+
+// JSON literals are valid UTF-8 for any bytes, and valid text passes unchanged through them.
+BOOST_AUTO_TEST_CASE(json_literals_are_always_valid_utf8) {
+  std::mt19937 random(7);
+  for (int trial = 0; trial < 2000; ++trial) {
+    std::string bytes(static_cast<std::size_t>(random() % 12), '\0');
+    for (auto& b : bytes) b = static_cast<char>(random() % 256);
+    const std::string quoted = gift::detail::json_quote(bytes);
+    BOOST_TEST(gift::io::first_invalid_utf8(quoted) == std::string_view::npos);
+    if (gift::io::first_invalid_utf8(bytes) == std::string_view::npos) {
+      gift::detail::json_parser parser(quoted, "test");
+      BOOST_TEST(parser.parse_document().string == bytes);
+    }
+  }
+  BOOST_TEST(gift::detail::json_quote("\xe6\x97") == "\"\xef\xbf\xbd\xef\xbf\xbd\"");
 }
 
 BOOST_AUTO_TEST_CASE(letter_number_space_classes) {

@@ -207,6 +207,53 @@ if os.path.isfile(os.path.join(work, "straight.st")) and os.path.isfile(os.path.
 probe(tune[:-6] + ["--lr", "0.002", "--schedule", "cosine", "--warmup", "0.25", "--out", "x.st", "--resume", "half.st"],
       "was written with lr = 0.001", "this run has 0.002")
 probe(tune + ["--out", "x.st", "--resume", "half.st", "--weights", "half.st"], "give --resume or --weights")
+# Issue 27: a resume checks what it trains from by content: another salient set (one column
+# swapped in the first layer) and another model (one value of output_norm changed) are refused.
+with open(salient) as f:
+    lines = f.read().splitlines()
+first = next(i for i, line in enumerate(lines) if line and not line.startswith("#"))
+name, width, k, *columns = lines[first].split()
+unused = next(j for j in range(int(width)) if str(j) not in columns)
+lines[first] = " ".join([name, width, k, str(unused), *columns[1:]])
+other_salient = os.path.join(work, "other_salient.txt")
+with open(other_salient, "w") as f:
+    f.write("\n".join(lines) + "\n")
+other_tune = list(tune)
+other_tune[other_tune.index(salient)] = other_salient
+probe(other_tune + ["--out", "x.st", "--resume", "half.st"], "was written from another salient set")
+from gguf import GGUFReader
+other_model = os.path.join(work, "other_model.gguf")
+shutil.copyfile(model, other_model)
+writable = GGUFReader(other_model, "r+")
+norm = next(t for t in writable.tensors if t.name == "output_norm.weight")
+norm.data[0] = norm.data[0] * 2 + 1
+writable.data.flush()
+del writable, norm
+probe(tune + ["--model", other_model, "--out", "x.st", "--resume", "half.st"], "was written from another model")
+# A checkpoint whose gift.state.count claims 10^9 blocks is refused before anything is sized by it.
+with open(os.path.join(work, "half.st"), "rb") as f:
+    size = struct.unpack("<Q", f.read(8))[0]
+    header = json.loads(f.read(size))
+    body = f.read()
+header["__metadata__"]["gift.state.count"] = "1000000000"
+encoded = json.dumps(header).encode()
+with open(os.path.join(work, "huge_count.st"), "wb") as f:
+    f.write(struct.pack("<Q", len(encoded)) + encoded + body)
+probe(tune + ["--out", "x.st", "--resume", "huge_count.st"], "gift.state.count = 1000000000", "parameter blocks")
+check(not os.path.exists(os.path.join(work, "x.st")), "a refused resume wrote its --out")
+
+# Issue 27: generated text is cut only at whole characters (a partial one is held back), so the
+# JSON is valid UTF-8 for every length; a prompt that is not UTF-8 is refused.
+for count in range(1, 5):
+    raw = subprocess.run([gift, "generate", "--prompt", "\u6771\u4eac\u306f", "--max-new", str(count), "--json"],
+                         capture_output=True, timeout=600, env=env, cwd=work)
+    try:
+        result = json.loads(raw.stdout.decode("utf-8", errors="strict"))
+        check(raw.returncode == 0 and result["held_back_bytes"] >= 0 and isinstance(result["text"], str),
+              f"generate --max-new {count}: unexpected result {result}")
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError) as failure:
+        check(False, f"generate --max-new {count} --json is not valid UTF-8 JSON: {failure}: {raw.stdout[-200:]!r}")
+probe(["generate", "--prompt", "abc\udcff", "--max-new", "1"], "--prompt is not valid UTF-8", "byte 3")
 probe(["eval", "--weights", os.path.join(work, "resumed.st"), "--tokens", "64", "--seq", "32"], code=0)
 
 shutil.rmtree(work, ignore_errors=True)

@@ -32,6 +32,13 @@
 
 namespace gift::cli {
 
+/// `value` as 16 lower-case hex digits: how fingerprints are written into files.
+inline std::string hex64(std::uint64_t value) {
+  char text[24];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
 /// Applies --threads.
 inline void set_threads(const arguments& args) {
 #if defined(_OPENMP)

@@ -68,8 +68,9 @@ inline std::uint64_t options_fingerprint(const arguments& args) {
   return hash.value();
 }
 
-/// Fingerprint of every weight of the model: embedding, norms, linear layers (as they compute), head.
-inline std::uint64_t model_fingerprint(const model::llama_model<float>& model) {
+/// Fingerprint of the weights outside the linear layers: embedding, norms and head, which a
+/// finetune checkpoint does not hold (they always come from --model).
+inline std::uint64_t base_weights_fingerprint(const model::llama_model<float>& model) {
   distributed::fingerprint_hasher hash;
   const auto add = [&](const auto& m) { hash.add_values(std::span<const float>(m.data(), static_cast<std::size_t>(m.size()))); };
   add(model.token_embedding());
@@ -78,8 +79,20 @@ inline std::uint64_t model_fingerprint(const model::llama_model<float>& model) {
   for (int b = 0; b < model.config().layers; ++b) {
     add(model.norms(b).attention);
     add(model.norms(b).feed_forward);
-    for (model::projection p : model::all_projections) add(model.linear(b, p).effective_weight());
   }
+  return hash.value();
+}
+
+/// Fingerprint of every weight of the model: the base weights and the linear layers as they compute.
+inline std::uint64_t model_fingerprint(const model::llama_model<float>& model) {
+  distributed::fingerprint_hasher hash;
+  const std::uint64_t base = base_weights_fingerprint(model);
+  hash.add_values(std::span<const std::uint64_t>(&base, 1));
+  for (int b = 0; b < model.config().layers; ++b)
+    for (model::projection p : model::all_projections) {
+      const auto weight = model.linear(b, p).effective_weight();
+      hash.add_values(std::span<const float>(weight.data(), static_cast<std::size_t>(weight.size())));
+    }
   return hash.value();
 }
 

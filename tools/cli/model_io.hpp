@@ -1,6 +1,7 @@
 #pragma once
 // Loading the model for a command (GGUF, optionally overlaid with saved linear weights), saving
 // linear weights as safetensors, and the salient-column file format.
+#include <gift/distributed/agreement.hpp>
 #include <gift/error.hpp>
 #include <gift/io/safetensors.hpp>
 #include <gift/model/linear_module.hpp>
@@ -15,6 +16,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -140,6 +142,17 @@ inline void save_weights(const model::llama_model<float>& model, const std::file
 
 /// Salient columns of every layer, by layer name.
 using salient_map = std::map<std::string, salient_columns>;
+
+/// Fingerprint of a selection's contents: every layer's name, width and column indices.
+inline std::uint64_t salient_fingerprint(const salient_map& selection) {
+  distributed::fingerprint_hasher hash;
+  for (const auto& [name, s] : selection) {
+    const std::uint64_t columns = s.columns();
+    hash.add(name).add_values(std::span<const std::uint64_t>(&columns, 1));
+    hash.add_values(std::span<const std::int64_t>(s.indices()));
+  }
+  return hash.value();
+}
 
 /// Writes the selection as text: a header line, then "<layer> <in> <k> <indices...>" per layer.
 inline void save_salient(const salient_map& selection, const std::filesystem::path& path) {

@@ -50,6 +50,45 @@ struct decoded_char {
   return {0xFFFD, 1};
 }
 
+/// Offset of the first byte of `text` that does not belong to a valid UTF-8 character (a stray
+/// continuation byte, an overlong form, a surrogate, a truncated sequence), or `npos` when all of
+/// `text` is valid UTF-8. Used to refuse prompts that a JSON reader would reject.
+[[nodiscard]] inline std::size_t first_invalid_utf8(std::string_view text) noexcept {
+  for (std::size_t pos = 0; pos < text.size();) {
+    const auto c = decode_utf8(text, pos);
+    if (c.value == 0xFFFD && c.length == 1) return pos;  // a real U+FFFD decodes with length 3
+    pos += c.length;
+  }
+  return std::string_view::npos;
+}
+
+/// Length of the longest prefix of `text` that does not stop inside a character: when `text` ends
+/// with the first bytes of a multi-byte character that further bytes could still complete, the
+/// prefix ends before them. Streaming decoders hold those bytes back until the character is whole,
+/// so what they emit never splits a code point. Anything else (ASCII, whole characters, invalid
+/// bytes that no continuation can repair) is kept.
+[[nodiscard]] inline std::size_t complete_utf8_prefix(std::string_view text) noexcept {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  // A character is at most 4 bytes, so an unfinished one starts within the last 3.
+  for (std::size_t back = 1; back <= 3 && back <= text.size(); ++back) {
+    const std::size_t start = text.size() - back;
+    const unsigned char lead = byte(start);
+    if ((lead & 0xC0) == 0x80) continue;  // a continuation byte: the lead is further back
+    const std::size_t needed = lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3
+                               : lead >= 0xF0 && lead <= 0xF4 ? 4 : 1;
+    if (needed <= back) return text.size();  // complete (or a byte no continuation can repair)
+    if (back >= 2) {
+      // The second byte's range depends on the lead (no overlongs, surrogates or > U+10FFFF).
+      const unsigned char second = byte(start + 1);
+      const unsigned char low = lead == 0xE0 ? 0xA0 : lead == 0xF0 ? 0x90 : 0x80;
+      const unsigned char high = lead == 0xED ? 0x9F : lead == 0xF4 ? 0x8F : 0xBF;
+      if (second < low || second > high) return text.size();
+    }
+    return start;
+  }
+  return text.size();
+}
+
 /// Appends the UTF-8 encoding of `cp` (a valid scalar value) to `out`.
 inline void append_utf8(std::string& out, char32_t cp) {
   const auto c = static_cast<std::uint32_t>(cp);

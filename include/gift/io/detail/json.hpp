@@ -316,13 +316,24 @@ struct json_duplicate_key {
   return std::nullopt;
 }
 
-/// `text` as a JSON string literal (quotes included); control characters are escaped, other
-/// bytes (UTF-8) pass through.
+/// `text` as a JSON string literal (quotes included); control characters are escaped, valid UTF-8
+/// passes through, and each byte that is not part of a valid UTF-8 character becomes U+FFFD, so
+/// the literal is always valid UTF-8 and strict JSON readers accept it (RFC 8259 section 8.1).
 [[nodiscard]] inline std::string json_quote(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 2);
   out.push_back('"');
-  for (const char c : text) {
+  for (std::size_t pos = 0; pos < text.size();) {
+    const char c = text[pos];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      const auto decoded = io::decode_utf8(text, pos);
+      if (decoded.value == 0xFFFD && decoded.length == 1)
+        out += "\xEF\xBF\xBD";  // an invalid byte: the replacement character
+      else
+        out.append(text.substr(pos, decoded.length));
+      pos += decoded.length;
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -339,6 +350,7 @@ struct json_duplicate_key {
           out.push_back(c);
         }
     }
+    ++pos;
   }
   out.push_back('"');
   return out;
