@@ -55,6 +55,11 @@ std::string pack_model(model::llama_model<float>& model, const arguments& args, 
   std::optional<io::safetensors_file> weights;
   if (!args.get("weights").empty()) weights.emplace(io::safetensors_file::open(args.get("weights")));
   const bool file_steps = weights && weights->find_tensor(layer_name(0, model::projection::q) + ".delta") != nullptr;
+  // Packing again per row would silently re-quantize a group-wise model on a coarser grid.
+  gift::detail::require(!weights || weights->find_tensor(layer_name(0, model::projection::q) + ".group_delta") == nullptr,
+                        "gift export: '", args.get("weights"), "' is quantized with scale groups (gift quantize ",
+                        "--group-size), but the packed format holds one step per row; export it as --format hf or ",
+                        "gguf (fp32 weights), or quantize without --group-size to pack it");
   const alpha_search search = parse_alpha(args.get("alpha"), "--alpha");
   const auto salient_for = [&](int b, model::projection p, Eigen::Index columns) {
     if (selection.empty()) return salient_columns::none(static_cast<std::size_t>(columns));

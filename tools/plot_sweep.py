@@ -96,6 +96,12 @@ def fmt(m, s, n):
     return f"{m:.3f} ± {s:.3f} (n={n})" if n > 1 else f"{m:.3f}"
 
 
+def quantizer_label(r):
+    """The quantizer with its scale groups: "rtn", "rtn g64" (one scale per 64 columns)."""
+    group = r.get("group_size") or 0
+    return r["quantizer"] + (f" g{group:g}" if group else "")
+
+
 def salient_label(r):
     """The salient share of a row: "3.125%", "k=32", or "none" (size 0: every column quantized)."""
     if "k" in r and r["k"] is not None:
@@ -117,7 +123,7 @@ def plot_bits(rows, path, title):
     quantized = [r for r in rows if r["method"] == "none"]
     if not quantized:
         return False
-    quantizers = sorted({r["quantizer"] for r in quantized})
+    quantizers = sorted({quantizer_label(r) for r in quantized})
     texts = [("quantized_ppl_in", "linux-doc (in-domain)"), ("quantized_ppl_ood", "fortunes (out-of-domain)")]
     fig, axes = plt.subplots(len(texts), len(quantizers), figsize=(6 * len(quantizers), 4.2 * len(texts)),
                              squeeze=False)
@@ -126,7 +132,7 @@ def plot_bits(rows, path, title):
         for col, q in enumerate(quantizers):
             ax = axes[row_index][col]
             for metric in metrics:
-                points = sorted((r["bits"], r[key]) for r in quantized if r["quantizer"] == q
+                points = sorted((r["bits"], r[key]) for r in quantized if quantizer_label(r) == q
                                 and series_label(r, quantized) == metric and r.get(key) is not None)
                 if points:
                     ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=metric)
@@ -148,8 +154,8 @@ def plot_metric_bars(rows, path, title):
     """Bars per metric for every (quantizer, bits) whose perplexities stay below 1000: the log-scale
     line plot is dominated by the bit-widths where every metric collapses."""
     quantized = [r for r in rows if r["method"] == "none"]
-    panels = sorted({(r["quantizer"], r["bits"]) for r in quantized})
-    panels = [p for p in panels if max(r["quantized_ppl_in"] for r in quantized if (r["quantizer"], r["bits"]) == p) < 1e3]
+    panels = sorted({(quantizer_label(r), r["bits"]) for r in quantized})
+    panels = [p for p in panels if max(r["quantized_ppl_in"] for r in quantized if (quantizer_label(r), r["bits"]) == p) < 1e3]
     if not panels:
         return False
     metrics = list(dict.fromkeys(series_label(r, quantized) for r in quantized))
@@ -159,7 +165,7 @@ def plot_metric_bars(rows, path, title):
             ax = axes[row_index][col]
             values = []
             for metric in metrics:
-                match = [r[key] for r in quantized if r["quantizer"] == q and r["bits"] == bits
+                match = [r[key] for r in quantized if quantizer_label(r) == q and r["bits"] == bits
                          and series_label(r, quantized) == metric]
                 values.append(match[0] if match else float("nan"))
             colors = ["#c44e52" if m == "gift_sw" else "#4c72b0" for m in metrics]
@@ -180,7 +186,7 @@ def plot_metric_bars(rows, path, title):
 
 
 def group_key(r):
-    return (r["method"], r.get("setting", "-"), r["bits"], r["quantizer"], r["metric"], salient_label(r))
+    return (r["method"], r.get("setting", "-"), r["bits"], quantizer_label(r), r["metric"], salient_label(r))
 
 
 def grouped(rows):
@@ -238,7 +244,7 @@ def plot_methods_vs_bits(rows, path, title):
     salient share), the untrained quantized models included: E4's comparison across bit-widths."""
     series = collections.OrderedDict()
     for r in rows:
-        key = (r["method"], r.get("setting", "-"), r["quantizer"], salient_label(r))
+        key = (r["method"], r.get("setting", "-"), quantizer_label(r), salient_label(r))
         series.setdefault(key, collections.defaultdict(list))[r["bits"]].append(r)
     series = {k: v for k, v in series.items() if len(v) > 1}
     if not series:
@@ -369,7 +375,7 @@ def summary(rows, path):
     if quantized:
         lines += ["## Perplexity after quantization (no training)", "",
                   "| metric | salient (fp32) | quantizer | bits | linux-doc | fortunes |", "|---|---|---|---|---|---|"]
-        for r in sorted(quantized, key=lambda r: (r["quantizer"], r["bits"], r["quantized_ppl_in"])):
+        for r in sorted(quantized, key=lambda r: (quantizer_label(r), r["bits"], r["quantized_ppl_in"])):
             lines.append(f"| {r['metric']} | {salient_label(r)} | {r['quantizer']} | {r['bits']} | "
                          f"{r['quantized_ppl_in']:.3f} | {fmt(*mean_std([r.get('quantized_ppl_ood')]))} |")
         lines.append("")

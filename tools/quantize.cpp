@@ -36,6 +36,8 @@ int run_quantize(int argc, char** argv) {
       .integer_option("bits", "4", "bit-width", 2, 8)
       .option("alpha", "grid100", "scale search: max | grid<N> (the paper's grid of N candidates; default grid100) | "
                                   "ref80 (authors' code)")
+      .integer_option("group-size", "0", "columns per scale (rtn): 0 one scale per row; 32, 64, 128 one per group, each "
+                                         "searched over its non-salient columns", 0, 1 << 20)
       .option("method", "rtn", "rtn (round to nearest) | gptq")
       .option("gram", "", "gram.safetensors from gift calibrate --gram (for --method gptq)")
       .flag("json", "print the result as JSON on stdout")
@@ -53,6 +55,9 @@ int run_quantize(int argc, char** argv) {
   const std::string method = args.get("method");
   gift::detail::require(method == "rtn" || method == "gptq", "gift quantize: --method must be rtn or gptq, but is '",
                         method, "'");
+  const auto group_size = static_cast<std::size_t>(args.integer("group-size"));
+  gift::detail::require(group_size == 0 || method == "rtn", "gift quantize: --group-size ", group_size, " works with ",
+                        "--method rtn only (gift's GPTQ scales whole rows); drop --group-size or use --method rtn");
   std::optional<io::safetensors_file> grams;
   if (method == "gptq") {
     gift::detail::require(!args.get("gram").empty(), "gift quantize: --method gptq needs --gram <gram.safetensors> "
@@ -77,10 +82,12 @@ int run_quantize(int argc, char** argv) {
         gift::matrix<float> quantized;
         gift::vector<float> delta;
         if (method == "rtn") {
-          auto q = quantize_symmetric(weight, symmetric_options{bits, search, 0}, salient);
+          auto q = quantize_symmetric(weight, symmetric_options{bits, search, group_size}, salient);
           quantized = std::move(q.dequantized);
           restore_salient_columns(quantized, weight, salient);
-          delta = q.delta.col(0);
+          // Δ per row (the noise scale GIFT-SW trains with), or per group: rows x groups, row-major.
+          const gift::matrix<float> steps = q.delta;
+          delta = Eigen::Map<const gift::vector<float>>(steps.data(), steps.size());
         } else {
           gptq_options options;
           options.bits = bits;
@@ -95,7 +102,9 @@ int run_quantize(int argc, char** argv) {
           error_squares += (quantized.col(j) - weight.col(j)).cast<double>().squaredNorm();
           weight_squares += weight.col(j).cast<double>().squaredNorm();
         }
-        deltas.emplace(name + ".delta", std::move(delta));
+        // Group steps get their own name: `.delta` is one noise scale per row wherever it is read
+        // (finetune computes per-row scales itself when a file has none).
+        deltas.emplace(name + (group_size == 0 ? ".delta" : ".group_delta"), std::move(delta));
         model.replace_linear(b, p, std::make_unique<model::frozen_linear<float>>(std::move(quantized)));
         bar.advance();
       }
@@ -103,12 +112,14 @@ int run_quantize(int argc, char** argv) {
   }
   save_weights(model, args.get("out"), deltas,
                {{"gift.bits", std::to_string(bits)}, {"gift.method", method}, {"gift.alpha", args.get("alpha")},
+                {"gift.group_size", std::to_string(group_size)},
                 {"gift.salient", fully_quantized ? std::string("none") : args.get("salient")}});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report result("quantize");
   result.add("bits", static_cast<std::int64_t>(bits))
       .add("method", method)
       .add("alpha", args.get("alpha"))
+      .add("group_size", static_cast<std::int64_t>(group_size))
       .add("salient", fully_quantized ? std::string("none") : args.get("salient"))
       .add("relative_error_non_salient", std::sqrt(error_squares / weight_squares))
       .add("out", args.get("out"))

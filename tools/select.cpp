@@ -102,6 +102,8 @@ int run_select(int argc, char** argv) {
       .option("gamma", "", "custom metric: activation exponent (0.5 | 1 | 2; default 1)")
       .integer_option("bits", "4", "bit-width of the quantizer whose error is D (use the one you quantize with)", 2, 8)
       .option("alpha", "grid100", "its scale search: max | grid<N> (the paper's grid; default grid100) | ref80")
+      .integer_option("group-size", "0", "its scale groups: columns per scale (0: one scale per row; use the "
+                                         "--group-size you quantize with)", 0, 1 << 20)
       .integer_option("k", "0", "salient columns per layer (0: use --fraction)", 0, 1 << 20)
       .number_option("fraction", "0.03125", "share of each layer's input columns (0.03125 = the paper's 128 of 4096)",
                      1e-9, 1.0)
@@ -122,7 +124,7 @@ int run_select(int argc, char** argv) {
   const bool by_fisher = !is_custom && args.get("metric") == "fisher";
   const selector select = is_custom ? custom(tau, rho, gamma) : by_fisher ? selector{} : preset(args.get("metric"));
   const symmetric_options d_quantizer{static_cast<int>(args.integer("bits")), parse_alpha(args.get("alpha"), "--alpha"),
-                                      0};
+                                      static_cast<std::size_t>(args.integer("group-size"))};
   gift::detail::require(by_fisher || !args.get("stats").empty(), "gift select: --stats is required (the folder of gift ",
                         "calibrate) for --metric ", metric_name, "; only --metric fisher works without it");
   const model::selection_size size{args.integer("k"), args.number("fraction")};
@@ -159,6 +161,7 @@ int run_select(int argc, char** argv) {
   result.add("metric", metric_name)
       .add("d_bits", args.integer("bits"))
       .add("d_alpha", args.get("alpha"))
+      .add("d_group_size", args.integer("group-size"))
       .add("layers", static_cast<std::int64_t>(selection.size()))
       .add("salient_columns", total)
       .add("salient_share", static_cast<double>(total) / static_cast<double>(columns))

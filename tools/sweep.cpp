@@ -254,6 +254,7 @@ struct sweep_run {
     std::vector<std::string> words = {"select", "--stats", stats(cell).string(), "--bits", std::to_string(cell.bits),
                                       "--alpha", config.alpha, "--out", file.string()};
     for (const auto& w : cell.metric.select_options()) words.push_back(w);
+    if (cell.group_size > 0) words.insert(words.end(), {"--group-size", std::to_string(cell.group_size)});
     words.push_back(cell.size_is_k ? "--k" : "--fraction");
     words.push_back(cell.size_is_k ? std::to_string(static_cast<std::int64_t>(cell.size)) : sweep_cell::number(cell.size));
     make(file, words);
@@ -262,6 +263,7 @@ struct sweep_run {
   std::vector<std::string> quantize_words(const sweep_cell& cell, const fs::path& salient, const fs::path& to) const {
     std::vector<std::string> words = {"quantize", "--bits", std::to_string(cell.bits), "--alpha", config.alpha,
                                       "--method", cell.quantizer, "--out", to.string()};
+    if (cell.group_size > 0) words.insert(words.end(), {"--group-size", std::to_string(cell.group_size)});
     if (salient.empty()) words.push_back("--no-salient");  // every column quantized
     else words.insert(words.end(), {"--salient", salient.string()});
     if (cell.quantizer == "gptq") {
@@ -354,6 +356,7 @@ struct sweep_run {
         .add("lr", cell.lr)
         .add("seed", cell.seed)
         .add("noise_bits", static_cast<std::int64_t>(cell.method == "gift_sw" ? (cell.noise_bits > 0 ? cell.noise_bits : cell.bits) : 0))
+        .add("group_size", cell.group_size)
         .add("seed_drives", seed_drives(cell));
     const auto start = std::chrono::steady_clock::now();
     const fs::path salient = selection(cell);
@@ -485,7 +488,7 @@ const std::vector<std::string> csv_columns = {
     "quantized_ppl_ood", "ppl_in", "ppl_ood", "first_loss", "last_loss", "trainable_parameters", "rank", "seconds",
     "losses_in", "losses_ood", "quantized_acc_in", "quantized_acc_ood", "acc_in", "acc_in_ci_low", "acc_in_ci_high",
     "acc_in_norm", "acc_ood", "acc_ood_ci_low", "acc_ood_ci_high", "acc_ood_norm", "items_in", "items_ood",
-    "ppl_dev", "losses_dev", "noise_bits", "seed_drives", "status", "error"};
+    "ppl_dev", "losses_dev", "noise_bits", "group_size", "seed_drives", "status", "error"};
 }  // namespace
 
 int run_sweep(int argc, char** argv) {

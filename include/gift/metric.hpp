@@ -19,9 +19,10 @@
 /// `smoothquant` is `quik`. `gift_sw_at<B>` and `owq_at<B>` take the bit-width, and
 /// `with_bits_t<Metric, B>` rebinds any metric's quantizer (for sweeps over bit-widths).
 ///
-/// The quantization error uses the quantizer's own per-row scale over all columns (the salient
-/// columns are what is being decided), computed first; a second pass folds the error into
-/// per-column norms. Neither pass forms an `out × in` temporary.
+/// The quantization error uses the quantizer's own scales over all columns (the salient columns
+/// are what is being decided): one per row, or one per group of columns when the run-time
+/// quantizer has a `group_size` (the group-wise quantizer a model is then quantized with),
+/// computed first; a second pass folds the error into per-column norms. Neither pass forms an `out × in` temporary.
 
 #include <gift/backend/dispatch.hpp>
 #include <gift/backend/eigen/metric.hpp>
@@ -199,11 +200,12 @@ gift::vector<double> column_sensitivity(Backend tag, const Weights& weights, con
 }
 
 /// As above, with the quantizer behind a quantization-error `D` given at run time — bit-width and
-/// α search — in place of the metric's compile-time one: for a command line or a sweep that picks
-/// the bit-width when it runs (`gift select --bits 3 --alpha grid100`). The result equals that of
-/// the metric rebound to the same quantizer at compile time. Metrics whose `D` is not a
-/// quantization error ignore `quantizer`.
-/// \throws gift::error as above, and for bits outside 2..8 or a group size other than 0.
+/// α search, group size — in place of the metric's compile-time one: for a command line or a
+/// sweep that picks the quantizer when it runs (`gift select --bits 2 --group-size 64`). With
+/// group size 0 the result equals that of the metric rebound to the same quantizer at compile
+/// time; with groups, D is the error of `quantize_symmetric` with the same options. Metrics whose
+/// `D` is not a quantization error ignore `quantizer`.
+/// \throws gift::error as above, and for bits outside 2..8.
 template <sensitivity_metric Metric, backend_tag Backend, matrix_shaped Weights>
 gift::vector<double> column_sensitivity(Backend tag, const Weights& weights, const activation_stats& stats,
                                         const symmetric_options& quantizer) {
@@ -232,8 +234,6 @@ gift::vector<double> column_sensitivity(Backend tag, const Weights& weights, con
     if constexpr (std::is_same_v<P, weights_perturbation>) {
       perturbation = backend::dispatch<ops::weight_column_norms<typename Metric::tau>>(tag, weights);
     } else {
-      detail::require(quantizer.group_size == 0, where, ": the quantizer of D must scale whole rows (group_size 0), "
-                      "but group_size is ", quantizer.group_size);
       const detail::symmetric_plan plan = detail::symmetric_plan_of(quantizer, "gift::column_sensitivity");
       perturbation = backend::dispatch<ops::quantization_error_norms<typename Metric::tau>>(
           tag, std::type_identity<symmetric_quantized_t<Weights>>{}, weights, plan);

@@ -145,8 +145,32 @@ BOOST_AUTO_TEST_CASE(run_time_quantizer_equals_the_compile_time_rebinding) {
               gift::column_sensitivity<gift::quik>(w, stats)));
   BOOST_CHECK_THROW((void)gift::column_sensitivity<gift::gift_sw>(w, stats, gift::symmetric_options{9, grid, 0}),
                     gift::error);
-  BOOST_CHECK_THROW((void)gift::column_sensitivity<gift::gift_sw>(w, stats, gift::symmetric_options{4, grid, 8}),
-                    gift::error);
+}
+
+// Group-wise D (gift select --group-size 64 for a model quantized with groups): the error of
+// quantize_symmetric with the same options, folded into gift_sw's norms in double; a group as
+// wide as the row is the per-row quantizer; groups change the scores.
+BOOST_AUTO_TEST_CASE(group_wise_quantization_error) {
+  const gift::matrix_f w = gift_test::normal(37, 100, 21, 0.02f);
+  const gift::matrix_f x = gift_test::heavy_tailed(64, 100, 22);
+  gift::activation_stats stats(100);
+  stats.update(x);
+  const auto grid = gift::alpha_search::paper_grid(100);
+  for (const std::size_t group : {std::size_t{8}, std::size_t{32}, std::size_t{64}}) {  // 32 and 64: a narrow last group
+    const gift::symmetric_options options{2, grid, group};
+    const auto q = gift::quantize_symmetric(w, options);
+    BOOST_TEST(q.delta.cols() == static_cast<Eigen::Index>((100 + group - 1) / group));
+    const Eigen::MatrixXd d = (w - q.dequantized).cast<double>();
+    const gift::vector<double> found = gift::column_sensitivity<gift::gift_sw>(w, stats, options);
+    for (Eigen::Index j = 0; j < 100; ++j) {
+      const double expected = d.col(j).cwiseAbs().maxCoeff() * x.col(j).cast<double>().cwiseAbs().maxCoeff();
+      BOOST_TEST(found(j) == expected, boost::test_tools::tolerance(1e-12));
+    }
+  }
+  BOOST_TEST((gift::column_sensitivity<gift::gift_sw>(w, stats, gift::symmetric_options{2, grid, 100}) ==
+              gift::column_sensitivity<gift::gift_sw>(w, stats, gift::symmetric_options{2, grid, 0})));
+  BOOST_TEST((gift::column_sensitivity<gift::gift_sw>(w, stats, gift::symmetric_options{2, grid, 8}) !=
+              gift::column_sensitivity<gift::gift_sw>(w, stats, gift::symmetric_options{2, grid, 0})));
 }
 
 BOOST_AUTO_TEST_CASE(metric_rejects_bad_input) {

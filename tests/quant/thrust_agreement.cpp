@@ -87,6 +87,23 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(scores_and_selection_bit_identical, Metric, metric
               gift::select_salient(expected, gift::fraction{0.1})));
 }
 
+// Group-wise D (gift select --group-size): the Thrust scores equal Eigen's bit for bit, for
+// groups that divide the row and one that leaves a narrow last group (140 = 2 x 64 + 12).
+BOOST_AUTO_TEST_CASE_TEMPLATE(group_wise_scores_bit_identical, System, systems) {
+  const sample s;
+  gift::activation_stats stats(140);
+  stats.update(s.x);
+  const auto w = host_matrix<System>::from_eigen(s.w);
+  for (const std::size_t group : {std::size_t{0}, std::size_t{35}, std::size_t{64}}) {
+    const gift::symmetric_options options{2, gift::alpha_search::paper_grid(), group};
+    const gift::vector<double> expected = gift::column_sensitivity<gift::gift_sw>(s.w, stats, options);
+    BOOST_TEST(bit_identical(gift::column_sensitivity<gift::gift_sw>(w, stats, options), expected), group);
+    using owq = gift::owq;
+    BOOST_TEST(bit_identical(gift::column_sensitivity<owq>(w, stats, options),
+                             gift::column_sensitivity<owq>(s.w, stats, options)), group);
+  }
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(quantizers_bit_identical, System, systems) {
   const sample s;
   const auto w = host_matrix<System>::from_eigen(s.w);

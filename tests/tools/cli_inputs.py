@@ -84,6 +84,44 @@ result = probe(["select", "--stats", stats, "--out", os.path.join(work, "s2.txt"
 check("tau=2 rho=inf gamma=1" in result.stdout, f"--tau 2 not reported as tau=2 rho=inf gamma=1: {result.stdout[-300:]}")
 probe(["select", "--stats", stats, "--out", "x.txt", "--metric", "quik", "--tau", "2"], "not both", "--metric")
 
+# Issue 26: group-wise scales. select --group-size scores D of the grouped quantizer (other
+# columns than per row at 2 bits); quantize --group-size writes one step per (row, group) as
+# <layer>.group_delta and every non-salient weight is an integer multiple of its group's step in
+# the 2-bit range [-2, 1] (numpy, independent of gift); GPTQ and the packed format refuse groups.
+grouped_salient = os.path.join(work, "grouped_salient.txt")
+probe(["select", "--stats", stats, "--out", grouped_salient, "--k", "4", "--bits", "2", "--group-size", "32"], code=0)
+per_row_salient = os.path.join(work, "per_row_salient.txt")
+probe(["select", "--stats", stats, "--out", per_row_salient, "--k", "4", "--bits", "2"], code=0)
+if os.path.isfile(grouped_salient) and os.path.isfile(per_row_salient):
+    check(open(grouped_salient).read() != open(per_row_salient).read(),
+          "select --group-size 32 chose the same columns as per-row scales at 2 bits")
+probe(["quantize", "--salient", grouped_salient, "--bits", "2", "--group-size", "32", "--out", "grouped.st"], code=0)
+if os.path.isfile(os.path.join(work, "grouped.st")):
+    with open(os.path.join(work, "grouped.st"), "rb") as f:
+        size = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(size))
+        base = 8 + size
+    def tensor(name):
+        entry = header[name]
+        begin, end = entry["data_offsets"]
+        return np.fromfile(os.path.join(work, "grouped.st"), dtype="<f4", count=(end - begin) // 4,
+                           offset=base + begin).reshape(entry["shape"])
+    weight = tensor("blk.0.attn_q.weight")
+    steps = tensor("blk.0.attn_q.group_delta").reshape(weight.shape[0], -1)
+    check(steps.shape[1] == -(-weight.shape[1] // 32) and "blk.0.attn_q.delta" not in header
+          and header["__metadata__"]["gift.group_size"] == "32",
+          f"group_delta holds rows x ceil(in/32) steps ({steps.shape} for {weight.shape})")
+    columns = [int(c) for c in next(line for line in open(grouped_salient) if line.startswith("blk.0.attn_q ")).split()[3:]]
+    kept = np.ones(weight.shape[1], dtype=bool)
+    kept[columns] = False
+    codes = weight[:, kept] / np.repeat(steps, 32, axis=1)[:, :weight.shape[1]][:, kept]
+    check(np.allclose(codes, np.round(codes), atol=1e-4) and np.round(codes).min() >= -2 and np.round(codes).max() <= 1,
+          f"non-salient weights are 2-bit codes times their group's step (max |code| {np.abs(codes).max():.4f})")
+probe(["quantize", "--salient", grouped_salient, "--group-size", "32", "--method", "gptq", "--out", "g.st"],
+      "--group-size 32 works with --method rtn only")
+probe(["export", "--weights", "grouped.st", "--format", "packed", "--bits", "2", "--out", "packed_grouped"],
+      "quantized with scale groups", "--format hf")
+
 # Defect 1: a salient file whose layer line holds only a name (was SIGSEGV), or a bad index.
 with open(salient) as f:
     lines = f.read().splitlines()

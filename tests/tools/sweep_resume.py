@@ -243,6 +243,30 @@ try:
     check(r.returncode == 0 and len(ids) == 3 and sum("_gift_sw_nb4_" in i for i in ids) == 1
           and sum("_gift_sw_lr" in i for i in ids) == 1 and sum("gift_sw_no_noise" in i for i in ids) == 1,
           f"noise_bits [3, 4] at 3 bits: GIFT-SW twice (3-bit and 4-bit noise), no noise once ({ids})")
+    # Scale groups as a factor (rtn): the 2-bit model with one scale per row and per 32 columns
+    # are two cells with their own selection and quantized model (ids _g32), recorded in the rows;
+    # GPTQ with groups is refused naming the field.
+    group_config = dict(calibration_config, bits=[2], group_size=[0, 32], methods=["none"], seeds=[0],
+                        calibration={"tokens": 256, "seq": 64})
+    with open(os.path.join(work, "groups.json"), "w") as f:
+        json.dump(group_config, f)
+    r = subprocess.run([gift, "sweep", "--config", "groups.json", "--out", "groups", "--json"],
+                       capture_output=True, text=True, timeout=600, env=env, cwd=work)
+    check(r.returncode == 0, f"the group-size sweep exits 0 (stderr: {r.stderr[-400:]!r})")
+    if r.returncode == 0:
+        with open(os.path.join(work, "groups", "results.jsonl")) as f:
+            runs = {row["group_size"]: row for row in map(json.loads, filter(str.strip, f))}
+        shared_files = os.listdir(os.path.join(work, "groups", "shared"))
+        check(sorted(runs) == [0, 32] and "_g32_" in runs[32]["cell"] and "_g" not in runs[0]["cell"]
+              and runs[0]["quantized_ppl_in"] != runs[32]["quantized_ppl_in"]
+              and sum(name.startswith("salient-") and "_g32_" in name for name in shared_files) == 1,
+              f"group_size [0, 32]: two cells, their own selection and model ({[(g, row['cell'], row['quantized_ppl_in']) for g, row in runs.items()]})")
+    with open(os.path.join(work, "groups.json"), "w") as f:
+        json.dump(dict(group_config, quantizer=["gptq"]), f)
+    r = subprocess.run([gift, "sweep", "--config", "groups.json", "--out", "groups_gptq", "--dry-run"],
+                       capture_output=True, text=True, timeout=60, env=env, cwd=work)
+    check(r.returncode == 1 and "pairs group_size 32 with quantizer gptq" in r.stderr,
+          f"group_size with gptq refused ({r.stderr[-300:]!r})")
     untrained_config = dict(calibration_config, methods=["none"])
     with open(os.path.join(work, "calibration.json"), "w") as f:
         json.dump(untrained_config, f)

@@ -83,8 +83,12 @@ inline model::llama_model<float> load_model(const arguments& args, const std::st
   std::vector<std::string> unknown;
   for (const auto& tensor : file.tensors()) {
     const std::string& name = tensor.name;
-    const bool is_delta = name.size() > 6 && name.compare(name.size() - 6, 6, ".delta") == 0 &&
-                          known.count(name.substr(0, name.size() - 6) + ".weight") != 0;
+    // Steps of the quantizer: one per row (`.delta`) or per group of columns (`.group_delta`).
+    const auto is_steps = [&](const std::string& suffix) {
+      return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+             known.count(name.substr(0, name.size() - suffix.size()) + ".weight") != 0;
+    };
+    const bool is_delta = is_steps(".delta") || is_steps(".group_delta");
     // A finetune checkpoint also holds its optimizer state (`gift.state.*`): not a layer, unused here.
     const bool is_state = name.rfind(finetune_state_prefix, 0) == 0;
     if (known.count(name) == 0 && !is_delta && !is_state) unknown.push_back(name);

@@ -13,6 +13,7 @@
 //     "lr":        [1e-4],                 (one list for every method, or an object {"lora": [...], ...})
 //     "seeds":     [0, 1, 2],
 //     "noise_bits": [2, 3, 4],             (GIFT-SW's noise grid as a factor; default: the grid of "bits")
+//     "group_size": [0, 64],               (columns per quantizer scale, rtn only; 0: one per row)
 //     "calibration": {"tokens": 4096, "seq": 256, "vary_with_seed": true},
 //     "eval":      {"files": 64, "windows_per_file": 1, "sample_seed": 0, "split": "validation",
 //                   "seq": 256, "batch": 8, "out_of_domain": "fortunes",
@@ -55,6 +56,10 @@
 // "noise_bits" trains GIFT-SW with the noise of another grid than the target's: post-quantization
 // GIFT-SW at 3 bits with 4-bit noise separates "noise hurts" from "3-bit noise hurts". Without it
 // the noise is that of "bits" (the paper's choice: the target grid's Δ). Other methods ignore it.
+//
+// "group_size" quantizes with one scale per group of columns (gift quantize --group-size, rtn
+// only); the salient selection's D uses the same groups (gift select --group-size). GIFT-SW's
+// training noise stays one scale per row (gift finetune has no group-wise noise yet).
 //
 // "method_options" appends options to `gift finetune` for that method ("rank"/"lora_alpha" apply
 // to lora, dora and quik_lora; NPFT's adapter is sized by its own options). "npft_no_noise" is NPFT
@@ -116,6 +121,7 @@ struct sweep_cell {
   std::int64_t seed = 0;
   std::int64_t calibration_seed = -1;  ///< draws the calibration sample; −1: the sweep's one shared sample
   int noise_bits = 0;  ///< GIFT-SW's noise grid when it differs from `bits` (0: the grid of `bits`)
+  std::int64_t group_size = 0;  ///< columns per quantizer scale (0: one scale per row)
 
   /// True when no column is salient (size 0): every column is quantized.
   [[nodiscard]] bool fully_quantized() const { return size == 0; }
@@ -123,8 +129,8 @@ struct sweep_cell {
   [[nodiscard]] bool uses_calibration() const { return !fully_quantized() || quantizer == "gptq"; }
   /// The selection it uses (shared by every cell with the same metric, bits and size).
   [[nodiscard]] std::string selection_id() const {
-    return metric.slug() + "_b" + std::to_string(bits) + (size_is_k ? "_k" : "_f") + number(size) +
-           (calibration_seed >= 0 ? "_c" + std::to_string(calibration_seed) : "");
+    return metric.slug() + "_b" + std::to_string(bits) + (group_size > 0 ? "_g" + std::to_string(group_size) : "") +
+           (size_is_k ? "_k" : "_f") + number(size) + (calibration_seed >= 0 ? "_c" + std::to_string(calibration_seed) : "");
   }
   /// The quantized model it starts from (post) or compares with.
   [[nodiscard]] std::string quantized_id() const { return selection_id() + "_" + quantizer; }
@@ -247,8 +253,8 @@ inline void check_keys(const json_value& object, const std::string& file, const 
 
 namespace detail_sweep {
 /// The fields that describe a grid (a "grids" entry may set them); the rest are shared settings.
-inline const std::vector<std::string> grid_fields = {"metrics", "bits", "fraction", "k",     "quantizer",
-                                                     "settings", "methods", "lr",     "seeds", "noise_bits"};
+inline const std::vector<std::string> grid_fields = {"metrics", "bits",  "fraction", "k",          "quantizer", "settings",
+                                                     "methods", "lr",    "seeds",    "noise_bits", "group_size"};
 
 /// Appends the cells of one grid (`grid` holds the grid fields; `file` names it in messages) to
 /// `config`, whose shared settings are read already.
@@ -276,6 +282,9 @@ inline void append_grid(const json_value& grid, const std::string& file, sweep_c
   std::vector<int> bits;
   for (const json_value* b : list(grid, file, "bits")) bits.push_back(static_cast<int>(integer(*b, file, "bits", 2, 8)));
   if (bits.empty()) bits = {4};
+  std::vector<std::int64_t> group_sizes;
+  for (const json_value* g : list(grid, file, "group_size")) group_sizes.push_back(integer(*g, file, "group_size", 0, 1 << 20));
+  if (group_sizes.empty()) group_sizes = {0};
   gift::detail::require(grid.find("fraction") == nullptr || grid.find("k") == nullptr, "gift sweep: '", file,
                         "' gives both \"fraction\" and \"k\"; give one");
   std::vector<double> sizes;
@@ -336,10 +345,14 @@ inline void append_grid(const json_value& grid, const std::string& file, sweep_c
   for (const auto& metric : metrics)
     for (int b : bits)
       for (double size : sizes)
-        for (const auto& q : quantizers) {
+        for (const auto& q : quantizers)
+          for (const std::int64_t group : q == "none" ? std::vector<std::int64_t>{0} : group_sizes) {
           config.needs_gram = config.needs_gram || q == "gptq";
+          gift::detail::require(group == 0 || q == "rtn", "gift sweep: '", file, "' pairs group_size ", group,
+                                " with quantizer ", q, "; scale groups work with rtn only (gift quantize --group-size)");
           for (const auto& method : methods) {
             sweep_cell cell{metric, b, size, size_is_k, q, "post", method, 0, 0};
+            cell.group_size = group;
             if (cell.fully_quantized()) {
               gift::detail::require(method != "gift_sw" && method != "gift_sw_no_noise" && method != "ste",
                                     "gift sweep: '", file, "' pairs method ", method, " with ",
@@ -427,7 +440,7 @@ inline sweep_config read_sweep_config(const std::string& file) {
   if (root.type != json_value::kind::object) bad(file, "(top level)", "an object", root);
   check_keys(root, file, "",
              {"metrics", "bits", "fraction", "k", "quantizer", "alpha", "settings", "methods", "lr", "seeds", "noise_bits",
-              "calibration", "eval", "finetune", "grids", "reference", "comment"});
+              "group_size", "calibration", "eval", "finetune", "grids", "reference", "comment"});
   sweep_config config;
   if (const json_value* a = root.find("alpha")) config.alpha = text(*a, file, "alpha");
   if (const json_value* c = root.find("calibration")) {
@@ -506,7 +519,8 @@ inline sweep_config read_sweep_config(const std::string& file) {
   if (const json_value* r = root.find("reference")) {
     if (r->type != json_value::kind::object || r->object.empty())
       bad(file, "reference", "an object naming the reference arm, e.g. {\"method\": \"lora\"}", *r);
-    check_keys(*r, file, " in \"reference\"", {"method", "metric", "bits", "quantizer", "setting", "fraction", "k"});
+    check_keys(*r, file, " in \"reference\"",
+               {"method", "metric", "bits", "quantizer", "group_size", "setting", "fraction", "k"});
     for (const auto& [key, value] : r->object) config.reference[key] = text(value, file, "reference." + key);
   }
   const json_value* grids = root.find("grids");

@@ -67,6 +67,7 @@ inline bool is_reference(const std::map<std::string, std::string>& reference, co
   return field("method", of.method, candidate.method) && field("metric", of.metric.slug(), candidate.metric.slug()) &&
          field("bits", std::to_string(of.bits), std::to_string(candidate.bits)) &&
          field("quantizer", of.quantizer, candidate.quantizer) &&
+         field("group_size", std::to_string(of.group_size), std::to_string(candidate.group_size)) &&
          (untrained || field("setting", of.setting, candidate.setting)) &&
          field(of.size_is_k ? "k" : "fraction", sweep_cell::number(of.size), sweep_cell::number(candidate.size)) &&
          of.size_is_k == candidate.size_is_k;

@@ -33,15 +33,18 @@ struct weight_column_norms {
 
 namespace detail {
 /// Folds rows `[first, last)` of column `column` of a row-major `cols`-wide matrix into a norm
-/// accumulator: the quantization error with per-row steps `deltas`, or (deltas null) the weights.
+/// accumulator: the quantization error with steps `deltas` (row-major, rows x `groups`, each
+/// group `width` columns wide; one group per row: groups 1, width cols), or (deltas null) the weights.
 template <class Norm>
 GIFT_HOST_DEVICE inline double perturbation_block(const float* w, std::size_t cols, std::size_t column,
-                                                  std::size_t first, std::size_t last, const float* deltas, float qmin,
-                                                  float qmax) {
+                                                  std::size_t first, std::size_t last, const float* deltas,
+                                                  std::size_t groups, std::size_t width, float qmin, float qmax) {
   double acc = Norm::identity;
+  const std::size_t group = column / width;
   for (std::size_t r = first; r < last; ++r) {
     const float x = w[r * cols + column];
-    const float e = deltas == nullptr ? x : symmetric_error(x, deltas[r], fdiv(1.0f, deltas[r]), qmin, qmax);
+    const float step = deltas == nullptr ? 0.0f : deltas[r * groups + group];
+    const float e = deltas == nullptr ? x : symmetric_error(x, step, fdiv(1.0f, step), qmin, qmax);
     acc = Norm::accumulate(acc, static_cast<double>(e));
   }
   return acc;

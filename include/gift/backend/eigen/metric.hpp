@@ -29,6 +29,9 @@ std::vector<double> eigen_perturbation_norms(const float_rows& w, const gift::de
   const float qmin = static_cast<float>(gift::detail::symmetric_qmin(bits));
   const float qmax = static_cast<float>(gift::detail::symmetric_qmax(bits));
   const std::size_t blocks = gift::detail::reduction_block_count(rows);
+  // Per-row scales are one group as wide as the row.
+  const std::size_t group_size = options == nullptr ? 0 : options->group_size;
+  const std::size_t groups = gift::detail::group_count(cols, group_size), width = group_size == 0 ? cols : group_size;
   std::vector<double> partial(blocks * cols, Norm::identity);
   bool rows_finite = true;
 #if defined(_OPENMP)
@@ -37,6 +40,7 @@ std::vector<double> eigen_perturbation_norms(const float_rows& w, const gift::de
   for (std::ptrdiff_t b = 0; b < static_cast<std::ptrdiff_t>(blocks); ++b) {
     double* acc = partial.data() + static_cast<std::size_t>(b) * cols;
     std::vector<float> error(options == nullptr ? 0 : cols);  // one row of W − Q(W), in cache
+    std::vector<float> alphas(groups), deltas(groups), maxima(groups);  // the row's scales per group
     const std::size_t first = static_cast<std::size_t>(b) * gift::detail::reduction_block_rows;
     const std::size_t last = std::min(rows, first + gift::detail::reduction_block_rows);
     for (std::size_t r = first; r < last; ++r) {
@@ -44,15 +48,18 @@ std::vector<double> eigen_perturbation_norms(const float_rows& w, const gift::de
       if (options == nullptr) {
         for (std::size_t j = 0; j < cols; ++j) acc[j] = Norm::accumulate(acc[j], static_cast<double>(row[j]));
       } else {
-        float alpha, delta, max_abs;
-        gift::detail::search_row_scales(row, nullptr, cols, 0, options->ratios.data(),
-                                        options->ratios.size(), bits,
-                                        static_cast<float>(options->error_exponent), &alpha, &delta, &max_abs);
-        rows_finite = rows_finite && std::isfinite(max_abs);
-        const float inverse = gift::detail::fdiv(1.0f, delta);
+        gift::detail::search_row_scales(row, nullptr, cols, group_size, options->ratios.data(),
+                                        options->ratios.size(), bits, static_cast<float>(options->error_exponent),
+                                        alphas.data(), deltas.data(), maxima.data());
         // Two simple loops instead of one: each vectorises (GCC gives up on one loop with all
         // the selects), and the row stays in cache between them.
-        for (std::size_t j = 0; j < cols; ++j) error[j] = gift::detail::symmetric_error(row[j], delta, inverse, qmin, qmax);
+        for (std::size_t g = 0, first = 0; g < groups; ++g, first += width) {
+          rows_finite = rows_finite && std::isfinite(maxima[g]);
+          const float delta = deltas[g], inverse = gift::detail::fdiv(1.0f, delta);
+          const std::size_t stop = std::min(cols, first + width);
+          for (std::size_t j = first; j < stop; ++j)
+            error[j] = gift::detail::symmetric_error(row[j], delta, inverse, qmin, qmax);
+        }
         if constexpr (std::is_same_v<Norm, linf>) {
           // The row is known finite (its max is), so a plain max gives linf::accumulate's bits.
           for (std::size_t j = 0; j < cols; ++j) {
@@ -82,7 +89,7 @@ template <norm_policy Norm>
 struct implementation<ops::quantization_error_norms<Norm>, eigen> {
   static constexpr bool available = true;
 
-  /// `options`: the quantizer (per-row scales, no groups), already validated.
+  /// `options`: the quantizer (per-row or per-group scales), already validated.
   template <class Scales, class Derived>
   static std::vector<double> run(eigen, std::type_identity<Scales>, const Eigen::MatrixBase<Derived>& weights,
                                  const gift::detail::symmetric_plan& options) {

@@ -22,26 +22,27 @@ namespace detail {
 template <class Norm>
 struct perturbation_partial {
   const float* data;
-  const float* deltas;  // null: the weights themselves
-  std::size_t rows, cols;
+  const float* deltas;  // rows x groups steps, row-major; null: the weights themselves
+  std::size_t rows, cols, groups, width;
   float qmin, qmax;
   GIFT_HOST_DEVICE double operator()(std::size_t index) const {
     const std::size_t block = index / cols, column = index % cols;
     const std::size_t first = block * gift::detail::reduction_block_rows;
     const std::size_t last = first + gift::detail::reduction_block_rows < rows ? first + gift::detail::reduction_block_rows : rows;
-    return gift::detail::perturbation_block<Norm>(data, cols, column, first, last, deltas, qmin, qmax);
+    return gift::detail::perturbation_block<Norm>(data, cols, column, first, last, deltas, groups, width, qmin, qmax);
   }
 };
 
 template <class Norm, class System, class MatrixSystem>
 std::vector<double> thrust_perturbation_norms(const thrust_matrix<float, MatrixSystem>& weights, const float* deltas,
-                                              int bits) {
+                                              int bits, std::size_t group_size) {
   const std::size_t rows = weights.rows(), cols = weights.cols();
+  const std::size_t groups = gift::detail::group_count(cols, group_size), width = group_size == 0 ? cols : group_size;
   const std::size_t blocks = gift::detail::reduction_block_count(rows);
   thrust_vector_t<MatrixSystem, double> partial(blocks * cols);
   ::thrust::tabulate(thrust_system_traits<System>::policy(), partial.begin(), partial.end(),
                      perturbation_partial<Norm>{::thrust::raw_pointer_cast(weights.storage().data()), deltas, rows, cols,
-                                                static_cast<float>(gift::detail::symmetric_qmin(bits)),
+                                                groups, width, static_cast<float>(gift::detail::symmetric_qmin(bits)),
                                                 static_cast<float>(gift::detail::symmetric_qmax(bits))});
   std::vector<double> host(partial.size());
   ::thrust::copy(partial.begin(), partial.end(), host.data());
@@ -62,7 +63,7 @@ template <norm_policy Norm, class System>
 struct implementation<ops::quantization_error_norms<Norm>, thrust<System>> {
   static constexpr bool available = true;
 
-  /// Two passes: the per-row scales (the quantizer's row functor), then the error norms.
+  /// Two passes: the per-row (or per-group) scales (the quantizer's row functor), then the error norms.
   /// `Scales` is the symmetric quantizer's result type, which the front end names.
   template <class Scales, class T, class MatrixSystem>
   static std::vector<double> run(thrust<System>, std::type_identity<Scales> scales_type,
@@ -72,7 +73,7 @@ struct implementation<ops::quantization_error_norms<Norm>, thrust<System>> {
     const Scales scales = implementation<ops::symmetric_quantize, thrust<System>>::run(
         thrust<System>{}, scales_type, "gift::column_sensitivity", weights, options, {}, false);
     return detail::thrust_perturbation_norms<Norm, System>(
-        weights, ::thrust::raw_pointer_cast(scales.delta.storage().data()), options.bits);
+        weights, ::thrust::raw_pointer_cast(scales.delta.storage().data()), options.bits, options.group_size);
   }
 };
 
@@ -83,7 +84,7 @@ struct implementation<ops::weight_column_norms<Norm>, thrust<System>> {
   template <class T, class MatrixSystem>
   static std::vector<double> run(thrust<System>, const thrust_matrix<T, MatrixSystem>& weights) {
     detail::require_float_weights<T>();
-    return detail::thrust_perturbation_norms<Norm, System>(weights, nullptr, 2);
+    return detail::thrust_perturbation_norms<Norm, System>(weights, nullptr, 2, 0);
   }
 };
 
