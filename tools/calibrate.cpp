@@ -50,7 +50,7 @@ int run_calibrate(int argc, char** argv) {
   shard_options(args, "sequences");
   if (!args.parse(argc, argv, 2)) return 0;
   const bool writer = world().rank() == 0;  // rank 0 writes the folder for all ranks
-  if (writer) require_writable_outputs(args, out_kind::folder);
+  const auto out_lock = writer ? require_writable_outputs(args, out_kind::folder, "calibrate") : io::output_lock{};
   set_threads(args);
   const auto plan = shard_plan_of(args);
   const auto start = std::chrono::steady_clock::now();

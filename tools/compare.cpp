@@ -30,7 +30,7 @@ int run_compare(int argc, char** argv) {
       .flag("json", "print the result as JSON on stdout")
       .option("output-json", "", "also write the JSON result to this file");
   if (!args.parse(argc, argv, 2)) return 0;
-  require_writable_outputs(args, out_kind::none);
+  (void)require_writable_outputs(args, out_kind::none, "compare");
   const auto a = io::read_sequence_losses(args.get("a"));
   const auto b = io::read_sequence_losses(args.get("b"));
   gift::detail::require(a.size() == b.size(), "gift compare: --a holds ", a.size(), " sequences and --b ", b.size(),

@@ -127,7 +127,7 @@ int run_eval(int argc, char** argv) {
   hand_over_to_cuda_build(chosen, world().size(), argv);
   const auto plan = shard_plan_of(args);
   if (world().rank() == 0) {
-    require_writable_outputs(args, out_kind::none);
+    (void)require_writable_outputs(args, out_kind::none, "eval");
     if (!args.get("sequence-losses").empty()) require_writable_file(args.get("sequence-losses"), "--sequence-losses");
     if (!args.get("item-results").empty()) require_writable_file(args.get("item-results"), "--item-results");
   }

@@ -143,15 +143,30 @@ int run_export(int argc, char** argv) {
     (void)parse_alpha(args.get("alpha"), "--alpha");
   }
   const std::filesystem::path out = args.get("out");
+  // A folder this export creates is removed again if the export fails (a full disk, a bad
+  // --weights): no empty or half-filled folder is left that looks like a result.
+  bool created_folder = false;
+  struct remove_on_failure {
+    const std::filesystem::path& folder;
+    const bool& created;
+    bool succeeded = false;
+    ~remove_on_failure() {
+      std::error_code ignored;
+      if (created && !succeeded) std::filesystem::remove_all(folder, ignored);
+    }
+  } cleanup{out, created_folder};
   if (format == "gguf") {
     require_writable_file(out, "--out");
   } else {
     std::error_code status;
     gift::detail::require(!std::filesystem::is_regular_file(out, status), "gift export: --out '", out.string(),
                           "' is a file; --format ", format, " writes a folder");
+    created_folder = !std::filesystem::exists(out, status);
     require_writable_folder(out, "--out");
   }
   if (const std::string json = args.get("output-json"); !json.empty()) require_writable_file(json, "--output-json");
+  // One writer per target: a second export into the same place is refused, not interleaved.
+  const auto out_lock = io::output_lock::acquire(out, "gift export: --out");
   const std::filesystem::path source = model_path(args);
   {
     std::error_code status;
@@ -190,6 +205,7 @@ int run_export(int argc, char** argv) {
       .add("out", out.string())
       .add("bytes", static_cast<std::int64_t>(bytes_on_disk(out)))
       .add("seconds", seconds);
+  cleanup.succeeded = true;
   result.emit(args.on("json"), args.get("output-json"));
   return 0;
 }

@@ -113,7 +113,7 @@ int run_finetune(int argc, char** argv) {
   const device chosen = parse_device(args);
   hand_over_to_cuda_build(chosen, world().size(), argv);
   const bool writer = world().rank() == 0;  // rank 0 writes the checkpoints and logs for all ranks
-  if (writer) require_writable_outputs(args, out_kind::file);
+  const auto out_lock = writer ? require_writable_outputs(args, out_kind::file, "finetune") : io::output_lock{};
   const alpha_search noise_alpha = parse_alpha(args.get("alpha"), "--alpha");
   const finetune_method method = parse_finetune_method(args.get("method"));
   const std::string method_name = args.get("method");
@@ -288,10 +288,11 @@ int run_finetune(int argc, char** argv) {
       gift::vector<float> delta;
       if (uses_salient(method)) {
         if (weights_file && weights_file->find_tensor(name + ".delta") != nullptr) {
+          const auto count = weights_file->find_tensor(name + ".delta")->element_count;
+          gift::detail::require(count == static_cast<std::uint64_t>(weight.rows()), "gift finetune: '", name,
+                                ".delta' in the weights file holds ", count, " noise scales, but the layer has ",
+                                weight.rows(), " rows; the file is damaged or from another model");
           delta = weights_file->read_vector(name + ".delta");
-          gift::detail::require(delta.size() == weight.rows(), "gift finetune: '", name, ".delta' in the weights file ",
-                                "holds ", delta.size(), " noise scales, but the layer has ", weight.rows(),
-                                " rows; the file is damaged or from another model");
           ++delta_from_file;
         } else {
           delta = row_deltas(weight, settings.bits, noise_alpha, salient);
@@ -349,13 +350,19 @@ int run_finetune(int argc, char** argv) {
     std::vector<std::vector<float>> first(count), second(count);
     for (std::size_t b = 0; b < count; ++b) {
       const std::string prefix = finetune_state_prefix + std::to_string(b);
-      const gift::vector<float> m = checkpoint->read_vector(prefix + ".m"), v = checkpoint->read_vector(prefix + ".v");
-      // On Eigen the blocks are known here; other devices build theirs later and check the sizes there.
-      const std::size_t expected = chosen == device::eigen ? parameters[b].value.size() : static_cast<std::size_t>(m.size());
-      gift::detail::require(static_cast<std::size_t>(m.size()) == expected && m.size() == v.size(),
+      // Sizes as the file declares them, compared before reading: on Eigen with the block's, on
+      // other devices (whose blocks are built later and check again) with each other.
+      const auto* first_info = checkpoint->find_tensor(prefix + ".m");
+      const auto* second_info = checkpoint->find_tensor(prefix + ".v");
+      gift::detail::require(first_info != nullptr && second_info != nullptr, "gift finetune: --resume '", resume,
+                            "' lacks the optimizer state of block ", b, " (", prefix, ".m/.v); the checkpoint is damaged");
+      const std::uint64_t expected =
+          chosen == device::eigen ? static_cast<std::uint64_t>(parameters[b].value.size()) : first_info->element_count;
+      gift::detail::require(first_info->element_count == expected && second_info->element_count == expected,
                             "gift finetune: --resume '", resume, "': the optimizer state of block ", b, " holds ",
-                            m.size(), " and ", v.size(), " values, but the block has ", expected,
-                            "; the checkpoint is damaged or from another run");
+                            first_info->element_count, " and ", second_info->element_count, " values, but the block has ",
+                            expected, "; the checkpoint is damaged or from another run");
+      const gift::vector<float> m = checkpoint->read_vector(prefix + ".m"), v = checkpoint->read_vector(prefix + ".v");
       first[b].assign(m.data(), m.data() + m.size());
       second[b].assign(v.data(), v.data() + v.size());
     }

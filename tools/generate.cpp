@@ -32,7 +32,7 @@ int run_generate(int argc, char** argv) {
       .flag("json", "print the result as JSON on stdout")
       .option("output-json", "", "also write the JSON result to this file");
   if (!args.parse(argc, argv, 2)) return 0;
-  require_writable_outputs(args, out_kind::none);
+  (void)require_writable_outputs(args, out_kind::none, "generate");
   set_threads(args);
   auto model = load_model(args);
   const auto tokenizer = load_tokenizer(args);

@@ -47,7 +47,7 @@ int run_quantize(int argc, char** argv) {
   gift::detail::require(fully_quantized != !args.get("salient").empty(), "gift quantize: give either --salient ",
                         "<file from gift select> (salient columns kept in full precision) or --no-salient (every ",
                         "column quantized), ", fully_quantized ? "not both" : "but neither was given");
-  require_writable_outputs(args, out_kind::file);
+  const auto out_lock = require_writable_outputs(args, out_kind::file, "quantize");
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
   const int bits = static_cast<int>(args.integer("bits"));

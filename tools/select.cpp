@@ -110,7 +110,7 @@ int run_select(int argc, char** argv) {
       .flag("json", "print the result as JSON on stdout")
       .option("output-json", "", "also write the JSON result to this file");
   if (!args.parse(argc, argv, 2)) return 0;
-  require_writable_outputs(args, out_kind::file);
+  const auto out_lock = require_writable_outputs(args, out_kind::file, "select");
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
   const bool is_custom = args.given("tau") || args.given("rho") || args.given("gamma");

@@ -525,6 +525,14 @@ int run_sweep(int argc, char** argv) {
     std::cout << config.cells.size() << " cells, " << todo.size() << " to run" << std::endl;
     return 0;
   }
+  // A file, an unwritable place or a second sweep on the same folder is refused before any cell.
+  {
+    std::error_code status;
+    gift::detail::require(!fs::exists(out, status) || fs::is_directory(out, status), "gift sweep: --out '",
+                          out.string(), "' exists and is not a folder; name a results folder");
+  }
+  require_writable_folder(out, "--out");
+  const auto out_lock = io::output_lock::acquire(out, "gift sweep: --out");
   fs::create_directories(out / "shared");
   fs::create_directories(out / "cells");
   // The shared settings of the folder's first run bind every later run in it.

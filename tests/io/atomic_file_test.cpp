@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <gift/io/atomic_file.hpp>
+#include <gift/io/output_lock.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -290,6 +291,48 @@ BOOST_AUTO_TEST_CASE(check_output_target_refuses_without_writing) {
     BOOST_TEST(contains(message, "cannot create files in the folder"), message);
   }
   fs::permissions(folder / "locked", fs::perms::owner_all);
+  fs::remove_all(folder);
+}
+
+// One writer per output: while a process holds a target's lock, another process is refused with
+// the holder's process id (and so is a second lock in the same process); after release the lock
+// file is gone and the next writer gets the lock; a holder killed with SIGKILL blocks nobody.
+BOOST_AUTO_TEST_CASE(output_lock_admits_one_writer_per_target) {
+  const fs::path folder = fresh_folder("lock");
+  const fs::path target = folder / "results";
+  const fs::path lock_file = gift::io::output_lock::lock_path(target);
+  BOOST_TEST(lock_file == folder / ".results.lock");
+  {
+    const auto lock = gift::io::output_lock::acquire(target, "gift sweep: --out");
+    BOOST_TEST(lock.held());
+    BOOST_TEST(fs::exists(lock_file));
+    const auto [code, message] = run_in_child([&](std::string& text) {
+      text = error_of([&] { (void)gift::io::output_lock::acquire(target, "gift sweep: --out"); });
+      return text.empty() ? 1 : 0;
+    });
+    BOOST_TEST(code == 0, "a second process got the lock");
+    BOOST_TEST(contains(message, "is being written by another gift process (process " + std::to_string(::getpid()) + ")"),
+               message);
+    BOOST_TEST(contains(message, "gift sweep: --out '" + target.string() + "'"), message);
+    BOOST_TEST(contains(error_of([&] { (void)gift::io::output_lock::acquire(target, "--out"); }), "being written"));
+    // Another target is independent.
+    BOOST_TEST(gift::io::output_lock::acquire(folder / "other", "--out").held());
+  }
+  BOOST_TEST(!fs::exists(lock_file));
+  BOOST_TEST(names_in(folder).empty());
+  // A holder killed by SIGKILL: the kernel drops its lock; its file is taken over.
+  const auto [code, message] = run_in_child([&](std::string&) {
+    const auto lock = gift::io::output_lock::acquire(target, "--out");
+    ::kill(::getpid(), SIGKILL);
+    return 1;
+  });
+  BOOST_TEST(code == 128 + SIGKILL, message);
+  BOOST_TEST(fs::exists(lock_file));
+  BOOST_TEST(gift::io::output_lock::acquire(target, "--out").held());
+  BOOST_TEST(!fs::exists(lock_file));
+  // A 250-byte target name gives a lock name within NAME_MAX.
+  BOOST_TEST(gift::io::output_lock::lock_path(folder / std::string(250, 'x')).filename().string().size() <= 255u);
+  BOOST_TEST(gift::io::output_lock::acquire(folder / std::string(250, 'x'), "--out").held());
   fs::remove_all(folder);
 }
 

@@ -169,6 +169,24 @@ probe(["eval", "--weights", nonfinite, "--partial-weights"], "blk.0.attn_q.weigh
 wrong_shape = os.path.join(work, "shape.safetensors")
 write_safetensors(wrong_shape, {"blk.0.attn_q.weight": np.zeros((576, 575), np.float32)})
 probe(["eval", "--weights", wrong_shape, "--partial-weights"], "576 x 575", "576 x 576")
+# Issue 27: a tensor that declares 32768 x 32768 values (4 GiB, a sparse file) is refused by its
+# declared shape before anything is read: under a 3 GiB limit on allocated memory (RLIMIT_DATA;
+# the file's read-only mapping does not count) reading it first would end in bad_alloc instead.
+huge = os.path.join(work, "huge.safetensors")
+header = json.dumps({"blk.0.attn_q.weight": {"dtype": "F32", "shape": [32768, 32768],
+                                             "data_offsets": [0, 32768 * 32768 * 4]}}).encode()
+header += b" " * ((8 - len(header) % 8) % 8)
+with open(huge, "wb") as f:
+    f.write(struct.pack("<Q", len(header)) + header)
+    f.truncate(8 + len(header) + 32768 * 32768 * 4)
+import resource
+limit = 3 << 30
+bounded = subprocess.run([gift, "eval", "--weights", huge, "--partial-weights", "--tokens", "64", "--seq", "32"],
+                         capture_output=True, text=True, timeout=600, env=env, cwd=work,
+                         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_DATA, (limit, limit)))
+check(bounded.returncode == 1 and "is 32768 x 32768, but the layer is 576 x 576" in bounded.stderr,
+      f"a 4 GiB tensor is refused by its declared shape within 3 GiB: exit {bounded.returncode}, {bounded.stderr[-300:]!r}")
+os.remove(huge)
 
 # Defect 8: an output that cannot be written is found before the work (a folder under a file).
 blocker = os.path.join(work, "a_file")
@@ -245,6 +263,30 @@ if os.path.isfile(os.path.join(work, "straight.st")) and os.path.isfile(os.path.
 probe(tune[:-6] + ["--lr", "0.002", "--schedule", "cosine", "--warmup", "0.25", "--out", "x.st", "--resume", "half.st"],
       "was written with lr = 0.001", "this run has 0.002")
 probe(tune + ["--out", "x.st", "--resume", "half.st", "--weights", "half.st"], "give --resume or --weights")
+# Issue 27: one writer per output. A lock held on quantize's --out (flock, as a running gift holds
+# it) makes a second writer stop before any work, naming the holder; an export that fails leaves
+# no folder behind.
+import fcntl
+with open(os.path.join(work, ".locked.st.lock"), "w") as held:
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    held.write(f"{os.getpid()}\n")
+    held.flush()
+    probe(["quantize", "--salient", salient, "--out", "locked.st"], "is being written by another gift process",
+          f"(process {os.getpid()})")
+with open(os.path.join(work, "tiny_sweep.json"), "w") as f:
+    json.dump({"metrics": ["gift_sw"], "methods": ["none"]}, f)
+with open(os.path.join(work, ".sweep_out.lock"), "w") as held:
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    held.write(f"{os.getpid()}\n")
+    held.flush()
+    probe(["sweep", "--config", "tiny_sweep.json", "--out", "sweep_out"], "gift sweep: --out 'sweep_out' is being "
+          f"written by another gift process (process {os.getpid()})")
+check(not os.path.exists(os.path.join(work, "sweep_out", "results.jsonl")), "a refused sweep ran a cell")
+check(not os.path.exists(os.path.join(work, "locked.st")), "a refused writer wrote its --out")
+probe(["export", "--format", "hf", "--weights", os.path.join(work, "no_such.safetensors"), "--out", "failed_export"],
+      "no_such.safetensors")
+check(not os.path.exists(os.path.join(work, "failed_export")), "a failed export left its folder behind")
+
 # Issue 27: a resume checks what it trains from by content: another salient set (one column
 # swapped in the first layer) and another model (one value of output_norm changed) are refused.
 with open(salient) as f:

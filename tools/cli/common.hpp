@@ -3,6 +3,7 @@
 // perplexity loop.
 #include <gift/error.hpp>
 #include <gift/io/atomic_file.hpp>
+#include <gift/io/output_lock.hpp>
 #include <gift/quant/alpha_search.hpp>
 #include <gift/model/llama.hpp>
 #include <gift/model/tokens.hpp>
@@ -111,12 +112,17 @@ inline void require_writable_file(const std::filesystem::path& path, const std::
 }
 
 /// Checks a command's output paths before any work: --output-json when given and, for commands
-/// that write one, --out (a file, or a folder for calibrate).
+/// that write one, --out (a file, or a folder for calibrate). Returns the lock of --out (held
+/// until the command ends): a second gift process writing the same --out is refused, naming this
+/// one's process id.
 enum class out_kind { none, file, folder };
-inline void require_writable_outputs(const arguments& args, out_kind out) {
+[[nodiscard]] inline io::output_lock require_writable_outputs(const arguments& args, out_kind out,
+                                                              const std::string& command) {
   if (const std::string json = args.get("output-json"); !json.empty()) require_writable_file(json, "--output-json");
   if (out == out_kind::file) require_writable_file(args.get("out"), "--out");
   if (out == out_kind::folder) require_writable_folder(args.get("out"), "--out");
+  if (out == out_kind::none) return {};
+  return io::output_lock::acquire(args.get("out"), "gift " + command + ": --out");
 }
 
 /// The library's `model::wrapped_sequences`, with the command line's advice when the text is short.

@@ -112,12 +112,17 @@ inline model::llama_model<float> load_model(const arguments& args, const std::st
   }
   std::vector<std::pair<std::pair<int, model::projection>, gift::matrix<float>>> replacements;
   for (const auto& [name, layer] : known) {
-    if (file.find_tensor(name) == nullptr) continue;
-    gift::matrix<float> w = file.read_matrix(name);
+    const io::safetensors_tensor_info* info = file.find_tensor(name);
+    if (info == nullptr) continue;
+    // The shape the file declares is compared before anything is read or allocated: a wrong or
+    // huge tensor costs nothing.
     const auto& current = model.linear(layer.first, layer.second);
-    gift::detail::require(w.rows() == current.out_features() && w.cols() == current.in_features(), "gift: '",
-                          weights, "' tensor '", name, "' is ", w.rows(), " x ", w.cols(), ", but the layer is ",
-                          current.out_features(), " x ", current.in_features(), "; is it a file of another model?");
+    gift::detail::require(info->rows() == static_cast<std::uint64_t>(current.out_features()) &&
+                              info->columns() == static_cast<std::uint64_t>(current.in_features()),
+                          "gift: '", weights, "' tensor '", name, "' is ", info->rows(), " x ", info->columns(),
+                          ", but the layer is ", current.out_features(), " x ", current.in_features(),
+                          "; is it a file of another model?");
+    gift::matrix<float> w = file.read_matrix(name);
     if (!w.allFinite()) gift::detail::throw_first_non_finite(w, ("gift: '" + weights + "'").c_str(), name.c_str());
     replacements.emplace_back(layer, std::move(w));
   }
