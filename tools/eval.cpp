@@ -30,30 +30,54 @@ namespace {
 template <class Model>
 int run_eval_task(const arguments& args, device chosen, Model& model, const io::tokenizer& tokenizer,
              std::chrono::steady_clock::time_point start) {
-  pipeline::next_passage_options options;
-  options.items = args.integer("task-items");
-  options.context = args.integer("task-context");
-  options.continuation = args.integer("task-continuation");
-  options.choices = args.integer("task-choices");
-  options.seed = static_cast<std::uint64_t>(args.integer("sample-seed"));
-  // The split's documents in the task's seeded order, tokenized until enough are long enough.
+  const std::string task = args.get("task");
+  const std::uint64_t seed = static_cast<std::uint64_t>(args.integer("sample-seed"));
+  const std::int64_t wanted = args.integer("task-items"), choices = args.integer("task-choices");
+  // The split's documents in the task's seeded order, read until enough can give an item.
   split_files split = files_of_split(args);
   std::sort(split.files.begin(), split.files.end(), [&](const std::string& a, const std::string& b) {
-    const double at_a = io::hash_position(a, options.seed), at_b = io::hash_position(b, options.seed);
+    const double at_a = io::hash_position(a, seed), at_b = io::hash_position(b, seed);
     return at_a != at_b ? at_a < at_b : a < b;
   });
-  std::vector<std::pair<std::string, std::vector<std::int32_t>>> documents;
-  std::int64_t long_documents = 0;
-  for (const auto& name : split.files) {
-    if (long_documents >= options.items + options.choices) break;
-    std::vector<std::int32_t> ids;
-    tokenizer.encode_append(split.read(name), ids);
-    long_documents += static_cast<std::int64_t>(ids.size()) >= options.context + options.continuation ? 1 : 0;
-    documents.emplace_back(name, std::move(ids));
+  std::vector<pipeline::choice_item> items;
+  if (task == "next_passage") {
+    pipeline::next_passage_options options;
+    options.items = wanted;
+    options.context = args.integer("task-context");
+    options.continuation = args.integer("task-continuation");
+    options.choices = choices;
+    options.seed = seed;
+    std::vector<std::pair<std::string, std::vector<std::int32_t>>> documents;
+    std::int64_t long_documents = 0;
+    for (const auto& name : split.files) {
+      if (long_documents >= options.items + options.choices) break;
+      std::vector<std::int32_t> ids;
+      tokenizer.encode_append(split.read(name), ids);
+      long_documents += static_cast<std::int64_t>(ids.size()) >= options.context + options.continuation ? 1 : 0;
+      documents.emplace_back(name, std::move(ids));
+    }
+    items = pipeline::next_passage_items(documents, [&](const std::vector<std::int32_t>& ids) {
+      return static_cast<std::int64_t>(tokenizer.decode(ids).size());
+    }, options);
+  } else {
+    pipeline::final_word_options options;
+    options.items = wanted;
+    options.context = args.integer("task-context");
+    options.choices = choices;
+    options.seed = seed;
+    // Twice the documents the items need: some hold no sentence-final word, a few give no
+    // distinct distractors.
+    std::vector<std::pair<std::string, std::string>> documents;
+    for (const auto& name : split.files) {
+      if (static_cast<std::int64_t>(documents.size()) >= 2 * (options.items + options.choices)) break;
+      documents.emplace_back(name, split.read(name));
+    }
+    items = pipeline::final_word_items(documents, [&](std::string_view text) {
+      std::vector<std::int32_t> ids;
+      tokenizer.encode_append(std::string(text), ids);
+      return ids;
+    }, options);
   }
-  const auto items = pipeline::next_passage_items(documents, [&](const std::vector<std::int32_t>& ids) {
-    return static_cast<std::int64_t>(tokenizer.decode(ids).size());
-  }, options);
   std::vector<std::int32_t> flat;
   for (const auto& item : items) {
     flat.insert(flat.end(), item.context.begin(), item.context.end());
@@ -78,14 +102,14 @@ int run_eval_task(const arguments& args, device chosen, Model& model, const io::
       .add("text", text_description(args))
       .add("task", args.get("task"))
       .add("items", static_cast<std::int64_t>(items.size()))
-      .add("choices", options.choices)
+      .add("choices", choices)
       .add("accuracy", scores.accuracy())
       .add("accuracy_ci_low", low)
       .add("accuracy_ci_high", high)
       .add("accuracy_norm", scores.accuracy_norm())
       .add("accuracy_norm_ci_low", low_norm)
       .add("accuracy_norm_ci_high", high_norm)
-      .add("chance", 1.0 / static_cast<double>(options.choices))
+      .add("chance", 1.0 / static_cast<double>(choices))
       .add("device", args.get("device"))
       .add("seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   out.emit(args.on("json"), args.get("output-json"));
@@ -110,10 +134,11 @@ int run_eval(int argc, char** argv) {
       .option("sequence-losses", "", "write every sequence's loss to this CSV file (for gift compare)")
       .option("task", "", "instead of perplexity, zero-shot accuracy on a multiple-choice task built from the "
                           "split's documents: next_passage (choose a passage's true continuation among candidates "
-                          "of the same length from other documents)")
+                          "of the same length from other documents) or final_word (choose a sentence's last word "
+                          "among the sentence-final words of other documents)")
       .integer_option("task-items", "64", "with --task: items, one per document", 1, 1000000)
       .integer_option("task-context", "96", "with --task: context tokens per item", 1, 1 << 20)
-      .integer_option("task-continuation", "32", "with --task: tokens per candidate", 1, 1 << 20)
+      .integer_option("task-continuation", "32", "with --task next_passage: tokens per candidate", 1, 1 << 20)
       .integer_option("task-choices", "4", "with --task: candidates per item", 2, 26)
       .option("item-results", "", "with --task: write every item's correctness (1 − correct as a loss of one "
                                   "token, so gift compare gives the paired accuracy difference) to this CSV file")
@@ -131,8 +156,8 @@ int run_eval(int argc, char** argv) {
     if (!args.get("sequence-losses").empty()) require_writable_file(args.get("sequence-losses"), "--sequence-losses");
     if (!args.get("item-results").empty()) require_writable_file(args.get("item-results"), "--item-results");
   }
-  gift::detail::require(args.get("task").empty() || args.get("task") == "next_passage", "gift eval: --task must be ",
-                        "next_passage, not '", args.get("task"), "'");
+  gift::detail::require(args.get("task").empty() || args.get("task") == "next_passage" || args.get("task") == "final_word",
+                        "gift eval: --task must be next_passage or final_word, not '", args.get("task"), "'");
   gift::detail::require(args.get("task").empty() || plan.shards() == 1, "gift eval: --task runs in one process; ",
                         "leave --shards at 1");
   set_threads(args);

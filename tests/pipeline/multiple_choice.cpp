@@ -12,7 +12,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cctype>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -129,6 +131,82 @@ BOOST_AUTO_TEST_CASE(scores_equal_a_brute_force_without_padding) {
   std::vector<gp::choice_item> bad = {{{1}, {{2}, {3}}, {1}, 0, "x"}};
   BOOST_CHECK_EXCEPTION((void)gp::score_choices(model, bad), gift::error,
                         [](const gift::error& e) { return std::string(e.what()).find("byte length") != std::string::npos; });
+}
+
+namespace {
+// A byte-level encoder: one token per byte, so token ids spell the text.
+std::vector<std::int32_t> bytes_as_tokens(std::string_view text) {
+  std::vector<std::int32_t> ids;
+  for (const char c : text) ids.push_back(static_cast<unsigned char>(c));
+  return ids;
+}
+std::string spelled(const std::vector<std::int32_t>& ids) {
+  std::string text;
+  for (const auto id : ids) text.push_back(static_cast<char>(id));
+  return text;
+}
+}  // namespace
+
+// final_word: the right candidate is the word that ends a sentence at the item's source, after
+// exactly the text before it; distractors are other documents' sentence-final words, distinct
+// ignoring case; "e.g.", "3.5" and words shorter than min_word_bytes are never asked for.
+BOOST_AUTO_TEST_CASE(final_word_items_ask_for_the_sentence_final_word) {
+  const std::vector<std::string> words = {"kernel", "module", "Driver", "memory", "thread", "signal", "buffer",
+                                          "device", "DRIVER", "socket"};
+  std::vector<std::pair<std::string, std::string>> docs;
+  for (std::size_t d = 0; d < words.size(); ++d)
+    docs.emplace_back("doc" + std::to_string(d),
+                      "Some opening text that is long enough to be a context for the model, number " +
+                          std::to_string(d) + ", e.g. this and 3.5 so. It ends with the " + words[d] +
+                          "! Then more follows");
+  // Only a 2-letter word, "e.g." and a number end sentences here (the first "." follows "is").
+  docs.emplace_back("no_final_word", std::string(80, 'x') + " it is. e.g. 3.5 and so on");
+  // A document with four sentence-final words: its item's distractors are its own words.
+  const std::vector<std::string> own = {"apple", "banana", "cherry", "damson"};
+  docs.emplace_back("orchard", std::string(70, 'o') + " one " + own[0] + ". two " + own[1] + ". three " + own[2] +
+                                   ". four " + own[3] + ".");
+  gp::final_word_options options;
+  options.context = 40;
+  options.choices = 4;
+  options.items = 20;
+  const auto items = gp::final_word_items(docs, bytes_as_tokens, options);
+  BOOST_TEST(items.size() == 11u);
+  std::vector<std::size_t> answers;
+  for (const auto& item : items) {
+    const std::string name = item.source.substr(0, item.source.find('@'));
+    const auto begin = static_cast<std::size_t>(std::stoll(item.source.substr(item.source.find('@') + 1)));
+    BOOST_TEST(name != "no_final_word");
+    const std::string* text = nullptr;
+    for (const auto& [n, t] : docs)
+      if (n == name) text = &t;
+    BOOST_REQUIRE(text != nullptr);
+    const std::string right = spelled(item.choices[item.answer]);
+    BOOST_TEST(right.front() == ' ');
+    const std::string word = right.substr(1);
+    BOOST_TEST(text->compare(begin, word.size(), word) == 0);
+    BOOST_TEST(std::string(".!?").find((*text)[begin + word.size()]) != std::string::npos);
+    // The context is the 40 bytes before the word's space.
+    BOOST_TEST(item.context.size() == 40u);
+    BOOST_TEST(spelled(item.context) == text->substr(begin - 1 - 40, 40));
+    std::vector<std::string> lowered;
+    for (std::size_t c = 0; c < item.choices.size(); ++c) {
+      const std::string candidate = spelled(item.choices[c]);
+      BOOST_TEST(item.choice_bytes[c] == static_cast<std::int64_t>(candidate.size()));
+      std::string low = candidate;
+      for (char& ch : low) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      BOOST_TEST(std::count(lowered.begin(), lowered.end(), low) == 0, "a repeated candidate: " << candidate);
+      lowered.push_back(low);
+      const bool listed = std::count(words.begin(), words.end(), candidate.substr(1)) == 1 ||
+                          std::count(own.begin(), own.end(), candidate.substr(1)) == 1;
+      BOOST_TEST((name == "orchard" ? std::count(own.begin(), own.end(), candidate.substr(1)) == 1 : listed), candidate);
+    }
+    answers.push_back(item.answer);
+  }
+  BOOST_TEST(std::count(answers.begin(), answers.end(), answers.front()) < static_cast<long>(answers.size()));
+  // Too few documents for the choices: refused, naming the fix.
+  options.choices = 20;
+  BOOST_CHECK_EXCEPTION((void)gp::final_word_items(docs, bytes_as_tokens, options), gift::error,
+                        [](const gift::error& e) { return std::string(e.what()).find("fewer choices") != std::string::npos; });
 }
 
 BOOST_AUTO_TEST_CASE(wilson_interval_matches_a_hand_value) {

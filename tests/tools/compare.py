@@ -6,12 +6,14 @@ itself differs by exactly 0 with a zero-width interval; the original against a 3
 model gives the difference of the totals, with an interval that contains it and whose width
 agrees with the normal approximation computed here with numpy; evaluations of different samples
 are refused; `--task next_passage` reports the item file's accuracy with its Wilson interval, the
-same for the same seed.
+same for the same seed; `--task final_word` asks for words that end a sentence at each item's source.
 
 Usage: compare.py <path to the gift binary>. Exits 77 (skipped) without the model."""
 import csv
+import gzip
 import math
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -94,6 +96,19 @@ try:
     again_acc = gift_run("eval", *task, "--json")
     check(again_acc["accuracy"] == acc["accuracy"] and again_acc["accuracy_norm"] == acc["accuracy_norm"],
           "the same seed builds and scores the same items")
+    # final_word: every item asks for a word that ends a sentence at its source (checked here on
+    # the decompressed document, independently of gift), and the accuracy is the item file's.
+    fw = gift_run("eval", "--task", "final_word", "--task-items", "8", "--task-context", "32",
+                  "--item-results", "final_word.csv", "--json")
+    fw_items = rows("final_word.csv")
+    docs = "/usr/share/doc/linux-doc-6.1/Documentation"
+    ends_sentence = re.compile(rb"[A-Za-z]{3,}[.!?](\s|$)")
+    where = [row["file"].rsplit("@", 1) for row in fw_items]
+    found = [bool(ends_sentence.match(gzip.open(os.path.join(docs, name)).read()[int(offset):]))
+             for name, offset in where]
+    check(fw["items"] == 8 and len(fw_items) == 8 and all(found)
+          and abs(fw["accuracy"] - sum(1.0 - float(row["nll"]) for row in fw_items) / 8) <= 1e-12,
+          f"final_word: 8 items, each at a sentence-final word ({found}), accuracy from the item file")
     r = run("eval", "--task", "last_word")
     check(r.returncode == 1 and "--task must be" in r.stderr, f"an unknown task is refused ({r.stderr.strip()[-120:]!r})")
 finally:

@@ -459,10 +459,10 @@ inline sweep_config read_sweep_config(const std::string& file) {
       if (t->type != json_value::kind::object) bad(file, "eval.task", "an object {\"name\": \"next_passage\", ...}", *t);
       check_keys(*t, file, " in \"eval.task\"", {"name", "items", "context", "continuation", "choices"});
       const json_value* name = t->find("name");
-      gift::detail::require(name != nullptr, "gift sweep: '", file, "' eval.task needs a \"name\" (next_passage)");
+      gift::detail::require(name != nullptr, "gift sweep: '", file, "' eval.task needs a \"name\" (next_passage or final_word)");
       config.task = text(*name, file, "eval.task.name");
-      gift::detail::require(config.task == "next_passage", "gift sweep: '", file,
-                            "' eval.task.name must be next_passage, but is '", config.task, "'");
+      gift::detail::require(config.task == "next_passage" || config.task == "final_word", "gift sweep: '", file,
+                            "' eval.task.name must be next_passage or final_word, but is '", config.task, "'");
       if (const json_value* v = t->find("items")) config.task_items = integer(*v, file, "eval.task.items", 1, 1000000);
       if (const json_value* v = t->find("context")) config.task_context = integer(*v, file, "eval.task.context", 1, 1 << 20);
       if (const json_value* v = t->find("continuation"))

@@ -1,12 +1,15 @@
 #pragma once
 /// \file gift/pipeline/multiple_choice.hpp
-/// \brief Zero-shot multiple-choice accuracy: `pipeline::next_passage_items` builds items from
-/// held-out documents, `pipeline::score_choices` scores them by log-likelihood.
+/// \brief Zero-shot multiple-choice accuracy: `pipeline::next_passage_items` and
+/// `pipeline::final_word_items` build items from held-out documents, `pipeline::score_choices`
+/// scores them by log-likelihood.
 ///
 /// The paper reports zero-shot accuracy; its tasks are not shipped with gift (no downloads), so
 /// gift builds tasks of the same form from the text of a domain. `next_passage`: given a passage
 /// of a document, choose its true continuation among `choices` candidates of the same token
-/// length — the continuation and passages cut from other documents of the same split. Items are
+/// length — the continuation and passages cut from other documents of the same split.
+/// `final_word`: given the text before a sentence's last word, choose that word among other
+/// sentence-final words of the same document (then of others). Items are
 /// scored as lm-eval-harness scores multiple choice: each candidate's summed log-likelihood given
 /// the context; `acc` picks the largest, `acc_norm` the largest per byte of the candidate's text.
 /// \code
@@ -26,6 +29,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -125,6 +129,145 @@ struct next_passage_options {
     item.answer = answer;
     item.choices = std::move(candidates);
     for (const auto& choice : item.choices) item.choice_bytes.push_back(std::max<std::int64_t>(1, bytes_of(choice)));
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+/// How `final_word_items` builds its items.
+struct final_word_options {
+  std::int64_t context = 96;       ///< context tokens before the word (at most; fewer at a document's start)
+  std::int64_t choices = 4;        ///< candidates per item (the right word and choices − 1 distractors)
+  std::int64_t items = 64;         ///< items (one per document, fewer if fewer documents have a sentence to end)
+  std::int64_t min_word_bytes = 3; ///< shortest word that may be asked for (letters only)
+  std::uint64_t seed = 0;          ///< draws the documents, the sentences, the distractors and the answer's place
+};
+
+namespace detail {
+/// Where a sentence ends in a word of letters: the word's first and one-past-last byte.
+struct final_word_position {
+  std::size_t begin = 0, end = 0;
+};
+/// Sentence-final words of `text`: a run of at least `min_bytes` ASCII letters that follows a
+/// space and is followed by '.', '!' or '?' and then white space or the end, with at least
+/// `min_before` bytes of text before it (a context to predict from).
+inline std::vector<final_word_position> final_words(std::string_view text, std::int64_t min_bytes, std::size_t min_before) {
+  std::vector<final_word_position> out;
+  const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  const auto space = [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '.' && text[i] != '!' && text[i] != '?') continue;
+    if (i + 1 < text.size() && !space(text[i + 1])) continue;  // "e.g." or "3.5": not a sentence end
+    std::size_t begin = i;
+    while (begin > 0 && letter(text[begin - 1])) --begin;
+    if (begin == 0 || text[begin - 1] != ' ' || static_cast<std::int64_t>(i - begin) < min_bytes) continue;
+    if (begin - 1 < min_before) continue;
+    out.push_back({begin, i});
+  }
+  return out;
+}
+}  // namespace detail
+
+/// Builds `final_word` items from text `documents` (name and text of each): given the text before
+/// the last word of a sentence, choose that word among `choices` candidates — the word and the
+/// other sentence-final words of the same document, then of other documents of the same split
+/// (the LAMBADA idea, as multiple choice). The documents are visited in the order of `io::hash_position(name, seed)`; each with a
+/// sentence-final word (`detail::final_words`: letters only, at least `min_word_bytes` bytes, after
+/// a space, before '.', '!' or '?') gives one item at a seeded one of its sentences. The context
+/// is the last `context` tokens of `encode` of the text before the word (the space before the word
+/// excluded); each candidate is `encode(" " + word)`, so candidates are scored as the same
+/// continuation of the same context. Distractors are the document's other sentence-final words
+/// (from a seeded place), then, while too few, other documents' (in seeded order, one seeded word
+/// each); all distinct from the other candidates ignoring case. The right word's place is seeded. A candidate's byte length (acc_norm) is its text's, space included.
+/// \throws gift::error for sizes below 1, choices outside [2, 26], or fewer than `choices`
+/// documents with a sentence-final word.
+[[nodiscard]] inline std::vector<choice_item> final_word_items(
+    const std::vector<std::pair<std::string, std::string>>& documents,
+    const std::function<std::vector<std::int32_t>(std::string_view)>& encode, const final_word_options& options) {
+  const char* where = "gift::pipeline::final_word_items";
+  gift::detail::require(options.context >= 1 && options.items >= 1 && options.min_word_bytes >= 1, where,
+                        ": final_word_options::context, items and min_word_bytes must be at least 1, but are ",
+                        options.context, ", ", options.items, " and ", options.min_word_bytes);
+  gift::detail::require(options.choices >= 2 && options.choices <= 26, where,
+                        ": final_word_options::choices must be in [2, 26], but is ", options.choices);
+  // Enough text before the word for a context of `context` tokens at ~4 bytes per token, but
+  // never more than a document's start allows: a short context is still a context.
+  constexpr std::size_t min_before = 64;
+  std::vector<std::size_t> order(documents.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  const auto at = [&](std::size_t i) { return io::hash_position(documents[i].first, options.seed); };
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return at(a) != at(b) ? at(a) < at(b) : documents[a].first < documents[b].first;
+  });
+  const auto pick = [&](const std::string& key, std::size_t count) {
+    const auto value = static_cast<std::size_t>(io::hash_position(key, options.seed) * static_cast<double>(count));
+    return std::min(value, count - 1);
+  };
+  // Each document's sentence-final words, and the one its item (or its distractor) uses.
+  std::vector<std::size_t> sources;  // documents with at least one, in seeded order
+  std::vector<std::vector<detail::final_word_position>> all(documents.size());
+  std::vector<detail::final_word_position> chosen(documents.size());
+  for (std::size_t i : order) {
+    all[i] = detail::final_words(documents[i].second, options.min_word_bytes, min_before);
+    if (all[i].empty()) continue;
+    chosen[i] = all[i][pick(documents[i].first + "#sentence", all[i].size())];
+    sources.push_back(i);
+  }
+  gift::detail::require(static_cast<std::int64_t>(sources.size()) >= options.choices, where, ": ", sources.size(),
+                        " document(s) hold a sentence-final word, but ", options.choices, " choices need as many "
+                        "distinct documents; give more documents or fewer choices");
+  const auto word_of = [&](std::size_t i) {
+    return std::string_view(documents[i].second).substr(chosen[i].begin, chosen[i].end - chosen[i].begin);
+  };
+  const auto lower = [](std::string_view text) {
+    std::string out(text);
+    for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    return out;
+  };
+  std::vector<choice_item> items;
+  for (std::size_t k = 0; k < sources.size() && static_cast<std::int64_t>(items.size()) < options.items; ++k) {
+    const std::size_t d = sources[k];
+    const auto& [name, text] = documents[d];
+    std::vector<std::string> words = {std::string(word_of(d))};
+    std::vector<std::string> seen = {lower(words[0])};
+    const auto offer = [&](std::string candidate) {
+      if (static_cast<std::int64_t>(words.size()) >= options.choices) return;
+      if (std::find(seen.begin(), seen.end(), lower(candidate)) != seen.end()) return;
+      seen.push_back(lower(candidate));
+      words.push_back(std::move(candidate));
+    };
+    // Distractors from the same document first (other sentence-final words: on topic, so the
+    // item asks for more than the document's subject), from a seeded place; then other documents'.
+    const std::size_t own = pick(name + "#own", all[d].size());
+    for (std::size_t j = 0; j < all[d].size(); ++j) {
+      const auto& at_word = all[d][(own + j) % all[d].size()];
+      offer(text.substr(at_word.begin, at_word.end - at_word.begin));
+    }
+    const std::size_t first = pick(name + "#distractors", sources.size());
+    for (std::size_t j = 0; j < sources.size(); ++j) {
+      const std::size_t other = sources[(first + j) % sources.size()];
+      if (other != d) offer(std::string(word_of(other)));
+    }
+    if (static_cast<std::int64_t>(words.size()) < options.choices) continue;  // too few distinct words
+    choice_item item;
+    item.source = name + "@" + std::to_string(chosen[d].begin);
+    // The text before the word (its space excluded), cut on the left to about what `context`
+    // tokens can hold before encoding, then to exactly the last `context` tokens.
+    const std::size_t stop = chosen[d].begin - 1;
+    const std::size_t window = static_cast<std::size_t>(options.context) * 16;
+    const std::size_t from = stop > window ? stop - window : 0;
+    std::vector<std::int32_t> context = encode(std::string_view(text).substr(from, stop - from));
+    if (static_cast<std::int64_t>(context.size()) > options.context)
+      context.erase(context.begin(), context.end() - options.context);
+    if (context.empty()) continue;
+    item.context = std::move(context);
+    const auto answer = pick(name + "#answer", static_cast<std::size_t>(options.choices));
+    std::swap(words[0], words[answer]);
+    item.answer = answer;
+    for (const auto& word : words) {
+      item.choices.push_back(encode(" " + word));
+      item.choice_bytes.push_back(static_cast<std::int64_t>(word.size() + 1));
+    }
     items.push_back(std::move(item));
   }
   return items;
