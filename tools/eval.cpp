@@ -11,6 +11,7 @@
 #include "cli/report.hpp"
 #include "cli/text.hpp"
 
+#include <gift/model/memory_estimate.hpp>
 #include <gift/io/sequence_losses.hpp>
 #include <gift/pipeline/evaluate.hpp>
 #include <gift/pipeline/multiple_choice.hpp>
@@ -194,6 +195,15 @@ int run_eval(int argc, char** argv) {
   }
   gift::detail::require(sequences.rows() >= plan.shards(), "gift eval: ", sequences.rows(), " sequence(s) of ", length,
                         " cannot fill ", plan.shards(), " shards; use more --tokens (or --files) or fewer --shards");
+  // The activations of one forward pass, estimated before the first (host backends: CUDA's live
+  // on the GPU): a batch too large for the machine is refused, naming the option to lower.
+  if (chosen != device::cuda) {
+    const std::int64_t per_pass = std::min<std::int64_t>(args.integer("batch"), sequences.rows());
+    model::require_memory(model::evaluation_bytes(model.config(), per_pass, length),
+                          "gift eval: a batch of " + std::to_string(per_pass) + " sequences of " +
+                              std::to_string(length) + " tokens",
+                          "--batch (or --seq)");
+  }
   // Off Eigen the model computes on the chosen backend (every layer at its effective weight).
   const auto result = on_device(chosen, model, [&](auto& on) {
     auto bar = std::make_shared<progress_bar>("eval", rows_of_this_rank(sequences.rows(), plan) * length, "tok");

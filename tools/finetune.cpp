@@ -16,6 +16,7 @@
 #include <gift/fisher_diagonal.hpp>
 #include <gift/io/atomic_file.hpp>
 #include <gift/model/data_parallel.hpp>
+#include <gift/model/memory_estimate.hpp>
 #include <gift/model/empirical_fisher.hpp>
 #include <gift/io/safetensors.hpp>
 #include <gift/optim/adam.hpp>
@@ -201,6 +202,15 @@ int run_finetune(int argc, char** argv) {
   }
   auto model = load_model(args, resume);
   require_within_context(model, length, "--seq");
+  // A step's saved activations, estimated before any data is read (host backends; one shard's
+  // share of the batch per process): a batch too large for the machine is refused at once.
+  if (chosen != device::cuda) {
+    const std::int64_t per_process = (batch + plan.shards() - 1) / plan.shards();
+    model::require_memory(model::training_bytes(model.config(), per_process, length),
+                          "gift finetune: a step of " + std::to_string(per_process) + " sequences of " +
+                              std::to_string(length) + " tokens",
+                          "--batch or --seq");
+  }
   const auto tokenizer = load_tokenizer(args);
   const std::int64_t wanted = args.integer("tokens") > 0 ? args.integer("tokens") : steps * batch * length;
   const auto ids = load_text_tokens(args, tokenizer, wanted);

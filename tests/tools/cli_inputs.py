@@ -187,6 +187,14 @@ bounded = subprocess.run([gift, "eval", "--weights", huge, "--partial-weights", 
 check(bounded.returncode == 1 and "is 32768 x 32768, but the layer is 576 x 576" in bounded.stderr,
       f"a 4 GiB tensor is refused by its declared shape within 3 GiB: exit {bounded.returncode}, {bounded.stderr[-300:]!r}")
 os.remove(huge)
+# Issue 27: a batch whose activations cannot fit is refused before the first forward pass,
+# naming the option to lower (4096 sequences of 64 tokens: ~8 GiB estimated, under 3 GiB).
+for command in (["eval", "--batch", "4096", "--tokens", str(4096 * 64), "--seq", "64"],
+                ["finetune", "--salient", salient, "--steps", "1", "--batch", "4096", "--seq", "64", "--out", "big.st"]):
+    bounded = subprocess.run([gift, *command], capture_output=True, text=True, timeout=600, env=env, cwd=work,
+                             preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_DATA, (limit, limit)))
+    check(bounded.returncode == 1 and "of activations beyond the weights" in bounded.stderr and "lower --batch" in bounded.stderr,
+          f"gift {command[0]} --batch 4096 refused by its estimate: exit {bounded.returncode}, {bounded.stderr[-300:]!r}")
 
 # Defect 8: an output that cannot be written is found before the work (a folder under a file).
 blocker = os.path.join(work, "a_file")
