@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""Seed corpora for the safetensors, statistics/salient and tokenizer fuzzers: small valid files
-written independently of gift (struct and json).
-Usage: fuzz_seeds.py <safetensors folder> <stats folder> <tokenizer folder>."""
+"""Seed corpora for the safetensors, statistics/salient, tokenizer and config.json fuzzers: small
+valid files written independently of gift (struct and json).
+Usage: fuzz_seeds.py <safetensors folder> <stats folder> <tokenizer folder> <config folder>."""
 import json
 import os
 import struct
 import sys
 
-safetensors_dir, stats_dir, tokenizer_dir = sys.argv[1], sys.argv[2], sys.argv[3]
+safetensors_dir, stats_dir, tokenizer_dir, config_dir = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+os.makedirs(config_dir, exist_ok=True)
 os.makedirs(tokenizer_dir, exist_ok=True)
 os.makedirs(safetensors_dir, exist_ok=True)
 os.makedirs(stats_dir, exist_ok=True)
@@ -66,3 +67,20 @@ tokenizer_seeds = {
 for name, data in tokenizer_seeds.items():
     with open(os.path.join(tokenizer_dir, name), "wb") as f:
         f.write(data)
+
+# config.json: SmolLM2-135M's values (as transformers writes them), a tiny model, and one with
+# every optional key the reader knows.
+smollm2 = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 576,
+           "intermediate_size": 1536, "num_hidden_layers": 30, "num_attention_heads": 9,
+           "num_key_value_heads": 3, "vocab_size": 49152, "rms_norm_eps": 1e-5, "rope_theta": 100000.0,
+           "max_position_embeddings": 8192, "tie_word_embeddings": True, "hidden_act": "silu"}
+configs = {
+    "smollm2.json": smollm2,
+    "tiny.json": dict(smollm2, hidden_size=8, intermediate_size=16, num_hidden_layers=1, num_attention_heads=2,
+                      num_key_value_heads=1, vocab_size=10),
+    "options.json": dict(smollm2, head_dim=64, attention_bias=False, mlp_bias=False, pretraining_tp=1,
+                         rope_scaling=None, torch_dtype="bfloat16"),
+}
+for name, value in configs.items():
+    with open(os.path.join(config_dir, name), "w") as f:
+        json.dump(value, f)
