@@ -12,18 +12,25 @@ int main() {
   gift::fill_standard_normal(activations, gift::noise_key{2, 0, 0});
   activations.col(17) *= 30.0f;  // a loud input feature, as in real LLM activations
 
-  gift::activation_stats stats(static_cast<std::size_t>(in));  // streaming, mergeable
-  stats.update(activations);
-  const gift::vector<double> scores = gift::column_sensitivity<gift::gift_sw>(weights, stats);
-  const gift::salient_columns salient = gift::select_salient(scores, 8);
-  const gift::vector_f delta = gift::row_deltas(weights, 4, gift::alpha_search::paper_grid(), salient);
+  const gift::matrix_f dy = gift::matrix_f::Ones(tokens, out);  // a gradient from the layers above
+
+  // README tour begins (README.md shows these lines as they are; tests/core/check_layout.py checks it)
+  gift::activation_stats stats(static_cast<std::size_t>(in));  // calibration: streaming, mergeable
+  stats.update(activations);                                     // activations: tokens × in
+  const gift::vector<double> scores = gift::column_sensitivity<gift::gift_sw>(weights, stats);  // ‖D_j‖_∞·‖X_j‖_∞
+  const gift::salient_columns salient = gift::select_salient(scores, 8);  // sorted indices + mask
+  const gift::vector_f delta = gift::row_deltas(weights, 4, gift::alpha_search::paper_grid(), salient);  // per-row Δ
 
   gift::nn::gift_linear<float> layer(weights, salient, delta, gift::noise_key{42, /*layer=*/0, 0});
   const gift::matrix_f y = layer.forward(activations, /*step=*/0);  // W_N + ½·Δ_i·Ω_ij, fresh per step
-  const gift::matrix_f dx = layer.backward(gift::matrix_f::Ones(tokens, out));  // same noise, regenerated
+  const gift::matrix_f dx = layer.backward(dy);                      // same noise, regenerated
   gift::optim::adamw<float> optimizer(layer.parameters());
-  const gift::matrix_f before = layer.salient_weight();
   optimizer.step(1e-3);  // state for the out × k salient block only
+  // README tour ends
+
+  // Before the step the salient block was W's salient columns.
+  gift::matrix_f before(out, static_cast<Eigen::Index>(salient.size()));
+  for (Eigen::Index k = 0; k < before.cols(); ++k) before.col(k) = weights.col(salient.indices()[static_cast<std::size_t>(k)]);
   std::printf("salient columns:");
   for (const auto j : salient.indices()) std::printf(" %lld", static_cast<long long>(j));
   std::printf("\nloud column 17 selected: %s\n", salient.mask()[17] ? "yes" : "no");

@@ -10,6 +10,9 @@
 4. docs/map.md: every header, backend and test file it names exists, every entity it names is
    declared in the header of its row, and every public header (outside backend/ and detail/
    folders) has a row.
+5. README.md's tour of one layer is the region of examples/readme_tour.cpp between
+   "// README tour begins" and "// README tour ends", line for line (indentation aside): the
+   example compiles and runs in CI, so the README's code does too.
 
 Usage: check_layout.py <repository root>. Prints each violation; exits 1 if there is any.
 """
@@ -147,6 +150,23 @@ else:
             "backend/cuda.cuh", "backend/thrust/matrix.hpp"))
         if public and name not in listed:
             problems.append(f"docs/map.md has no row for the public header {name}")
+
+# 5. The README's tour is the compiled example's marked region.
+example = root / "examples" / "readme_tour.cpp"
+readme = root / "README.md"
+if example.is_file() and readme.is_file():
+    source = example.read_text(encoding="utf-8").splitlines()
+    begin = [i for i, line in enumerate(source) if "// README tour begins" in line]
+    end = [i for i, line in enumerate(source) if "// README tour ends" in line]
+    if len(begin) != 1 or len(end) != 1 or end[0] <= begin[0]:
+        problems.append("examples/readme_tour.cpp: expected one '// README tour begins' ... '// README tour ends' region")
+    else:
+        region = [line.strip() for line in source[begin[0] + 1:end[0]]]
+        blocks = re.findall(r"```cpp\n(.*?)```", readme.read_text(encoding="utf-8"), re.S)
+        shown = [[line.strip() for line in block.splitlines()] for block in blocks]
+        if region not in shown:
+            problems.append("README.md: no ```cpp block equals the tour region of examples/readme_tour.cpp; copy the "
+                            "region (between its markers) into the README's tour")
 
 for problem in problems:
     print(problem)
