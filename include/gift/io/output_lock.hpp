@@ -36,8 +36,10 @@ public:
   output_lock() = default;
   output_lock(const output_lock&) = delete;
   output_lock& operator=(const output_lock&) = delete;
+  /// Takes over `other`'s lock (`other` then holds nothing).
   output_lock(output_lock&& other) noexcept
       : descriptor_(std::exchange(other.descriptor_, -1)), path_(std::move(other.path_)) {}
+  /// Releases this object's lock, then takes over `other`'s.
   output_lock& operator=(output_lock&& other) noexcept {
     if (this != &other) {
       release();
@@ -46,6 +48,7 @@ public:
     }
     return *this;
   }
+  /// Releases the lock (`release`).
   ~output_lock() { release(); }
 
   /// The lock file of `target`: `.NAME.lock` in the target's folder (NAME shortened as the atomic
