@@ -28,6 +28,7 @@ import collections
 import csv
 import json
 import math
+import re
 import os
 import statistics
 import sys
@@ -82,12 +83,22 @@ def read_csv(path):
 
 
 def short_names(ids):
-    """The ids without the underscore-separated words every one of them starts with."""
+    """The ids without the underscore-separated words all of them start with and end with (a
+    learning rate every arm shares); an id left with nothing is named by its method's last two
+    words. GIFT-SW's noise factor "nbK" reads "K-bit noise"."""
     parts = [i.split("_") for i in ids]
     common = 0
     while parts and all(len(p) > common + 1 and p[common] == parts[0][common] for p in parts):
         common += 1
-    return {i: "_".join(p[common:]) for i, p in zip(ids, parts)}
+    tail = 0
+    while len(parts) > 1 and all(len(p) > common + tail and p[-1 - tail] == parts[0][-1 - tail] for p in parts):
+        tail += 1
+    names = {}
+    for i, p in zip(ids, parts):
+        core = p[common:len(p) - tail] or p[max(0, common - 2):common]
+        core = [f"{w[2:]}-bit noise" if re.fullmatch(r"nb\d", w) else w for w in core]
+        names[i] = "_".join(core)
+    return names
 
 
 def fmt(m, s, n):
@@ -185,8 +196,14 @@ def plot_metric_bars(rows, path, title):
     return True
 
 
+def method_label(r):
+    """The method, with GIFT-SW's noise grid ("gift_sw, 3-bit noise") when the row records it."""
+    noise = r.get("noise_bits") or 0
+    return r["method"] + (f", {noise:g}-bit noise" if r["method"] == "gift_sw" and noise else "")
+
+
 def group_key(r):
-    return (r["method"], r.get("setting", "-"), r["bits"], quantizer_label(r), r["metric"], salient_label(r))
+    return (method_label(r), r.get("setting", "-"), r["bits"], quantizer_label(r), r["metric"], salient_label(r))
 
 
 def grouped(rows):
@@ -244,7 +261,7 @@ def plot_methods_vs_bits(rows, path, title):
     salient share), the untrained quantized models included: E4's comparison across bit-widths."""
     series = collections.OrderedDict()
     for r in rows:
-        key = (r["method"], r.get("setting", "-"), quantizer_label(r), salient_label(r))
+        key = (method_label(r), r.get("setting", "-"), quantizer_label(r), salient_label(r))
         series.setdefault(key, collections.defaultdict(list))[r["bits"]].append(r)
     series = {k: v for k, v in series.items() if len(v) > 1}
     if not series:
