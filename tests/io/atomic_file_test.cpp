@@ -130,6 +130,27 @@ BOOST_AUTO_TEST_CASE(a_write_removes_temporaries_of_dead_processes_only) {
   fs::remove_all(folder);
 }
 
+// At a command's start every dead gift writer's temporary in the output folder goes, whatever its
+// target (the folder probe's too); live writers' temporaries and names of another shape stay.
+BOOST_AUTO_TEST_CASE(dead_writers_temporaries_of_any_target_are_removed) {
+  const fs::path folder = fresh_folder("dead_writers");
+  const std::string dead = std::to_string(dead_pid()), live = std::to_string(::getppid());
+  const std::vector<std::string> removed = {".a.txt.tmp." + dead + ".123.0", ".b.tmp.st.tmp." + dead + ".9.1",
+                                            ".gift-probe.tmp." + dead + ".0"};
+  const std::vector<std::string> kept = {".a.txt.tmp." + live + ".123.0", "a.txt.tmp." + dead + ".1.0",
+                                         ".a.txt.tmp." + dead, ".a.txt.tmp." + dead + ".x.0", ".tmp." + dead + ".1.0",
+                                         "result.txt"};
+  for (const auto& name : removed) std::ofstream(folder / name) << "partial";
+  for (const auto& name : kept) std::ofstream(folder / name) << "keep";
+  gift::io::remove_dead_writers_temporaries(folder);
+  std::vector<std::string> expected = kept;
+  std::sort(expected.begin(), expected.end());
+  BOOST_TEST(names_in(folder) == expected, boost::test_tools::per_element());
+  BOOST_TEST(gift::detail::temporary_writer(".a.txt.tmp." + dead + ".123.0", "a.txt") == std::stol(dead));
+  BOOST_TEST(gift::detail::temporary_writer(".a.txt.tmp." + dead + ".123.0", "b.txt") == -1);
+  fs::remove_all(folder);
+}
+
 BOOST_AUTO_TEST_CASE(a_signal_during_a_write_removes_the_temporary) {
   for (const int signal : {SIGTERM, SIGINT}) {
     const fs::path folder = fresh_folder("signal" + std::to_string(signal));

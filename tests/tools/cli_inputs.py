@@ -228,6 +228,12 @@ with open(stale, "w") as f:
     f.write("half a file")
 probe(["select", "--stats", stats, "--out", os.path.join(work, "fresh.txt"), "--k", "1"], code=0)
 check(not os.path.exists(stale), "a stale temporary of a dead process survived the next write")
+# Issue 27: a dead writer's temporary of another target in the output folder goes too.
+other_stale = os.path.join(work, f".other.st.tmp.{dead.pid}.7.0")
+with open(other_stale, "w") as f:
+    f.write("half a file")
+probe(["select", "--stats", stats, "--out", os.path.join(work, "fresh2.txt"), "--k", "1"], code=0)
+check(not os.path.exists(other_stale), "a dead writer's temporary of another target survived a command in its folder")
 check(os.path.isfile(os.path.join(work, "fresh.txt")), "select wrote no fresh.txt")
 
 # Defect 11 (generate): a request past the model's context length is refused before generating.

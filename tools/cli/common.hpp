@@ -90,6 +90,8 @@ inline void require_writable_folder(const std::filesystem::path& folder, const s
 #endif
   // Named like the atomic writer's temporaries, so a probe a kill leaves behind is cleaned later.
   const fs::path probe = folder / (".gift-probe.tmp." + std::to_string(process) + ".0");
+  // Leftovers of gift writers killed in this folder before (any target) go now.
+  io::remove_dead_writers_temporaries(folder);
   std::FILE* file = std::fopen(probe.string().c_str(), "wb");
   gift::detail::require(file != nullptr, "gift: ", option, " '", folder.string(), "': cannot create files there: ",
                         std::strerror(errno), "; choose a writable location");

@@ -103,30 +103,51 @@ inline bool process_is_gone(long pid) {
 
 /// Removes `.STEM.tmp.PID.*` in `folder` (STEM: `temporary_stem` of the target's `filename`)
 /// whose process no longer exists. Best effort: a folder that cannot be listed is left as it is.
+/// The writer's process id of `name` when it has the shape of a gift temporary,
+/// `.STEM.tmp.PID.N[.N...]` (digits only after the stem), else −1; with `stem` non-empty the stem
+/// must be exactly it.
+[[nodiscard]] inline long temporary_writer(const std::string& name, const std::string& stem) {
+  if (name.size() < 8 || name[0] != '.') return -1;
+  std::size_t marker = std::string::npos;
+  if (!stem.empty()) {
+    if (name.compare(1, stem.size(), stem) != 0 || name.compare(1 + stem.size(), 5, ".tmp.") != 0) return -1;
+    marker = 1 + stem.size();
+  } else {
+    marker = name.rfind(".tmp.");
+    if (marker == std::string::npos || marker < 2) return -1;
+  }
+  // PID, then one or more ".digits" groups, nothing else.
+  const std::string rest = name.substr(marker + 5);
+  long pid = -1;
+  std::size_t groups = 0, digits = 0;
+  for (std::size_t c = 0; c <= rest.size(); ++c) {
+    if (c == rest.size() || rest[c] == '.') {
+      if (digits == 0) return -1;
+      ++groups;
+      digits = 0;
+      continue;
+    }
+    if (rest[c] < '0' || rest[c] > '9') return -1;
+    if (groups == 0) {
+      if (pid > 1'000'000'000) return -1;
+      pid = (pid < 0 ? 0 : pid * 10) + (rest[c] - '0');
+    }
+    ++digits;
+  }
+  return groups >= 2 ? pid : -1;
+}
+
+/// Removes `.STEM.tmp.PID.*` in `folder` (STEM: `temporary_stem` of the target's `filename`; an
+/// empty `filename`: any stem) whose process no longer exists. Best effort: a folder that cannot
+/// be listed is left as it is.
 inline void remove_stale_temporaries(const std::filesystem::path& folder, const std::string& filename) {
 #if defined(__unix__) || defined(__APPLE__)
   namespace fs = std::filesystem;
-  // Appended piece by piece: g++ 12 warns (-Wrestrict, a false positive) on "." + std::string&&.
-  std::string prefix(1, '.');
-  prefix += temporary_stem(filename);
-  prefix += ".tmp.";
+  const std::string stem = filename.empty() ? std::string() : temporary_stem(filename);
   std::error_code error_code;
   for (fs::directory_iterator it(folder, error_code), end; !error_code && it != end; it.increment(error_code)) {
-    const std::string name = it->path().filename().string();
-    if (name.rfind(prefix, 0) != 0) continue;
-    const std::string rest = name.substr(prefix.size());
-    const auto dot = rest.find('.');
-    if (dot == std::string::npos || dot == 0) continue;
-    long pid = 0;
-    bool digits = true;
-    for (std::size_t c = 0; c < dot; ++c) {
-      if (rest[c] < '0' || rest[c] > '9' || pid > 1'000'000'000) {
-        digits = false;
-        break;
-      }
-      pid = pid * 10 + (rest[c] - '0');
-    }
-    if (!digits || pid == static_cast<long>(::getpid()) || !process_is_gone(pid)) continue;
+    const long pid = temporary_writer(it->path().filename().string(), stem);
+    if (pid <= 0 || pid == static_cast<long>(::getpid()) || !process_is_gone(pid)) continue;
     std::error_code ignored;
     fs::remove(it->path(), ignored);
   }
@@ -139,6 +160,14 @@ inline void remove_stale_temporaries(const std::filesystem::path& folder, const 
 }  // namespace gift::detail
 
 namespace gift::io {
+
+/// Removes from `folder` the temporaries (`.NAME.tmp.PID.*`) that gift writers killed before
+/// they finished left behind, whatever their target: programs call it on each output folder at
+/// start, so no dead writer's leftovers outlive the next command that writes there. Temporaries of
+/// live processes, this one included, are kept. Best effort.
+inline void remove_dead_writers_temporaries(const std::filesystem::path& folder) {
+  gift::detail::remove_stale_temporaries(folder, std::string());
+}
 
 /// Installs handlers for SIGINT, SIGTERM and SIGHUP that remove the temporaries of writes in
 /// flight and then end the process as the signal would have. For programs (the `gift` tool
