@@ -3,6 +3,8 @@
 // process limited by RLIMIT_DATA may allocate (in a forked child, so the limit stays there).
 #include <boost/test/unit_test.hpp>
 
+#include "fixtures.hpp"
+
 #include <gift/error.hpp>
 #include <gift/model/memory_estimate.hpp>
 
@@ -15,14 +17,8 @@
 #include <unistd.h>
 
 // AddressSanitizer reserves terabytes of shadow memory, which the kernel counts against
-// RLIMIT_DATA: under it no data limit can be tested (the sanitizer build skips that part).
-#if defined(__SANITIZE_ADDRESS__)
-#define GIFT_TEST_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define GIFT_TEST_UNDER_ASAN 1
-#endif
-#endif
+// RLIMIT_DATA: under it no data limit can be tested (the sanitizer build skips that part;
+// GIFT_TEST_UNDER_ASAN comes from fixtures.hpp).
 
 // Every case of this file belongs to the CTest test model_memory_estimate (tests/CMakeLists.txt: gift_add_test).
 BOOST_AUTO_TEST_SUITE(model_memory_estimate)

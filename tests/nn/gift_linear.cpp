@@ -167,14 +167,7 @@ BOOST_AUTO_TEST_CASE(frozen_columns_are_bit_identical_after_training) {
 }
 
 // Resident-size accounting is meaningless under AddressSanitizer (quarantine, shadow memory and
-// its own allocator), so this check runs in the normal builds only.
-#if defined(__SANITIZE_ADDRESS__)
-#define GIFT_TEST_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define GIFT_TEST_UNDER_ASAN 1
-#endif
-#endif
+// its own allocator), so this check runs in the normal builds only (GIFT_TEST_UNDER_ASAN: fixtures.hpp).
 
 #if defined(__linux__) && !defined(GIFT_TEST_UNDER_ASAN)
 

@@ -2,6 +2,16 @@
 // comparisons and checks of error messages.
 #pragma once
 
+// AddressSanitizer builds define GIFT_TEST_UNDER_ASAN: there memory accounting (resident size,
+// RLIMIT_DATA) counts the sanitizer's shadow memory and quarantine, so checks of it are skipped.
+#if defined(__SANITIZE_ADDRESS__)
+#define GIFT_TEST_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GIFT_TEST_UNDER_ASAN 1
+#endif
+#endif
+
 #include <gift/error.hpp>
 #include <gift/fill_standard_normal.hpp>
 #include <gift/fwd.hpp>

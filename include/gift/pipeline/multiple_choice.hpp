@@ -44,6 +44,23 @@ struct choice_item {
   std::string source;                              ///< where the context came from ("file@offset")
 };
 
+namespace detail {
+/// The indices of `documents` (name first in each pair) in the order of
+/// `io::hash_position(name, seed)`, names breaking ties: the seeded visiting order of the tasks.
+template <class Content>
+[[nodiscard]] std::vector<std::size_t> seeded_order(const std::vector<std::pair<std::string, Content>>& documents,
+                                                    std::uint64_t seed) {
+  std::vector<std::size_t> order(documents.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::vector<double> at(documents.size());
+  for (std::size_t i = 0; i < at.size(); ++i) at[i] = io::hash_position(documents[i].first, seed);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return at[a] != at[b] ? at[a] < at[b] : documents[a].first < documents[b].first;
+  });
+  return order;
+}
+}  // namespace detail
+
 /// How `next_passage_items` builds its items.
 struct next_passage_options {
   std::int64_t context = 96;       ///< context tokens
@@ -72,12 +89,7 @@ struct next_passage_options {
                         options.context, ", ", options.continuation, " and ", options.items);
   gift::detail::require(options.choices >= 2 && options.choices <= 26, where,
                         ": next_passage_options::choices must be in [2, 26], but is ", options.choices);
-  std::vector<std::size_t> order(documents.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  const auto at = [&](std::size_t i) { return io::hash_position(documents[i].first, options.seed); };
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return at(a) != at(b) ? at(a) < at(b) : documents[a].first < documents[b].first;
-  });
+  const std::vector<std::size_t> order = detail::seeded_order(documents, options.seed);
   // A seeded position in [0, span] for `key`.
   const auto position = [&](const std::string& key, std::int64_t span) {
     const auto value = static_cast<std::int64_t>(io::hash_position(key, options.seed) * static_cast<double>(span + 1));
@@ -190,15 +202,10 @@ inline std::vector<final_word_position> final_words(std::string_view text, std::
                         options.context, ", ", options.items, " and ", options.min_word_bytes);
   gift::detail::require(options.choices >= 2 && options.choices <= 26, where,
                         ": final_word_options::choices must be in [2, 26], but is ", options.choices);
-  // Enough text before the word for a context of `context` tokens at ~4 bytes per token, but
-  // never more than a document's start allows: a short context is still a context.
+  // A sentence-final word needs some text before it to be predicted from (a short context is
+  // still a context; the context is then the last `context` tokens of what there is).
   constexpr std::size_t min_before = 64;
-  std::vector<std::size_t> order(documents.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  const auto at = [&](std::size_t i) { return io::hash_position(documents[i].first, options.seed); };
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return at(a) != at(b) ? at(a) < at(b) : documents[a].first < documents[b].first;
-  });
+  const std::vector<std::size_t> order = detail::seeded_order(documents, options.seed);
   const auto pick = [&](const std::string& key, std::size_t count) {
     const auto value = static_cast<std::size_t>(io::hash_position(key, options.seed) * static_cast<double>(count));
     return std::min(value, count - 1);
