@@ -9,6 +9,7 @@
 
 #include <gift/io/gguf_dequant.hpp>
 #include <gift/io/safetensors.hpp>
+#include <gift/io/salient_file.hpp>
 #include <gift/model/hf_checkpoint.hpp>
 #include <gift/model/open_model.hpp>
 #include <gift/model/packed_linear.hpp>
@@ -51,7 +52,8 @@ std::uint64_t bytes_on_disk(const std::filesystem::path& path) {
 /// gift quantize or finetune), or quantizing now (round-to-nearest, --alpha) when it holds none.
 /// Returns how the steps were obtained.
 std::string pack_model(model::llama_model<float>& model, const arguments& args, int bits) {
-  const salient_map selection = args.get("salient").empty() ? salient_map{} : load_salient(args.get("salient"));
+  const io::salient_selection selection =
+      args.get("salient").empty() ? io::salient_selection{} : io::read_salient_file(args.get("salient"));
   std::optional<io::safetensors_file> weights;
   if (!args.get("weights").empty()) weights.emplace(io::safetensors_file::open(args.get("weights")));
   const bool file_steps = weights && weights->find_tensor(layer_name(0, model::projection::q) + ".delta") != nullptr;
@@ -63,7 +65,7 @@ std::string pack_model(model::llama_model<float>& model, const arguments& args, 
   const alpha_search search = parse_alpha(args.get("alpha"), "--alpha");
   const auto salient_for = [&](int b, model::projection p, Eigen::Index columns) {
     if (selection.empty()) return salient_columns::none(static_cast<std::size_t>(columns));
-    return salient_of(selection, layer_name(b, p));
+    return io::salient_of(selection, layer_name(b, p));
   };
   progress_bar bar("pack", model.config().layers * model::projections_per_block, "layer");
   model::pack_linear_layers(model, bits, [&](int b, model::projection p) {

@@ -19,6 +19,8 @@
 #include <gift/model/memory_estimate.hpp>
 #include <gift/model/empirical_fisher.hpp>
 #include <gift/io/safetensors.hpp>
+#include <gift/io/salient_file.hpp>
+#include <gift/io/training_checkpoint.hpp>
 #include <gift/optim/adam.hpp>
 #include <gift/optim/schedule.hpp>
 #include <gift/pipeline/trainer.hpp>
@@ -39,22 +41,6 @@
 #include <vector>
 
 namespace gift::cli {
-
-namespace {
-/// A non-negative count from a checkpoint's metadata; throws naming the file and key.
-std::int64_t parse_count(const std::string& text, const std::string& file, const char* key) {
-  std::size_t used = 0;
-  long long value = -1;
-  try {
-    value = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  gift::detail::require(used == text.size() && value >= 0, "gift finetune: '", file, "' metadata ", key, " = '", text,
-                        "' is not a count; the checkpoint is corrupt");
-  return value;
-}
-}  // namespace
 
 int run_finetune(int argc, char** argv) {
   arguments args("finetune",
@@ -162,7 +148,8 @@ int run_finetune(int argc, char** argv) {
     return std::string(text);
   };
   const auto integer = [&](const char* name) { return std::to_string(args.integer(name)); };
-  const std::map<std::string, std::string> run_settings = {
+  io::training_run run_record;
+  run_record.settings = {
       {"gift.seed", integer("seed")},         {"gift.steps", integer("steps")},
       {"gift.batch", integer("batch")},       {"gift.seq", integer("seq")},
       {"gift.lr", number("lr")},              {"gift.schedule", args.get("schedule")},
@@ -171,34 +158,12 @@ int run_finetune(int argc, char** argv) {
       {"gift.tokens", integer("tokens")},     {"gift.data", args.get("data")},
       {"gift.split", args.get("split")},      {"gift.bits", integer("bits")},
       {"gift.alpha", args.get("alpha")},      {"gift.method", method_name}};
-  std::optional<io::safetensors_file> checkpoint;
-  std::int64_t first_step = 0;
+  std::optional<io::training_checkpoint> checkpoint;
   if (!resume.empty()) {
-    checkpoint.emplace(io::safetensors_file::open(resume));
-    const auto& metadata = checkpoint->metadata();
-    const auto value = [&](const std::string& key) {
-      const auto it = metadata.find(key);
-      return it == metadata.end() ? std::string("(none)") : it->second;
-    };
     gift::detail::require(method == finetune_method::gift_sw, "gift finetune: --resume continues gift_sw runs only; ",
                           "restart a ", method_name, " run from the beginning (its checkpoint holds merged weights, "
                           "not the adapter or base it trains)");
-    gift::detail::require(value("gift.method") == "gift_sw" && metadata.count("gift.state.count") != 0 &&
-                              metadata.count("gift.step") != 0,
-                          "gift finetune: '", resume, "' is not a finetune checkpoint with optimizer state "
-                          "(written by gift finetune --out with this version)");
-    for (const auto& [key, wanted] : run_settings)
-      gift::detail::require(value(key) == wanted, "gift finetune: --resume '", resume, "' was written with ",
-                            key.substr(5), " = ", value(key), ", but this run has ", wanted,
-                            "; resume with the options of the original run");
-    // Checkpoints without the key come from unsharded runs.
-    const std::string shards = metadata.count("gift.shards") != 0 ? value("gift.shards") : "1";
-    gift::detail::require(shards == std::to_string(plan.shards()), "gift finetune: --resume '", resume,
-                          "' was written with ", shards, " shard(s), but this run has ", plan.shards(),
-                          "; resume with the same --shards (or as many MPI ranks)");
-    first_step = parse_count(value("gift.step"), resume, "gift.step");
-    gift::detail::require(first_step >= 0 && first_step <= steps, "gift finetune: '", resume, "' is at step ",
-                          first_step, ", outside [0, ", steps, "]");
+    checkpoint.emplace(io::training_checkpoint::open(resume, "gift finetune: --resume"));
   }
   auto model = load_model(args, resume);
   require_within_context(model, length, "--seq");
@@ -215,35 +180,28 @@ int run_finetune(int argc, char** argv) {
   const std::int64_t wanted = args.integer("tokens") > 0 ? args.integer("tokens") : steps * batch * length;
   const auto ids = load_text_tokens(args, tokenizer, wanted);
   require_same_run(args, "finetune", model, ids);
-  const salient_map selection = args.get("salient").empty() ? salient_map{} : load_salient(args.get("salient"));
+  const io::salient_selection selection =
+      args.get("salient").empty() ? io::salient_selection{} : io::read_salient_file(args.get("salient"));
   // What the run trains from besides its options, by content (paths may move): the base model's
   // weights that a checkpoint does not hold (embedding, norms, head) and the salient set. A resume
   // from another model or another selection would silently train a different run.
-  const std::map<std::string, std::string> run_inputs = {
-      {"gift.base_fingerprint", hex64(base_weights_fingerprint(model))},
-      {"gift.salient_fingerprint", hex64(salient_fingerprint(selection))}};
-  if (checkpoint) {
-    for (const auto& [key, wanted] : run_inputs) {
-      const auto it = checkpoint->metadata().find(key);
-      // Checkpoints of earlier versions lack the keys: nothing to compare.
-      gift::detail::require(it == checkpoint->metadata().end() || it->second == wanted, "gift finetune: --resume '",
-                            resume, "' was written from ",
-                            key == "gift.base_fingerprint" ? "another model (its embedding, norms or head differ "
-                                                             "from --model's)"
-                                                           : "another salient set (--salient's columns differ)",
-                            "; resume with the --model and --salient of the original run");
-    }
-  }
+  run_record.inputs = {
+      {"gift.base_fingerprint",
+       {hex64(base_weights_fingerprint(model)), "another model (its embedding, norms or head differ from --model's)"}},
+      {"gift.salient_fingerprint",
+       {hex64(io::salient_fingerprint(selection)), "another salient set (--salient's columns differ)"}}};
+  const std::int64_t first_step = checkpoint ? checkpoint->step() : 0;
+  if (checkpoint) checkpoint->require_same_run(run_record, plan.shards(), steps);
   std::optional<io::safetensors_file> weights_file;
   if (checkpoint) {
-    weights_file.emplace(io::safetensors_file::open(resume));
+    weights_file.emplace(io::safetensors_file::open(resume));  // the deltas are read through it
   } else if (!args.get("weights").empty()) {
     weights_file.emplace(io::safetensors_file::open(args.get("weights")));
   }
 
   // Sizes first: --match-params needs the totals over all layers before any module is built.
   const auto salient_or_none = [&](const std::string& name, Eigen::Index in) {
-    return selection.empty() ? salient_columns::none(static_cast<std::size_t>(in)) : salient_of(selection, name);
+    return selection.empty() ? salient_columns::none(static_cast<std::size_t>(in)) : io::salient_of(selection, name);
   };
   layer_totals totals;
   totals.max_rank = std::numeric_limits<std::int64_t>::max();
@@ -348,33 +306,18 @@ int run_finetune(int argc, char** argv) {
   const auto checkpoint_every = args.integer("checkpoint-every");
   std::vector<std::vector<float>> resume_first, resume_second;
   if (checkpoint) {
-    // The optimizer continues exactly where the checkpoint stopped.
-    // The count is read from the file: compare it with this run's trainable blocks before
-    // anything is sized by it.
-    const auto count =
-        static_cast<std::size_t>(parse_count(checkpoint->metadata().at("gift.state.count"), resume, "gift.state.count"));
+    // The optimizer continues exactly where the checkpoint stopped. The block count is compared
+    // before anything is sized by it; each block's moments are compared with the block (on Eigen;
+    // other devices build their blocks later and check again) before they are read.
     const std::size_t blocks = chosen == device::eigen ? parameters.size() : device_layers.size();
-    gift::detail::require(count == blocks, "gift finetune: --resume '", resume, "' says gift.state.count = ", count,
-                          ", but this run trains ", blocks, " parameter blocks; the checkpoint is damaged or from "
-                          "another run (resume with the options of the original run)");
-    std::vector<std::vector<float>> first(count), second(count);
-    for (std::size_t b = 0; b < count; ++b) {
-      const std::string prefix = finetune_state_prefix + std::to_string(b);
-      // Sizes as the file declares them, compared before reading: on Eigen with the block's, on
-      // other devices (whose blocks are built later and check again) with each other.
-      const auto* first_info = checkpoint->find_tensor(prefix + ".m");
-      const auto* second_info = checkpoint->find_tensor(prefix + ".v");
-      gift::detail::require(first_info != nullptr && second_info != nullptr, "gift finetune: --resume '", resume,
-                            "' lacks the optimizer state of block ", b, " (", prefix, ".m/.v); the checkpoint is damaged");
-      const std::uint64_t expected =
-          chosen == device::eigen ? static_cast<std::uint64_t>(parameters[b].value.size()) : first_info->element_count;
-      gift::detail::require(first_info->element_count == expected && second_info->element_count == expected,
-                            "gift finetune: --resume '", resume, "': the optimizer state of block ", b, " holds ",
-                            first_info->element_count, " and ", second_info->element_count, " values, but the block has ",
-                            expected, "; the checkpoint is damaged or from another run");
-      const gift::vector<float> m = checkpoint->read_vector(prefix + ".m"), v = checkpoint->read_vector(prefix + ".v");
-      first[b].assign(m.data(), m.data() + m.size());
-      second[b].assign(v.data(), v.data() + v.size());
+    checkpoint->require_blocks(blocks);
+    std::vector<std::vector<float>> first(blocks), second(blocks);
+    for (std::size_t b = 0; b < blocks; ++b) {
+      auto moments = chosen == device::eigen
+                         ? checkpoint->read_moments(b, static_cast<std::uint64_t>(parameters[b].value.size()))
+                         : checkpoint->read_moments(b);
+      first[b] = std::move(moments.first);
+      second[b] = std::move(moments.second);
     }
     if (chosen == device::eigen) {
       optimizer.restore(static_cast<std::uint64_t>(first_step), first, second);
@@ -404,18 +347,15 @@ int run_finetune(int argc, char** argv) {
     std::map<std::string, gift::vector<float>> extra = deltas;
     const std::size_t blocks = on_device_run ? on_device_run->first_moment.size() : parameters.size();
     for (std::size_t b = 0; b < blocks; ++b) {
-      const std::string prefix = finetune_state_prefix + std::to_string(b);
       const auto m = on_device_run ? on_device_run->first_moment[b] : optimizer.first_moment(b);
       const auto v = on_device_run ? on_device_run->second_moment[b] : optimizer.second_moment(b);
-      extra.emplace(prefix + ".m", Eigen::Map<const gift::vector<float>>(m.data(), static_cast<Eigen::Index>(m.size())));
-      extra.emplace(prefix + ".v", Eigen::Map<const gift::vector<float>>(v.data(), static_cast<Eigen::Index>(v.size())));
+      extra.emplace(io::training_moment_name(b, false),
+                    Eigen::Map<const gift::vector<float>>(m.data(), static_cast<Eigen::Index>(m.size())));
+      extra.emplace(io::training_moment_name(b, true),
+                    Eigen::Map<const gift::vector<float>>(v.data(), static_cast<Eigen::Index>(v.size())));
     }
-    std::map<std::string, std::string> metadata = run_settings;
-    metadata["gift.step"] = std::to_string(step);
+    auto metadata = io::training_checkpoint_metadata(run_record, step, blocks, plan.shards());
     metadata["gift.salient"] = args.get("salient");
-    metadata.insert(run_inputs.begin(), run_inputs.end());
-    metadata["gift.state.count"] = std::to_string(blocks);
-    metadata["gift.shards"] = std::to_string(plan.shards());
     save_weights(model, args.get("out"), extra, metadata);
   };
   const std::int64_t stop_after = args.integer("stop-after") > 0 ? std::min(args.integer("stop-after"), steps) : steps;

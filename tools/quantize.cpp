@@ -8,6 +8,7 @@
 #include "cli/model_io.hpp"
 #include "cli/report.hpp"
 
+#include <gift/io/salient_file.hpp>
 #include <gift/io/safetensors.hpp>
 #include <gift/quant/alpha_search.hpp>
 #include <gift/quant/gptq.hpp>
@@ -68,7 +69,8 @@ int run_quantize(int argc, char** argv) {
     grams.emplace(io::safetensors_file::open(calibration_set::open(folder).verified(gram.filename().string())));
   }
   auto model = load_model(args);
-  const salient_map selection = fully_quantized ? salient_map{} : load_salient(args.get("salient"));
+  const io::salient_selection selection =
+      fully_quantized ? io::salient_selection{} : io::read_salient_file(args.get("salient"));
   std::map<std::string, gift::vector<float>> deltas;
   double error_squares = 0, weight_squares = 0;
   {
@@ -78,7 +80,7 @@ int run_quantize(int argc, char** argv) {
         const std::string name = layer_name(b, p);
         const gift::matrix<float> weight = model.linear(b, p).effective_weight();
         const salient_columns salient = fully_quantized ? salient_columns::none(static_cast<std::size_t>(weight.cols()))
-                                                        : salient_of(selection, name);
+                                                        : io::salient_of(selection, name);
         gift::matrix<float> quantized;
         gift::vector<float> delta;
         if (method == "rtn") {

@@ -7,6 +7,7 @@
 #include "cli/report.hpp"
 #include "cli/text.hpp"
 
+#include <gift/io/salient_file.hpp>
 #include <gift/metric.hpp>
 #include <gift/model/empirical_fisher.hpp>
 #include <gift/model/metric_sweep.hpp>
@@ -131,7 +132,7 @@ int run_select(int argc, char** argv) {
   std::optional<calibration_set> calibration;
   if (!by_fisher) calibration.emplace(calibration_set::open(args.get("stats")));
   auto model = load_model(args);
-  salient_map selection;
+  io::salient_selection selection;
   std::int64_t total = 0, columns = 0;
   model::model_selection chosen;
   if (by_fisher) {
@@ -155,7 +156,7 @@ int run_select(int argc, char** argv) {
       selection.emplace(layer_name(b, p), std::move(layer));
     }
   }
-  save_salient(selection, args.get("out"));
+  io::write_salient_file(selection, args.get("out"));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report result("select");
   result.add("metric", metric_name)

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Seed corpora for the safetensors, statistics/salient, tokenizer and config.json fuzzers: small
-valid files written independently of gift (struct and json).
-Usage: fuzz_seeds.py <safetensors folder> <stats folder> <tokenizer folder> <config folder>."""
+"""Seed corpora for the safetensors, statistics/salient, tokenizer, config.json and training
+checkpoint fuzzers: small valid files written independently of gift (struct and json).
+Usage: fuzz_seeds.py <safetensors folder> <stats folder> <tokenizer folder> <config folder>
+                     <checkpoint folder>."""
 import json
 import os
 import struct
 import sys
 
-safetensors_dir, stats_dir, tokenizer_dir, config_dir = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+safetensors_dir, stats_dir, tokenizer_dir, config_dir, checkpoint_dir = sys.argv[1:6]
+os.makedirs(checkpoint_dir, exist_ok=True)
 os.makedirs(config_dir, exist_ok=True)
 os.makedirs(tokenizer_dir, exist_ok=True)
 os.makedirs(safetensors_dir, exist_ok=True)
@@ -84,3 +86,26 @@ configs = {
 for name, value in configs.items():
     with open(os.path.join(config_dir, name), "w") as f:
         json.dump(value, f)
+
+# Training checkpoints (gift/io/training_checkpoint.hpp): weights, two blocks of AdamW moments, the
+# step, the block count, the shards and a run's settings and input fingerprint; one from before
+# the shard key; one whose second block's moments disagree in size.
+def checkpoint(blocks, metadata):
+    tensors = {"blk.0.attn_q.weight": ("F32", [2, 2], struct.pack("<4f", 1, 2, 3, 4))}
+    for b, (m, v) in enumerate(blocks):
+        tensors[f"gift.state.{b}.m"] = ("F32", [len(m)], struct.pack(f"<{len(m)}f", *m))
+        tensors[f"gift.state.{b}.v"] = ("F32", [len(v)], struct.pack(f"<{len(v)}f", *v))
+    return safetensors(tensors, metadata)
+
+
+run = {"gift.lr": "0.001", "gift.method": "gift_sw", "gift.base_fingerprint": "00000000000000ff"}
+checkpoints = {
+    "two_blocks": checkpoint([([0.1, 0.2], [0.01, 0.04]), ([1.0], [2.0])],
+                             dict(run, **{"gift.step": "3", "gift.state.count": "2", "gift.shards": "1"})),
+    "no_shards_key": checkpoint([([0.5], [0.25])], dict(run, **{"gift.step": "0", "gift.state.count": "1"})),
+    "uneven": checkpoint([([0.5], [0.25]), ([1.0, 2.0], [3.0])],
+                         dict(run, **{"gift.step": "7", "gift.state.count": "2", "gift.shards": "2"})),
+}
+for name, data in checkpoints.items():
+    with open(os.path.join(checkpoint_dir, name), "wb") as f:
+        f.write(data)

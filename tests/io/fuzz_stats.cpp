@@ -1,10 +1,9 @@
-// libFuzzer target for the statistics reader (`gift::activation_stats::load`) and the `gift`
-// tool's salient-column file reader: any input must load or throw gift::error, never allocate
-// more than the input justifies, never read out of bounds. The reader takes a path, so each
-// input goes to a file first. The first input byte chooses the reader.
+// libFuzzer target for the statistics reader (`gift::activation_stats::load`) and the
+// salient-column file reader (`gift::io::read_salient_file`): any input must load or throw
+// gift::error, never allocate more than the input justifies, never read out of bounds. The
+// readers take a path, so each input goes to a file first. The first input byte chooses the reader.
+#include <gift/io/salient_file.hpp>
 #include <gift/stats.hpp>
-
-#include "cli/model_io.hpp"  // the tool's load_salient (tools/ is on the include path)
 
 #include <cstddef>
 #include <cstdint>
@@ -27,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const auto stats = gift::activation_stats::load(path);
       if (stats.max_abs().size() != static_cast<Eigen::Index>(stats.columns())) __builtin_trap();
     } else {
-      for (const auto& [name, salient] : gift::cli::load_salient(path))
+      for (const auto& [name, salient] : gift::io::read_salient_file(path))
         if (salient.size() > salient.columns()) __builtin_trap();
     }
   } catch (const gift::error&) {

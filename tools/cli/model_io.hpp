@@ -1,9 +1,10 @@
 #pragma once
 // Loading the model for a command (GGUF, optionally overlaid with saved linear weights), saving
-// linear weights as safetensors, and the salient-column file format.
+// linear weights as safetensors (the salient-column file is gift/io/salient_file.hpp).
 #include <gift/distributed/agreement.hpp>
 #include <gift/error.hpp>
 #include <gift/io/safetensors.hpp>
+#include <gift/io/training_checkpoint.hpp>
 #include <gift/model/linear_module.hpp>
 #include <gift/model/load_gguf.hpp>
 #include <gift/model/open_model.hpp>
@@ -53,9 +54,6 @@ inline std::string model_path(const arguments& args) {
   return path;
 }
 
-/// Tensor-name prefix of the optimizer state a `gift finetune` checkpoint carries beside the weights.
-inline constexpr const char* finetune_state_prefix = "gift.state.";
-
 /// Loads the model (GGUF file or checkpoint folder) and replaces its linear layers with those in --weights. The file must
 /// hold every layer (unless --partial-weights) and no tensor the tool did not write (a
 /// `<layer>.weight` or `<layer>.delta` of this model); each weight must have the layer's shape and
@@ -90,7 +88,7 @@ inline model::llama_model<float> load_model(const arguments& args, const std::st
     };
     const bool is_delta = is_steps(".delta") || is_steps(".group_delta");
     // A finetune checkpoint also holds its optimizer state (`gift.state.*`): not a layer, unused here.
-    const bool is_state = name.rfind(finetune_state_prefix, 0) == 0;
+    const bool is_state = name.rfind(io::training_state_prefix, 0) == 0;
     if (known.count(name) == 0 && !is_delta && !is_state) unknown.push_back(name);
   }
   if (!unknown.empty())
@@ -147,84 +145,6 @@ inline void save_weights(const model::llama_model<float>& model, const std::file
   for (const auto& [name, values] : extra_vectors) writer.add_vector(name, values);
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   writer.write(path);
-}
-
-/// Salient columns of every layer, by layer name.
-using salient_map = std::map<std::string, salient_columns>;
-
-/// Fingerprint of a selection's contents: every layer's name, width and column indices.
-inline std::uint64_t salient_fingerprint(const salient_map& selection) {
-  distributed::fingerprint_hasher hash;
-  for (const auto& [name, s] : selection) {
-    const std::uint64_t columns = s.columns();
-    hash.add(name).add_values(std::span<const std::uint64_t>(&columns, 1));
-    hash.add_values(std::span<const std::int64_t>(s.indices()));
-  }
-  return hash.value();
-}
-
-/// Writes the selection as text: a header line, then "<layer> <in> <k> <indices...>" per layer.
-inline void save_salient(const salient_map& selection, const std::filesystem::path& path) {
-  std::ostringstream out;
-  out << "# gift salient columns v1: layer in k indices...\n";
-  for (const auto& [name, s] : selection) {
-    out << name << ' ' << s.columns() << ' ' << s.size();
-    for (const auto j : s.indices()) out << ' ' << j;
-    out << '\n';
-  }
-  const std::string text = out.str();
-  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
-  io::write_file_atomically(path, std::as_bytes(std::span<const char>(text.data(), text.size())));
-}
-
-/// The widest layer a salient-column file may describe (2^24 input columns).
-inline constexpr long long max_salient_file_columns = 1LL << 24;
-
-/// Reads a file written by `save_salient`.
-inline salient_map load_salient(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  gift::detail::require(static_cast<bool>(in), "gift: cannot open the salient-column file '", path.string(),
-                        "'; write it with gift select");
-  salient_map selection;
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (line.empty() || line[0] == '#') continue;
-    const std::string where = "gift: '" + path.string() + "' line " + std::to_string(number);
-    std::istringstream fields(line);
-    std::string name;
-    long long columns = -1, k = -1;
-    fields >> name >> columns >> k;
-    gift::detail::require(static_cast<bool>(fields) && columns > 0 && k >= 0 && k <= columns, where,
-                          ": expected '<layer> <in> <k> <k indices>' with in >= 1 and 0 <= k <= in; rewrite the "
-                          "file with gift select");
-    // A layer's width bounds what the selection allocates (its mask): no real layer comes near.
-    gift::detail::require(columns <= max_salient_file_columns, where, ": in = ", columns, " exceeds ",
-                          max_salient_file_columns, " columns; the file is corrupt: rewrite it with gift select");
-    std::vector<std::int64_t> indices(static_cast<std::size_t>(k));
-    for (auto& j : indices) {
-      fields >> j;
-      gift::detail::require(static_cast<bool>(fields), where, ": expected ", k, " column indices after '", name,
-                            " ", columns, " ", k, "', but the line ends early or holds a non-number");
-    }
-    std::string rest;
-    gift::detail::require(!(fields >> rest), where, ": unexpected '", rest, "' after the ", k,
-                          " column indices of '", name, "'");
-    // The factory rejects an index out of range or given twice.
-    auto s = salient_columns::from_indices(indices, static_cast<std::size_t>(columns), where.c_str());
-    gift::detail::require(selection.emplace(name, std::move(s)).second, where, ": layer '", name,
-                          "' appears a second time; each layer may have one line");
-  }
-  return selection;
-}
-
-/// The selection of layer `name`; throws if the file lacks it.
-inline const salient_columns& salient_of(const salient_map& selection, const std::string& name) {
-  const auto it = selection.find(name);
-  gift::detail::require(it != selection.end(), "gift: the salient-column file has no entry for layer ", name,
-                        "; run gift select on the same model");
-  return it->second;
 }
 
 }  // namespace gift::cli
