@@ -1,6 +1,5 @@
 // gift calibrate: per-layer input statistics (and optionally Gram matrices for GPTQ) → files.
 #include "cli/args.hpp"
-#include "cli/calibration_set.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/distributed.hpp"
@@ -10,6 +9,7 @@
 
 #include <gift/distributed/merge_shards.hpp>
 #include <gift/gram.hpp>
+#include <gift/io/calibration_set.hpp>
 #include <gift/io/safetensors.hpp>
 #include <gift/stats.hpp>
 
@@ -131,7 +131,7 @@ int run_calibrate(int argc, char** argv) {
   std::filesystem::create_directories(out);
   // The manifest goes first and comes back last: a run stopped in between leaves no manifest,
   // and select/quantize refuse the folder instead of mixing two runs.
-  auto manifest = calibration_set::begin(out, static_cast<std::uint64_t>(sequences * length));
+  auto manifest = io::calibration_set::begin(out, static_cast<std::uint64_t>(sequences * length));
   io::safetensors_writer gram_file;
   for (int b = 0; b < config.layers; ++b) {
     for (model::projection p : model::all_projections) {

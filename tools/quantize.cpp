@@ -2,14 +2,14 @@
 // columns kept in full precision; writes the mixed-precision weights and Δ as safetensors. With
 // --no-salient every column is quantized (NPFT's end product: no full-precision outliers).
 #include "cli/args.hpp"
-#include "cli/calibration_set.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/model_io.hpp"
 #include "cli/report.hpp"
 
-#include <gift/io/salient_file.hpp>
+#include <gift/io/calibration_set.hpp>
 #include <gift/io/safetensors.hpp>
+#include <gift/io/salient_file.hpp>
 #include <gift/quant/alpha_search.hpp>
 #include <gift/quant/gptq.hpp>
 #include <gift/quant/symmetric.hpp>
@@ -66,7 +66,7 @@ int run_quantize(int argc, char** argv) {
     // The Gram file must be the one its calibration run listed (not half of another run).
     const std::filesystem::path gram = args.get("gram");
     const auto folder = gram.has_parent_path() ? gram.parent_path() : std::filesystem::path(".");
-    grams.emplace(io::safetensors_file::open(calibration_set::open(folder).verified(gram.filename().string())));
+    grams.emplace(io::safetensors_file::open(io::calibration_set::open(folder).verified(gram.filename().string())));
   }
   auto model = load_model(args);
   const io::salient_selection selection =

@@ -2,11 +2,11 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "cli/calibration_set.hpp"
 #include "cli/model_io.hpp"
 #include "cli/report.hpp"
 #include "cli/text.hpp"
 
+#include <gift/io/calibration_set.hpp>
 #include <gift/io/salient_file.hpp>
 #include <gift/metric.hpp>
 #include <gift/model/empirical_fisher.hpp>
@@ -129,8 +129,8 @@ int run_select(int argc, char** argv) {
   gift::detail::require(by_fisher || !args.get("stats").empty(), "gift select: --stats is required (the folder of gift ",
                         "calibrate) for --metric ", metric_name, "; only --metric fisher works without it");
   const model::selection_size size{args.integer("k"), args.number("fraction")};
-  std::optional<calibration_set> calibration;
-  if (!by_fisher) calibration.emplace(calibration_set::open(args.get("stats")));
+  std::optional<io::calibration_set> calibration;
+  if (!by_fisher) calibration.emplace(io::calibration_set::open(args.get("stats")));
   auto model = load_model(args);
   io::salient_selection selection;
   std::int64_t total = 0, columns = 0;

@@ -53,7 +53,10 @@ def stats(columns, tokens, powers):
 with open(os.path.join(stats_dir, "stats_plain"), "wb") as f:
     f.write(b"\x00" + stats(5, 64, []))
 with open(os.path.join(stats_dir, "stats_powers"), "wb") as f:
-    f.write(b"\x02" + stats(3, 10, [3, 5]))
+    f.write(b"\x03" + stats(3, 10, [3, 5]))
+with open(os.path.join(stats_dir, "manifest"), "wb") as f:
+    f.write(b"\x02# gift calibration v1: tokens, then file <name> <bytes> <fnv1a-64>\ntokens 4096\n"
+            b"file blk.0.attn_q.stats 13896 5be3a4d7c2f19e01\nfile gram.safetensors 8 cbf29ce484222325\n")
 with open(os.path.join(stats_dir, "salient"), "wb") as f:
     f.write(b"\x01# gift salient columns v1: layer in k indices...\nblk.0.attn_q 8 2 1 5\nblk.0.ffn_down 4 0\n")
 
