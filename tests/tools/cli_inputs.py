@@ -153,6 +153,10 @@ probe(["select", "--stats", mixed, "--out", "x.txt"], "blk.3.ffn_down.stats", "m
 # Defects 3 and 7: --weights must hold every layer, nothing foreign, and finite values.
 partial = os.path.join(work, "partial.safetensors")
 write_safetensors(partial, {"blk.0.attn_q.weight": np.zeros((576, 576), np.float32)})
+# An integer option's bounds are exact: the help and the refusal print 2^63 - 1, not a rounded double
+# cast back to an integer (which overflowed to -2^63).
+probe(["eval", "--help"], "--data-seed", "(0 .. 9223372036854775807)", code=0)
+probe(["eval", "--data-seed", "-1"], "--data-seed must be in [0, 9223372036854775807], but is -1")
 probe(["eval", "--weights", partial, "--tokens", "64", "--seq", "32"], "holds 1 of the 28 linear layers",
       "--partial-weights")
 probe(["eval", "--weights", partial, "--partial-weights", "--tokens", "64", "--seq", "32"], "1 linear layers from",

@@ -23,25 +23,24 @@ public:
 
   /// Declares `--name <value>` with a default ("" with `required` for a mandatory one).
   arguments& option(const std::string& name, std::string default_value, std::string help, bool required = false) {
-    options_.push_back({name, std::move(default_value), std::move(help), false, required, kind::text, 0, 0});
+    options_.push_back({name, std::move(default_value), std::move(help), false, required, kind::text, 0, 0, 0, 0});
     return *this;
   }
   /// Declares `--name <integer>` that must lie in [lo, hi]; checked (default included) by `parse`,
   /// before any work starts.
   arguments& integer_option(const std::string& name, std::string default_value, std::string help, std::int64_t lo,
                             std::int64_t hi) {
-    options_.push_back({name, std::move(default_value), std::move(help), false, false, kind::integer,
-                        static_cast<double>(lo), static_cast<double>(hi)});
+    options_.push_back({name, std::move(default_value), std::move(help), false, false, kind::integer, 0, 0, lo, hi});
     return *this;
   }
   /// Declares `--name <number>` that must be finite and lie in [lo, hi]; checked by `parse`.
   arguments& number_option(const std::string& name, std::string default_value, std::string help, double lo, double hi) {
-    options_.push_back({name, std::move(default_value), std::move(help), false, false, kind::number, lo, hi});
+    options_.push_back({name, std::move(default_value), std::move(help), false, false, kind::number, lo, hi, 0, 0});
     return *this;
   }
   /// Declares a switch `--name`.
   arguments& flag(const std::string& name, std::string help) {
-    options_.push_back({name, "0", std::move(help), true, false, kind::text, 0, 0});
+    options_.push_back({name, "0", std::move(help), true, false, kind::text, 0, 0, 0, 0});
     return *this;
   }
 
@@ -154,7 +153,7 @@ public:
       std::ostringstream left;
       left << "  --" << s.name << (s.is_flag ? "" : " <value>");
       out << std::left << std::setw(30) << left.str() << s.help;
-      if (s.type != kind::text) out << " (" << range_text(s, s.lo) << " .. " << range_text(s, s.hi) << ")";
+      if (s.type != kind::text) out << " (" << range_text(s, false) << " .. " << range_text(s, true) << ")";
       if (s.required) out << " (required)";
       else if (!s.is_flag && !s.default_value.empty()) out << " [default: " << s.default_value << "]";
       out << "\n";
@@ -168,22 +167,31 @@ private:
     std::string name, default_value, help;
     bool is_flag = false, required = false;
     kind type = kind::text;
-    double lo = 0, hi = 0;  // the allowed range of an integer or number option
+    double lo = 0, hi = 0;                       // the allowed range of a number option
+    std::int64_t integer_lo = 0, integer_hi = 0;  // of an integer option: exact (a double cannot hold 2^63 - 1)
   };
   /// Parses a typed option's value and checks its range, naming the option, the value and the range.
   void check_range(const spec& s) const {
     if (s.type == kind::text) return;
-    const double value = s.type == kind::integer ? static_cast<double>(integer(s.name)) : number(s.name);
+    if (s.type == kind::integer) {
+      const std::int64_t value = integer(s.name);
+      gift::detail::require(value >= s.integer_lo && value <= s.integer_hi, "gift ", command_, ": --", s.name,
+                            " must be in [", range_text(s, false), ", ", range_text(s, true), "], but is ", get(s.name),
+                            " (", s.help, ")");
+      return;
+    }
+    const double value = number(s.name);
     gift::detail::require(std::isfinite(value) && value >= s.lo && value <= s.hi, "gift ", command_, ": --", s.name,
-                          " must be in [", range_text(s, s.lo), ", ", range_text(s, s.hi), "], but is ", get(s.name),
+                          " must be in [", range_text(s, false), ", ", range_text(s, true), "], but is ", get(s.name),
                           " (", s.help, ")");
   }
-  static std::string range_text(const spec& s, double x) {
+  /// The lower (`upper` false) or upper bound of a typed option, as the user would type it.
+  static std::string range_text(const spec& s, bool upper) {
     std::ostringstream out;
     if (s.type == kind::integer) {
-      out << static_cast<long long>(x);
+      out << (upper ? s.integer_hi : s.integer_lo);
     } else {
-      out << x;
+      out << (upper ? s.hi : s.lo);
     }
     return out.str();
   }
