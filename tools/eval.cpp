@@ -204,11 +204,16 @@ int run_eval(int argc, char** argv) {
                               std::to_string(length) + " tokens",
                           "--batch (or --seq)");
   }
-  // Off Eigen the model computes on the chosen backend (every layer at its effective weight).
+  // Off Eigen the model computes on the chosen backend (every layer at its effective weight). The
+  // forward passes are timed alone (no loading, no tokenizing): tokens_per_second is the figure to
+  // hold against another engine's prompt-evaluation speed (benchmarks/llama_cpp_eval.py).
+  const auto forward_start = std::chrono::steady_clock::now();
   const auto result = on_device(chosen, model, [&](auto& on) {
     auto bar = std::make_shared<progress_bar>("eval", rows_of_this_rank(sequences.rows(), plan) * length, "tok");
     return pipeline::evaluate(on, sequences, evaluate_with_progress(args.integer("batch"), length, bar), world(), plan);
   });
+  const double forward_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - forward_start).count();
   const model::loss_sum loss = result.total;
   if (world().rank() == 0 && !args.get("sequence-losses").empty()) {
     for (std::size_t r = 0; r < rows.size(); ++r) {
@@ -234,6 +239,8 @@ int run_eval(int argc, char** argv) {
       .add("device", args.get("device"))
       .add("shards", plan.shards())
       .add("ranks", static_cast<std::int64_t>(world().size()))
+      .add("forward_seconds", forward_seconds)
+      .add("tokens_per_second", static_cast<double>(sequences.size()) / forward_seconds)
       .add("seconds", seconds);
   out.emit(args.on("json"), args.get("output-json"));
   return 0;
