@@ -64,8 +64,8 @@ int run_calibrate(int argc, char** argv) {
   const std::int64_t length = args.integer("seq"), batch = args.integer("batch");
   require_within_context(model, length, "--seq");
   const auto sequences = static_cast<std::int64_t>(ids.size()) / length;
-  gift::detail::require(sequences > 0, "gift calibrate: not enough text for one sequence of ", length);
-  gift::detail::require(sequences >= plan.shards(), "gift calibrate: ", sequences, " sequence(s) of ", length,
+  gift::require(sequences > 0, "gift calibrate: not enough text for one sequence of ", length);
+  gift::require(sequences >= plan.shards(), "gift calibrate: ", sequences, " sequence(s) of ", length,
                         " tokens cannot fill ", plan.shards(), " shards; use more --tokens or fewer --shards");
   // Each shard of sequences (this rank's ones) accumulates from zero; the shards are merged in
   // shard order below, so the statistics depend on --shards, not on the number of ranks.

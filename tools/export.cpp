@@ -58,7 +58,7 @@ std::string pack_model(model::llama_model<float>& model, const arguments& args, 
   if (!args.get("weights").empty()) weights.emplace(io::safetensors_file::open(args.get("weights")));
   const bool file_steps = weights && weights->find_tensor(layer_name(0, model::projection::q) + ".delta") != nullptr;
   // Packing again per row would silently re-quantize a group-wise model on a coarser grid.
-  gift::detail::require(!weights || weights->find_tensor(layer_name(0, model::projection::q) + ".group_delta") == nullptr,
+  gift::require(!weights || weights->find_tensor(layer_name(0, model::projection::q) + ".group_delta") == nullptr,
                         "gift export: '", args.get("weights"), "' is quantized with scale groups (gift quantize ",
                         "--group-size), but the packed format holds one step per row; export it as --format hf or ",
                         "gguf (fp32 weights), or quantize without --group-size to pack it");
@@ -73,7 +73,7 @@ std::string pack_model(model::llama_model<float>& model, const arguments& args, 
     const matrix<float> w = model.linear(b, p).effective_weight();
     model::packing_plan plan{{}, salient_for(b, p, w.cols())};
     if (file_steps) {
-      gift::detail::require(weights->find_tensor(name + ".delta") != nullptr, "gift export: '", args.get("weights"),
+      gift::require(weights->find_tensor(name + ".delta") != nullptr, "gift export: '", args.get("weights"),
                             "' holds steps for some layers but not for ", name, "; write it again with gift quantize");
       plan.delta = weights->read_vector(name + ".delta");
     } else {
@@ -118,7 +118,7 @@ int run_export(int argc, char** argv) {
       .option("output-json", "", "also write the JSON result to this file");
   if (!args.parse(argc, argv, 2)) return 0;
   const std::string format = args.get("format");
-  gift::detail::require(format == "hf" || format == "gguf" || format == "packed",
+  gift::require(format == "hf" || format == "gguf" || format == "packed",
                         "gift export: --format must be hf, gguf or packed, but is '", format, "'");
   const std::string dtype = args.get("dtype");
   io::ggml_type gguf_type = io::ggml_type::f32;
@@ -127,20 +127,20 @@ int run_export(int argc, char** argv) {
   if (format == "gguf") {
     const std::map<std::string, io::ggml_type> types{
         {"f32", io::ggml_type::f32}, {"f16", io::ggml_type::f16}, {"bf16", io::ggml_type::bf16}, {"q8_0", io::ggml_type::q8_0}};
-    gift::detail::require(types.count(dtype) != 0, "gift export: --dtype must be f32, f16, bf16 or q8_0 for --format gguf, "
+    gift::require(types.count(dtype) != 0, "gift export: --dtype must be f32, f16, bf16 or q8_0 for --format gguf, "
                                                    "but is '", dtype, "'");
     gguf_type = types.at(dtype);
-    gift::detail::require(!args.given("max-shard-size"), "gift export: --max-shard-size applies to --format hf and packed; "
+    gift::require(!args.given("max-shard-size"), "gift export: --max-shard-size applies to --format hf and packed; "
                                                          "a GGUF export is one file");
   } else {
     options.dtype = folder_dtype(dtype, "--dtype", true);
   }
   if (format != "packed") {
     for (const char* option : {"salient", "bits", "alpha", "salient-dtype"})
-      gift::detail::require(!args.given(option), "gift export: --", option, " applies to --format packed only");
+      gift::require(!args.given(option), "gift export: --", option, " applies to --format packed only");
   } else {
     options.salient_dtype = folder_dtype(args.get("salient-dtype"), "--salient-dtype", false);
-    gift::detail::require(args.integer("bits") == 0 || args.integer("bits") >= 2,
+    gift::require(args.integer("bits") == 0 || args.integer("bits") >= 2,
                           "gift export: --bits must be in [2, 8] (or 0: from --weights), but is ", args.integer("bits"));
     (void)parse_alpha(args.get("alpha"), "--alpha");
   }
@@ -161,7 +161,7 @@ int run_export(int argc, char** argv) {
     require_writable_file(out, "--out");
   } else {
     std::error_code status;
-    gift::detail::require(!std::filesystem::is_regular_file(out, status), "gift export: --out '", out.string(),
+    gift::require(!std::filesystem::is_regular_file(out, status), "gift export: --out '", out.string(),
                           "' is a file; --format ", format, " writes a folder");
     created_folder = !std::filesystem::exists(out, status);
     require_writable_folder(out, "--out");
@@ -172,7 +172,7 @@ int run_export(int argc, char** argv) {
   const std::filesystem::path source = model_path(args);
   {
     std::error_code status;
-    gift::detail::require(!std::filesystem::equivalent(source, out, status), "gift export: --out '", out.string(),
+    gift::require(!std::filesystem::equivalent(source, out, status), "gift export: --out '", out.string(),
                           "' is the --model itself; write the export somewhere else");
   }
   set_threads(args);
@@ -192,7 +192,7 @@ int run_export(int argc, char** argv) {
       const auto metadata = io::safetensors_file::open(args.get("weights")).metadata();
       if (const auto it = metadata.find("gift.bits"); it != metadata.end()) {
         const int file_bits = std::stoi(it->second);
-        gift::detail::require(bits == 0 || bits == file_bits, "gift export: --bits ", bits, " differs from the ",
+        gift::require(bits == 0 || bits == file_bits, "gift export: --bits ", bits, " differs from the ",
                               file_bits, " bits '", args.get("weights"), "' was quantized to; drop --bits or pass ",
                               file_bits);
         bits = file_bits;

@@ -38,18 +38,18 @@ int run_generate(int argc, char** argv) {
   const auto tokenizer = load_tokenizer(args);
   std::string prompt = args.get("prompt");
   if (const auto bad = io::first_invalid_utf8(prompt); bad != std::string::npos)
-    gift::detail::require(false, "gift generate: --prompt is not valid UTF-8: byte ", bad, " (value ",
+    gift::require(false, "gift generate: --prompt is not valid UTF-8: byte ", bad, " (value ",
                           static_cast<int>(static_cast<unsigned char>(prompt[bad])),
                           ") does not belong to a valid character; pass the prompt as UTF-8 text (check the "
                           "terminal's locale, e.g. LANG=C.UTF-8)");
   if (args.on("chat")) prompt = "<|im_start|>user\n" + prompt + "<|im_end|>\n<|im_start|>assistant\n";
   std::vector<std::int32_t> ids = tokenizer.encode(prompt, {.parse_special = true});
-  gift::detail::require(!ids.empty(), "gift generate: the prompt is empty");
+  gift::require(!ids.empty(), "gift generate: the prompt is empty");
   const auto prompt_length = ids.size();
   // The model was trained for context_length positions: refuse a request that would run past it.
   const auto context = static_cast<std::int64_t>(model.config().context_length);
   if (context > 0)
-    gift::detail::require(static_cast<std::int64_t>(prompt_length) + args.integer("max-new") <= context,
+    gift::require(static_cast<std::int64_t>(prompt_length) + args.integer("max-new") <= context,
                           "gift generate: the prompt (", prompt_length, " tokens) plus --max-new ", args.integer("max-new"),
                           " exceeds the model's context length of ", context, " tokens; lower --max-new to at most ",
                           std::max<std::int64_t>(0, context - static_cast<std::int64_t>(prompt_length)),
@@ -64,7 +64,7 @@ int run_generate(int argc, char** argv) {
   gift::vector<float> logits;
   for (std::int64_t n = 0; n < args.integer("max-new"); ++n) {
     logits = n == 0 ? model.extend(cache, ids) : model.extend(cache, std::span<const std::int32_t>(&ids.back(), 1));
-    gift::detail::require(logits.allFinite(), "gift generate: the model's logits at token ", ids.size(),
+    gift::require(logits.allFinite(), "gift generate: the model's logits at token ", ids.size(),
                           " are not finite; the weights are damaged (check them with gift eval)");
     std::int32_t next = 0;
     if (temperature <= 0) {

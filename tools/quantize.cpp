@@ -45,7 +45,7 @@ int run_quantize(int argc, char** argv) {
       .option("output-json", "", "also write the JSON result to this file");
   if (!args.parse(argc, argv, 2)) return 0;
   const bool fully_quantized = args.on("no-salient");
-  gift::detail::require(fully_quantized != !args.get("salient").empty(), "gift quantize: give either --salient ",
+  gift::require(fully_quantized != !args.get("salient").empty(), "gift quantize: give either --salient ",
                         "<file from gift select> (salient columns kept in full precision) or --no-salient (every ",
                         "column quantized), ", fully_quantized ? "not both" : "but neither was given");
   const auto out_lock = require_writable_outputs(args, out_kind::file, "quantize");
@@ -54,14 +54,14 @@ int run_quantize(int argc, char** argv) {
   const int bits = static_cast<int>(args.integer("bits"));
   const alpha_search search = parse_alpha(args.get("alpha"), "--alpha");
   const std::string method = args.get("method");
-  gift::detail::require(method == "rtn" || method == "gptq", "gift quantize: --method must be rtn or gptq, but is '",
+  gift::require(method == "rtn" || method == "gptq", "gift quantize: --method must be rtn or gptq, but is '",
                         method, "'");
   const auto group_size = static_cast<std::size_t>(args.integer("group-size"));
-  gift::detail::require(group_size == 0 || method == "rtn", "gift quantize: --group-size ", group_size, " works with ",
+  gift::require(group_size == 0 || method == "rtn", "gift quantize: --group-size ", group_size, " works with ",
                         "--method rtn only (gift's GPTQ scales whole rows); drop --group-size or use --method rtn");
   std::optional<io::safetensors_file> grams;
   if (method == "gptq") {
-    gift::detail::require(!args.get("gram").empty(), "gift quantize: --method gptq needs --gram <gram.safetensors> "
+    gift::require(!args.get("gram").empty(), "gift quantize: --method gptq needs --gram <gram.safetensors> "
                                                      "(write it with gift calibrate --gram)");
     // The Gram file must be the one its calibration run listed (not half of another run).
     const std::filesystem::path gram = args.get("gram");

@@ -115,7 +115,7 @@ int run_select(int argc, char** argv) {
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
   const bool is_custom = args.given("tau") || args.given("rho") || args.given("gamma");
-  gift::detail::require(!(is_custom && args.given("metric")), "gift select: give either --metric (a preset) or ",
+  gift::require(!(is_custom && args.given("metric")), "gift select: give either --metric (a preset) or ",
                         "--tau/--rho/--gamma (a custom metric), not both: the preset would be ignored");
   // A custom metric takes the unset exponents from the defaults below; the name says all three.
   const std::string tau = args.get("tau").empty() ? "inf" : args.get("tau");
@@ -126,7 +126,7 @@ int run_select(int argc, char** argv) {
   const selector select = is_custom ? custom(tau, rho, gamma) : by_fisher ? selector{} : preset(args.get("metric"));
   const symmetric_options d_quantizer{static_cast<int>(args.integer("bits")), parse_alpha(args.get("alpha"), "--alpha"),
                                       static_cast<std::size_t>(args.integer("group-size"))};
-  gift::detail::require(by_fisher || !args.get("stats").empty(), "gift select: --stats is required (the folder of gift ",
+  gift::require(by_fisher || !args.get("stats").empty(), "gift select: --stats is required (the folder of gift ",
                         "calibrate) for --metric ", metric_name, "; only --metric fisher works without it");
   const model::selection_size size{args.integer("k"), args.number("fraction")};
   std::optional<io::calibration_set> calibration;

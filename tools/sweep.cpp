@@ -18,7 +18,7 @@
 #include <gift/io/atomic_file.hpp>
 #include <gift/version.hpp>
 #include <gift/io/text_data.hpp>
-#include <gift/io/detail/json.hpp>
+#include <gift/io/json.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -36,7 +36,7 @@ namespace gift::cli {
 
 namespace {
 namespace fs = std::filesystem;
-using gift::detail::json_value;
+using gift::io::json_value;
 
 // Runs one gift command in this process (the same code path as on the command line).
 void invoke(const std::vector<std::string>& words) {
@@ -54,16 +54,16 @@ void invoke(const std::vector<std::string>& words) {
   else if (command == "finetune") status = run_finetune(argc, argv.data());
   else if (command == "eval") status = run_eval(argc, argv.data());
   else throw error("gift sweep: internal: unknown command " + command);
-  gift::detail::require(status == 0, "gift sweep: gift ", command, " exited with status ", status);
+  gift::require(status == 0, "gift sweep: gift ", command, " exited with status ", status);
 }
 
 json_value read_json(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  gift::detail::require(static_cast<bool>(in), "gift sweep: cannot read '", path.string(), "'");
+  gift::require(static_cast<bool>(in), "gift sweep: cannot read '", path.string(), "'");
   std::ostringstream content;
   content << in.rdbuf();
   const std::string body = content.str();
-  return gift::detail::json_parser(body, "gift sweep: '" + path.string() + "'").parse_document();
+  return gift::io::parse_json(body, "gift sweep: '" + path.string() + "'");
 }
 double number_of(const json_value& object, const char* key) {
   const json_value* v = object.find(key);
@@ -79,7 +79,7 @@ std::set<std::string> finished_cells(const fs::path& results) {
   while (std::getline(in, line)) {
     if (line.empty()) continue;
     try {
-      const json_value row = gift::detail::json_parser(line, "results.jsonl").parse_document();
+      const json_value row = gift::io::parse_json(line, "results.jsonl");
       const json_value* id = row.find("cell");
       const json_value* status = row.find("status");
       if (id != nullptr && status != nullptr && status->string == "ok") done.insert(id->string);
@@ -100,7 +100,7 @@ result_rows latest_rows(const fs::path& results) {
   std::string line;
   while (std::getline(in, line)) {
     try {
-      json_value row = gift::detail::json_parser(line, "results.jsonl").parse_document();
+      json_value row = gift::io::parse_json(line, "results.jsonl");
       const json_value* id = row.find("cell");
       if (id == nullptr) continue;
       if (out.rows.count(id->string) == 0) out.order.push_back(id->string);
@@ -528,7 +528,7 @@ int run_sweep(int argc, char** argv) {
   // A file, an unwritable place or a second sweep on the same folder is refused before any cell.
   {
     std::error_code status;
-    gift::detail::require(!fs::exists(out, status) || fs::is_directory(out, status), "gift sweep: --out '",
+    gift::require(!fs::exists(out, status) || fs::is_directory(out, status), "gift sweep: --out '",
                           out.string(), "' exists and is not a folder; name a results folder");
   }
   require_writable_folder(out, "--out");
@@ -647,7 +647,7 @@ int run_sweep(int argc, char** argv) {
         if (!ends_clean) append << "\n";
         append << line << "\n";
         append.flush();
-        gift::detail::require(static_cast<bool>(append), "gift sweep: cannot append to '", results.string(), "'");
+        gift::require(static_cast<bool>(append), "gift sweep: cannot append to '", results.string(), "'");
       }
       write_csv(results, out / "results.csv", csv_columns);
       // A quantized model is shared by consecutive cells only: drop it when the next cell needs another.

@@ -53,7 +53,7 @@ public:
         print_help(std::cout);
         return false;
       }
-      gift::detail::require(token.rfind("--", 0) == 0, "gift ", command_, ": unexpected argument '", token,
+      gift::require(token.rfind("--", 0) == 0, "gift ", command_, ": unexpected argument '", token,
                             "'; options start with -- (see gift ", command_, " --help)");
       token = token.substr(2);
       std::string value;
@@ -64,20 +64,20 @@ public:
         has_value = true;
       }
       const spec* s = find(token);
-      gift::detail::require(s != nullptr, "gift ", command_, ": unknown option --", token, " (see gift ", command_,
+      gift::require(s != nullptr, "gift ", command_, ": unknown option --", token, " (see gift ", command_,
                             " --help)");
       if (s->is_flag) {
         values_[token] = has_value ? value : "1";
         continue;
       }
       if (!has_value) {
-        gift::detail::require(i + 1 < argc, "gift ", command_, ": option --", token, " needs a value");
+        gift::require(i + 1 < argc, "gift ", command_, ": option --", token, " needs a value");
         value = argv[++i];
       }
       values_[token] = value;
     }
     for (const auto& s : options_) {
-      gift::detail::require(!s.required || values_.count(s.name) != 0, "gift ", command_, ": option --", s.name,
+      gift::require(!s.required || values_.count(s.name) != 0, "gift ", command_, ": option --", s.name,
                             " is required (", s.help, ")");
       check_range(s);
     }
@@ -88,7 +88,7 @@ public:
   [[nodiscard]] std::string get(const std::string& name) const {
     if (const auto it = values_.find(name); it != values_.end()) return it->second;
     const spec* s = find(name);
-    gift::detail::require(s != nullptr, "gift ", command_, ": internal: option --", name, " was never declared");
+    gift::require(s != nullptr, "gift ", command_, ": internal: option --", name, " was never declared");
     return s->default_value;
   }
   /// Every declared option with its value (default when not given), in declaration order;
@@ -122,7 +122,7 @@ public:
     } catch (const std::exception&) {
       used = 0;
     }
-    gift::detail::require(used == text.size() && !text.empty(), "gift ", command_, ": --", name,
+    gift::require(used == text.size() && !text.empty(), "gift ", command_, ": --", name,
                           " must be an integer, but is '", text, "'");
     return value;
   }
@@ -136,7 +136,7 @@ public:
     } catch (const std::exception&) {
       used = 0;
     }
-    gift::detail::require(used == text.size() && !text.empty(), "gift ", command_, ": --", name,
+    gift::require(used == text.size() && !text.empty(), "gift ", command_, ": --", name,
                           " must be a number, but is '", text, "'");
     return value;
   }
@@ -175,13 +175,13 @@ private:
     if (s.type == kind::text) return;
     if (s.type == kind::integer) {
       const std::int64_t value = integer(s.name);
-      gift::detail::require(value >= s.integer_lo && value <= s.integer_hi, "gift ", command_, ": --", s.name,
+      gift::require(value >= s.integer_lo && value <= s.integer_hi, "gift ", command_, ": --", s.name,
                             " must be in [", range_text(s, false), ", ", range_text(s, true), "], but is ", get(s.name),
                             " (", s.help, ")");
       return;
     }
     const double value = number(s.name);
-    gift::detail::require(std::isfinite(value) && value >= s.lo && value <= s.hi, "gift ", command_, ": --", s.name,
+    gift::require(std::isfinite(value) && value >= s.lo && value <= s.hi, "gift ", command_, ": --", s.name,
                           " must be in [", range_text(s, false), ", ", range_text(s, true), "], but is ", get(s.name),
                           " (", s.help, ")");
   }

@@ -66,7 +66,7 @@ inline alpha_search parse_alpha(const std::string& text, const std::string& opti
     } catch (const std::exception&) {
       used = 0;
     }
-    gift::detail::require(used == points.size() && n >= 1 && n <= 100000, "gift: ", option, " '", text,
+    gift::require(used == points.size() && n >= 1 && n <= 100000, "gift: ", option, " '", text,
                           "': grid<N> needs a whole number of candidates N in [1, 100000], e.g. grid100");
     return alpha_search::paper_grid(static_cast<int>(n));
   }
@@ -81,7 +81,7 @@ inline void require_writable_folder(const std::filesystem::path& folder, const s
   namespace fs = std::filesystem;
   std::error_code made;
   fs::create_directories(folder, made);
-  gift::detail::require(!made, "gift: ", option, " '", folder.string(), "': cannot create the folder: ", made.message(),
+  gift::require(!made, "gift: ", option, " '", folder.string(), "': cannot create the folder: ", made.message(),
                         "; choose a writable location");
 #if defined(__unix__) || defined(__APPLE__)
   const long process = static_cast<long>(::getpid());
@@ -93,7 +93,7 @@ inline void require_writable_folder(const std::filesystem::path& folder, const s
   // Leftovers of gift writers killed in this folder before (any target) go now.
   io::remove_dead_writers_temporaries(folder);
   std::FILE* file = std::fopen(probe.string().c_str(), "wb");
-  gift::detail::require(file != nullptr, "gift: ", option, " '", folder.string(), "': cannot create files there: ",
+  gift::require(file != nullptr, "gift: ", option, " '", folder.string(), "': cannot create files there: ",
                         std::strerror(errno), "; choose a writable location");
   std::fclose(file);
   std::error_code ignored;
@@ -105,7 +105,7 @@ inline void require_writable_folder(const std::filesystem::path& folder, const s
 inline void require_writable_file(const std::filesystem::path& path, const std::string& option) {
   namespace fs = std::filesystem;
   std::error_code ignored;
-  gift::detail::require(!path.empty() && !fs::is_directory(path, ignored), "gift: ", option, " '", path.string(),
+  gift::require(!path.empty() && !fs::is_directory(path, ignored), "gift: ", option, " '", path.string(),
                         "' must name a file to write, but it ", path.empty() ? "is empty" : "is a folder");
   require_writable_folder(path.has_parent_path() ? path.parent_path() : fs::path("."), option);
   // A device, FIFO, socket or symlink is refused now, not after the work (the atomic writer
@@ -130,16 +130,16 @@ enum class out_kind { none, file, folder };
 /// The library's `model::wrapped_sequences`, with the command line's advice when the text is short.
 inline model::token_matrix wrapped_sequences(const std::vector<std::int32_t>& ids, std::int64_t length,
                                              std::int64_t first, std::int64_t count) {
-  gift::detail::require(static_cast<std::int64_t>(ids.size()) >= length, "gift: the text has ", ids.size(),
+  gift::require(static_cast<std::int64_t>(ids.size()) >= length, "gift: the text has ", ids.size(),
                         " tokens, fewer than one sequence of ", length, "; use more text or a shorter --seq");
   return model::wrapped_sequences(ids, length, first, count);
 }
 
 /// The whole sequences of `length` in `ids`, as rows (at least one).
 inline model::token_matrix whole_sequences(const std::vector<std::int32_t>& ids, std::int64_t length) {
-  gift::detail::require(length >= 2, "gift: --seq must be at least 2, but is ", length);
+  gift::require(length >= 2, "gift: --seq must be at least 2, but is ", length);
   const auto sequences = static_cast<std::int64_t>(ids.size()) / length;
-  gift::detail::require(sequences > 0, "gift: ", ids.size(), " tokens are fewer than one sequence of ", length);
+  gift::require(sequences > 0, "gift: ", ids.size(), " tokens are fewer than one sequence of ", length);
   return model::wrapped_sequences(ids, length, 0, sequences);
 }
 
@@ -147,7 +147,7 @@ inline model::token_matrix whole_sequences(const std::vector<std::int32_t>& ids,
 /// perplexity.
 inline pipeline::evaluate_options evaluate_with_progress(std::int64_t batch, std::int64_t length,
                                                          std::shared_ptr<progress_bar> bar) {
-  gift::detail::require(batch >= 1, "gift: --batch must be at least 1, but is ", batch);
+  gift::require(batch >= 1, "gift: --batch must be at least 1, but is ", batch);
   pipeline::evaluate_options options;
   options.batch = batch;
   auto last = std::make_shared<std::int64_t>(0);

@@ -56,12 +56,12 @@ inline void hand_over_to_cuda_build(device chosen, int ranks, char** argv) {
   (void)argv;
 #else
   if (chosen != device::cuda) return;
-  gift::detail::require(ranks == 1, "gift: --device cuda runs in one process, but this is one of ", ranks,
+  gift::require(ranks == 1, "gift: --device cuda runs in one process, but this is one of ", ranks,
                         " MPI ranks; start it without mpirun");
   std::error_code ignored;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ignored);
   const auto sibling = self.parent_path() / "gift-cuda";
-  gift::detail::require(!self.empty() && std::filesystem::exists(sibling), "gift: --device cuda needs gift-cuda beside ",
+  gift::require(!self.empty() && std::filesystem::exists(sibling), "gift: --device cuda needs gift-cuda beside ",
                         "this executable (", sibling.string(), "), which a build with the CUDA toolkit makes "
                         "(-DGIFT_ENABLE_CUDA=ON); use --device eigen or thrust-omp on this machine");
 #if defined(__unix__)
@@ -77,7 +77,7 @@ inline void hand_over_to_cuda_build(device chosen, int ranks, char** argv) {
 template <class Work>
 decltype(auto) on_device(device chosen, model::llama_model<float>& model, Work&& work) {
 #if GIFT_TOOL_CUDA
-  gift::detail::require(chosen == device::cuda || chosen == device::eigen, "gift-cuda: --device must be cuda or eigen");
+  gift::require(chosen == device::cuda || chosen == device::eigen, "gift-cuda: --device must be cuda or eigen");
   if (chosen == device::cuda) {
     auto moved = model::to_backend<backend::cuda>(model);
     return work(moved);
@@ -92,7 +92,7 @@ decltype(auto) on_device(device chosen, model::llama_model<float>& model, Work&&
     return work(moved);
   }
 #else
-  gift::detail::require(chosen == device::eigen, "gift: --device thrust-omp and thrust-cpp need a gift built with ",
+  gift::require(chosen == device::eigen, "gift: --device thrust-omp and thrust-cpp need a gift built with ",
                         "Thrust (the CUDA toolkit's headers, CMake option GIFT_ENABLE_THRUST); use --device eigen");
 #endif
   return work(model);

@@ -56,7 +56,7 @@ struct device_outcome {
 /// before anything non-finite leaves the device.
 inline device_outcome train_gift_sw_on_device(device chosen, model::llama_model<float>& host,
                                               std::vector<device_layer>& layers, const device_training& run) {
-  gift::detail::require(chosen != device::eigen, "gift finetune: train_gift_sw_on_device is for a device other than eigen");
+  gift::require(chosen != device::eigen, "gift finetune: train_gift_sw_on_device is for a device other than eigen");
   return on_device(chosen, host, [&](auto& moved) {
     using backend_type = typename std::remove_cvref_t<decltype(moved)>::backend_type;
     device_outcome out;

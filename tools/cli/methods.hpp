@@ -82,7 +82,7 @@ inline std::unique_ptr<model::trainable_linear<float>> make_trainable(const meth
   adapter.seed = settings.seed;
   adapter.layer = layer;
   const auto need = [&](const auto* pointer) {
-    gift::detail::require(pointer != nullptr, "gift finetune: --method needs salient columns and their delta here");
+    gift::require(pointer != nullptr, "gift finetune: --method needs salient columns and their delta here");
     return *pointer;
   };
   switch (settings.method) {
@@ -122,7 +122,7 @@ struct layer_totals {
 /// The rank whose LoRA (or DoRA) trainable count is nearest GIFT-SW's (ties: the smaller rank).
 /// \throws gift::error when GIFT-SW trains nothing (no salient columns).
 inline int matching_rank(finetune_method method, const layer_totals& totals) {
-  gift::detail::require(totals.salient_weights > 0, "gift finetune: --match-params needs salient columns to match, ",
+  gift::require(totals.salient_weights > 0, "gift finetune: --match-params needs salient columns to match, ",
                         "but the --salient file selects none");
   const std::int64_t fixed = method == finetune_method::dora ? totals.outs : 0;
   std::int64_t best = 1;

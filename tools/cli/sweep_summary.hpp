@@ -241,7 +241,7 @@ inline std::int64_t write_sweep_summary(const std::filesystem::path& out, const 
       if (matches.empty()) continue;  // the reference itself, or an arm without one
       // An untrained arm has no setting: with pre and post references it has no single one.
       if (matches.size() > 1 && c.method == "none") continue;
-      gift::detail::require(matches.size() == 1, "gift sweep: \"reference\" matches ", matches.size(), " arms for ",
+      gift::require(matches.size() == 1, "gift sweep: \"reference\" matches ", matches.size(), " arms for ",
                             arm, " (", matches.front(), ", ", matches.back(), ", ...); name more fields of the "
                             "reference arm (e.g. \"bits\", \"quantizer\") so that it names one");
       const auto& ref_runs = arms[matches.front()];

@@ -129,7 +129,7 @@ inline std::vector<std::string> fortunes_documents(const std::filesystem::path& 
 }
 inline split_files files_of_split(const arguments& args) {
   const std::string data = args.get("data"), split = args.get("split");
-  gift::detail::require(split == "train" || split == "dev" || split == "validation",
+  gift::require(split == "train" || split == "dev" || split == "validation",
                         "gift: --split must be train, dev or validation, not '", split, "'");
   split_files out;
   std::vector<std::string> files;
@@ -137,12 +137,12 @@ inline split_files files_of_split(const arguments& args) {
     out.root = fortunes_folder;
     out.fortunes = true;
     files = fortunes_documents(out.root);
-    gift::detail::require(!files.empty(), "gift: no fortune files under '", out.root.string(),
+    gift::require(!files.empty(), "gift: no fortune files under '", out.root.string(),
                           "'; install Debian's fortunes package (bash .ci/setup) or pass --data <file>");
   } else if (data == "linux-doc") {
     out.root = args.get("docs");
     files = io::list_text_files(out.root, {".rst.gz", ".rst", ".txt.gz", ".txt"});
-    gift::detail::require(!files.empty(), "gift: no documentation files under '", out.root.string(),
+    gift::require(!files.empty(), "gift: no documentation files under '", out.root.string(),
                           "'; install Debian's linux-doc-6.1 (bash .ci/setup) or pass --docs / --data <file>");
   } else {
     throw error("gift: --files samples windows across the files of a corpus; --data '" + data +
@@ -172,12 +172,12 @@ inline pipeline::text_windows sample_text_windows(const arguments& args, const i
 inline std::vector<std::int32_t> load_text_tokens(const arguments& args, const io::tokenizer& tokenizer,
                                                   std::int64_t max_tokens) {
   const std::string data = args.get("data"), split = args.get("split");
-  gift::detail::require(split == "train" || split == "dev" || split == "validation",
+  gift::require(split == "train" || split == "dev" || split == "validation",
                         "gift: --split must be train, dev or validation, not '", split, "'");
-  gift::detail::require(data == "fortunes" || data == "linux-doc" || split != "dev",
+  gift::require(data == "fortunes" || data == "linux-doc" || split != "dev",
                         "gift: --split dev needs a corpus (--data linux-doc or fortunes); a text file has train and "
                         "validation only");
-  gift::detail::require(max_tokens > 0, "gift: the token budget must be positive");
+  gift::require(max_tokens > 0, "gift: the token budget must be positive");
   std::vector<std::int32_t> ids;
   if (data == "fortunes" || data == "linux-doc") {
     split_files chosen = files_of_split(args);
@@ -194,7 +194,7 @@ inline std::vector<std::int32_t> load_text_tokens(const arguments& args, const i
     }
   } else {
     std::ifstream in(data, std::ios::binary);
-    gift::detail::require(static_cast<bool>(in), "gift: cannot read --data '", data, "'");
+    gift::require(static_cast<bool>(in), "gift: cannot read --data '", data, "'");
     std::ostringstream content;
     content << in.rdbuf();
     const std::string text = content.str();
