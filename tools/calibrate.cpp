@@ -11,6 +11,7 @@
 #include <gift/gram.hpp>
 #include <gift/io/calibration_set.hpp>
 #include <gift/io/safetensors.hpp>
+#include <gift/model/memory_estimate.hpp>
 #include <gift/stats.hpp>
 
 #include <chrono>
@@ -67,6 +68,15 @@ int run_calibrate(int argc, char** argv) {
   gift::require(sequences > 0, "gift calibrate: not enough text for one sequence of ", length);
   gift::require(sequences >= plan.shards(), "gift calibrate: ", sequences, " sequence(s) of ", length,
                         " tokens cannot fill ", plan.shards(), " shards; use more --tokens or fewer --shards");
+  // The forward pass of one batch and every shard's Gram matrices, estimated before any is made.
+  const std::int64_t per_pass = std::min(batch, sequences), held = plan.count(world().rank());
+  model::require_memory(model::calibration_bytes(config, per_pass, length, with_gram, held),
+                        "gift calibrate: a batch of " + std::to_string(per_pass) + " sequences of " +
+                            std::to_string(length) + " tokens" +
+                            (with_gram ? " with Gram matrices for " + std::to_string(held) + " shard(s) in this process"
+                                       : std::string()),
+                        with_gram ? "--batch, or the shards per process (--shards, or more MPI ranks)"
+                                  : "--batch (or --seq)");
   // Each shard of sequences (this rank's ones) accumulates from zero; the shards are merged in
   // shard order below, so the statistics depend on --shards, not on the number of ranks.
   const int me = world().rank();

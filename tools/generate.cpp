@@ -9,6 +9,7 @@
 
 #include <gift/io/unicode.hpp>
 #include <gift/model/kv_cache.hpp>
+#include <gift/model/memory_estimate.hpp>
 #include <gift/random.hpp>
 
 #include <algorithm>
@@ -58,6 +59,13 @@ int run_generate(int argc, char** argv) {
   const auto top_k = args.integer("top-k");
   const auto eos = tokenizer.special().eos;
   progress_bar bar("generate", args.integer("max-new"), "tok");
+  // The prompt's pass and the cache, estimated before either is made.
+  const std::int64_t positions = static_cast<std::int64_t>(prompt_length) + args.integer("max-new");
+  model::require_memory(model::generation_bytes(model.config(), static_cast<std::int64_t>(prompt_length), positions,
+                                                context > 0 ? context : positions),
+                        "gift generate: a prompt of " + std::to_string(prompt_length) + " tokens plus --max-new " +
+                            std::to_string(args.integer("max-new")),
+                        "--max-new (or shorten the prompt)");
   // Without a stated context length the cache holds what this request needs.
   model::kv_cache<float> cache(model.config(),
                                context > 0 ? 0 : static_cast<Eigen::Index>(prompt_length) + args.integer("max-new"));

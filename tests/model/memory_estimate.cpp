@@ -50,6 +50,26 @@ BOOST_AUTO_TEST_CASE(estimates_equal_hand_values) {
   BOOST_TEST(gift::model::training_bytes(tiny(), huge, huge) == std::numeric_limits<std::uint64_t>::max());
 }
 
+BOOST_AUTO_TEST_CASE(calibration_and_generation_estimates_equal_hand_values) {
+  const auto c = tiny();
+  // Without Gram matrices calibration is an evaluation pass.
+  BOOST_TEST(gift::model::calibration_bytes(c, 3, 5, false, 4) == gift::model::evaluation_bytes(c, 3, 5));
+  // Gram: per block 2·8² + (2·4)² + 16² = 128 + 64 + 256 = 448 doubles; 2 blocks, 3 shards, 8 bytes each.
+  BOOST_TEST(gift::model::calibration_bytes(c, 3, 5, true, 3) == gift::model::evaluation_bytes(c, 3, 5) + 8u * 3u * 2u * 448u);
+  // Generation: the prompt's pass (1 × 7 tokens); a cache of min(3 · max(10, 64), 100) = 100 rows of
+  // keys and values (kv width 8) in 2 blocks; the RoPE table 100 positions × rope_dim 4.
+  auto r = c;
+  r.rope_dim = 4;
+  BOOST_TEST(gift::model::generation_bytes(r, 7, 10, 100) ==
+             gift::model::evaluation_bytes(r, 1, 7) + 4u * (2u * 2u * 100u * 8u + 100u * 4u));
+  // With room to grow: 3 · 200 rows of a 1000-position context.
+  BOOST_TEST(gift::model::generation_bytes(r, 7, 200, 1000) ==
+             gift::model::evaluation_bytes(r, 1, 7) + 4u * (2u * 2u * 600u * 8u + 1000u * 4u));
+  const std::int64_t huge = std::int64_t{1} << 62;
+  BOOST_TEST(gift::model::calibration_bytes(c, 1, 5, true, huge) == std::numeric_limits<std::uint64_t>::max());
+  BOOST_TEST(gift::model::generation_bytes(r, 7, huge, huge) == std::numeric_limits<std::uint64_t>::max());
+}
+
 BOOST_AUTO_TEST_CASE(require_memory_refuses_above_the_limit_and_names_the_option) {
   BOOST_CHECK_NO_THROW(gift::model::require_memory(1, "a test", "--batch"));
   BOOST_CHECK_EXCEPTION(gift::model::require_memory(std::numeric_limits<std::uint64_t>::max(), "gift eval: a batch",

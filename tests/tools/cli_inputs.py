@@ -200,6 +200,17 @@ for command in (["eval", "--batch", "4096", "--tokens", str(4096 * 64), "--seq",
     check(bounded.returncode == 1 and "of activations beyond the weights" in bounded.stderr and "lower --batch" in bounded.stderr,
           f"gift {command[0]} --batch 4096 refused by its estimate: exit {bounded.returncode}, {bounded.stderr[-300:]!r}")
 
+# Issue 27: calibration's Gram matrices (26.8 MB per block and shard at SmolLM2's widths) are
+# estimated before they are made: 64 shards of this 4-block model in one process need ~6.4 GiB,
+# refused under 3 GiB.
+bounded = subprocess.run([gift, "calibrate", "--tokens", "4096", "--seq", "64", "--gram", "--shards", "64",
+                          "--out", "gram_stats"], capture_output=True, text=True, timeout=600, env=env, cwd=work,
+                         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_DATA, (limit, limit)))
+check(bounded.returncode == 1 and "with Gram matrices for 64 shard(s) in this process" in bounded.stderr
+      and "lower --batch, or the shards per process" in bounded.stderr,
+      f"calibrate --gram --shards 64 refused by its estimate: exit {bounded.returncode}, {bounded.stderr[-300:]!r}")
+check(not os.path.exists(os.path.join(work, "gram_stats", "manifest.txt")), "a refused calibration wrote a manifest")
+
 # Defect 8: an output that cannot be written is found before the work (a folder under a file).
 blocker = os.path.join(work, "a_file")
 open(blocker, "w").close()

@@ -1,8 +1,9 @@
 #pragma once
 /// \file gift/model/memory_estimate.hpp
-/// \brief How much memory a forward pass or a training step holds beyond the weights, and how
-/// much this process may still allocate: so that a batch too large for the machine is refused
-/// with the option to lower, instead of ending in `std::bad_alloc` or the kernel's OOM killer.
+/// \brief How much memory a forward pass, a training step, a calibration pass or text generation
+/// holds beyond the weights, and how much this process may still allocate: so that a batch too
+/// large for the machine is refused with the option to lower, instead of ending in
+/// `std::bad_alloc` or the kernel's OOM killer.
 ///
 /// The estimates count fp32 activations per token (rows are tokens, sequence after sequence):
 /// - evaluation: one block's working set at a time (x, its norm, q, k, v, attention output and
@@ -63,6 +64,43 @@ inline long double working_values_per_token(const llama_config& c) {
   const long double saved = static_cast<long double>(c.layers) * (5.0L * c.hidden + 2.0L * kv_dim + 2.0L * c.ffn);
   const long double head_chunk = 2.0L * 128.0L * static_cast<long double>(c.vocab);
   return detail::saturating_bytes(tokens * (saved + detail::working_values_per_token(c)) + head_chunk);
+}
+
+/// Upper estimate of the bytes a calibration pass holds beyond the weights: an evaluation-mode
+/// forward pass over `sequences` × `length` tokens and, with `gram`, the Gram matrices — one
+/// `in × in` matrix of doubles per distinct layer input of every block (q, k and v share the
+/// attention input, gate and up the MLP's: `2·hidden² + (heads·head_dim)² + ffn²` per block) —
+/// for each of the `shards` shards this process accumulates (a shard keeps its own until the
+/// merge). 805 MB per shard for SmolLM2-135M, 44 GB for a LLaMA-2-7B shape.
+[[nodiscard]] inline std::uint64_t calibration_bytes(const llama_config& c, std::int64_t sequences, std::int64_t length,
+                                                     bool gram, std::int64_t shards) {
+  const std::uint64_t forward = evaluation_bytes(c, sequences, length);
+  if (!gram) return forward;
+  const long double h = c.hidden, q = static_cast<long double>(c.heads) * static_cast<long double>(c.head_dim),
+                    f = c.ffn;
+  const long double doubles = static_cast<long double>(std::max<std::int64_t>(shards, 0)) *
+                              static_cast<long double>(c.layers) * (2.0L * h * h + q * q + f * f);
+  const std::uint64_t grams = detail::saturating_bytes(2.0L * doubles);  // a double is two floats' bytes
+  return grams > std::numeric_limits<std::uint64_t>::max() - forward ? std::numeric_limits<std::uint64_t>::max()
+                                                                      : forward + grams;
+}
+
+/// Upper estimate of the bytes text generation holds beyond the weights: the prompt's forward pass
+/// (`prompt` tokens, one sequence), a KV cache grown to `positions` positions (keys and values of
+/// every block; it grows by doubling from 64 rows, so while it grows the old and new rows coexist:
+/// up to `3·max(positions, 64)` rows, `capacity` at most), and the RoPE table (cosines and sines of
+/// `rope_dim / 2` frequencies) over `capacity` positions.
+[[nodiscard]] inline std::uint64_t generation_bytes(const llama_config& c, std::int64_t prompt, std::int64_t positions,
+                                                    std::int64_t capacity) {
+  const long double kv_dim = static_cast<long double>(c.kv_heads) * static_cast<long double>(c.head_dim);
+  const long double rows = std::min(3.0L * static_cast<long double>(std::max<std::int64_t>(positions, 64)),
+                                    static_cast<long double>(std::max<std::int64_t>(capacity, 1)));
+  const long double cache = static_cast<long double>(c.layers) * 2.0L * rows * kv_dim;
+  const long double rope = static_cast<long double>(std::max<std::int64_t>(capacity, 0)) * static_cast<long double>(c.rope_dim);
+  const std::uint64_t forward = evaluation_bytes(c, 1, prompt);
+  const std::uint64_t rest = detail::saturating_bytes(cache + rope);
+  return rest > std::numeric_limits<std::uint64_t>::max() - forward ? std::numeric_limits<std::uint64_t>::max()
+                                                                     : forward + rest;
 }
 
 /// What this process may still allocate, in bytes: the smaller of the system's available memory
