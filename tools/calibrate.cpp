@@ -67,7 +67,7 @@ int run_calibrate(int argc, char** argv) {
   const auto sequences = static_cast<std::int64_t>(ids.size()) / length;
   gift::require(sequences > 0, "gift calibrate: not enough text for one sequence of ", length);
   gift::require(sequences >= plan.shards(), "gift calibrate: ", sequences, " sequence(s) of ", length,
-                        " tokens cannot fill ", plan.shards(), " shards; use more --tokens or fewer --shards");
+                " tokens cannot fill ", plan.shards(), " shards; use more --tokens or fewer --shards");
   // The forward pass of one batch and every shard's Gram matrices, estimated before any is made.
   const std::int64_t per_pass = std::min(batch, sequences), held = plan.count(world().rank());
   model::require_memory(model::calibration_bytes(config, per_pass, length, with_gram, held),

@@ -34,14 +34,14 @@ int run_compare(int argc, char** argv) {
   const auto a = io::read_sequence_losses(args.get("a"));
   const auto b = io::read_sequence_losses(args.get("b"));
   gift::require(a.size() == b.size(), "gift compare: --a holds ", a.size(), " sequences and --b ", b.size(),
-                        "; compare two evaluations of the same evaluation set (same text, --seq, --files, "
-                        "--sample-seed)");
+                "; compare two evaluations of the same evaluation set (same text, --seq, --files, "
+                "--sample-seed)");
   std::vector<model::loss_sum> left, right;
   for (std::size_t i = 0; i < a.size(); ++i) {
     gift::require(a[i].file == b[i].file && a[i].offset == b[i].offset && a[i].tokens == b[i].tokens,
-                          "gift compare: sequence ", i, " is ", a[i].file, "@", a[i].offset, " (", a[i].tokens,
-                          " tokens) in --a but ", b[i].file, "@", b[i].offset, " (", b[i].tokens,
-                          " tokens) in --b; the two files evaluate different sequences");
+                  "gift compare: sequence ", i, " is ", a[i].file, "@", a[i].offset, " (", a[i].tokens,
+                  " tokens) in --a but ", b[i].file, "@", b[i].offset, " (", b[i].tokens,
+                  " tokens) in --b; the two files evaluate different sequences");
     left.push_back({a[i].nll, a[i].tokens});
     right.push_back({b[i].nll, b[i].tokens});
   }

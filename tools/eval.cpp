@@ -158,9 +158,9 @@ int run_eval(int argc, char** argv) {
     if (!args.get("item-results").empty()) require_writable_file(args.get("item-results"), "--item-results");
   }
   gift::require(args.get("task").empty() || args.get("task") == "next_passage" || args.get("task") == "final_word",
-                        "gift eval: --task must be next_passage or final_word, not '", args.get("task"), "'");
+                "gift eval: --task must be next_passage or final_word, not '", args.get("task"), "'");
   gift::require(args.get("task").empty() || plan.shards() == 1, "gift eval: --task runs in one process; ",
-                        "leave --shards at 1");
+                "leave --shards at 1");
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
   auto model = load_model(args);
@@ -194,7 +194,7 @@ int run_eval(int argc, char** argv) {
     for (Eigen::Index r = 0; r < sequences.rows(); ++r) rows.push_back({"-", r * length, 0, 0});
   }
   gift::require(sequences.rows() >= plan.shards(), "gift eval: ", sequences.rows(), " sequence(s) of ", length,
-                        " cannot fill ", plan.shards(), " shards; use more --tokens (or --files) or fewer --shards");
+                " cannot fill ", plan.shards(), " shards; use more --tokens (or --files) or fewer --shards");
   // The activations of one forward pass, estimated before the first (host backends: CUDA's live
   // on the GPU): a batch too large for the machine is refused, naming the option to lower.
   if (chosen != device::cuda) {

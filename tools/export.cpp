@@ -59,9 +59,9 @@ std::string pack_model(model::llama_model<float>& model, const arguments& args, 
   const bool file_steps = weights && weights->find_tensor(layer_name(0, model::projection::q) + ".delta") != nullptr;
   // Packing again per row would silently re-quantize a group-wise model on a coarser grid.
   gift::require(!weights || weights->find_tensor(layer_name(0, model::projection::q) + ".group_delta") == nullptr,
-                        "gift export: '", args.get("weights"), "' is quantized with scale groups (gift quantize ",
-                        "--group-size), but the packed format holds one step per row; export it as --format hf or ",
-                        "gguf (fp32 weights), or quantize without --group-size to pack it");
+                "gift export: '", args.get("weights"), "' is quantized with scale groups (gift quantize ",
+                "--group-size), but the packed format holds one step per row; export it as --format hf or ",
+                "gguf (fp32 weights), or quantize without --group-size to pack it");
   const alpha_search search = parse_alpha(args.get("alpha"), "--alpha");
   const auto salient_for = [&](int b, model::projection p, Eigen::Index columns) {
     if (selection.empty()) return salient_columns::none(static_cast<std::size_t>(columns));
@@ -74,7 +74,7 @@ std::string pack_model(model::llama_model<float>& model, const arguments& args, 
     model::packing_plan plan{{}, salient_for(b, p, w.cols())};
     if (file_steps) {
       gift::require(weights->find_tensor(name + ".delta") != nullptr, "gift export: '", args.get("weights"),
-                            "' holds steps for some layers but not for ", name, "; write it again with gift quantize");
+                    "' holds steps for some layers but not for ", name, "; write it again with gift quantize");
       plan.delta = weights->read_vector(name + ".delta");
     } else {
       // No steps in a file: quantize now, and put the mixed-precision weight in place so that
@@ -119,7 +119,7 @@ int run_export(int argc, char** argv) {
   if (!args.parse(argc, argv, 2)) return 0;
   const std::string format = args.get("format");
   gift::require(format == "hf" || format == "gguf" || format == "packed",
-                        "gift export: --format must be hf, gguf or packed, but is '", format, "'");
+                "gift export: --format must be hf, gguf or packed, but is '", format, "'");
   const std::string dtype = args.get("dtype");
   io::ggml_type gguf_type = io::ggml_type::f32;
   model::hf_save_options options;
@@ -141,7 +141,7 @@ int run_export(int argc, char** argv) {
   } else {
     options.salient_dtype = folder_dtype(args.get("salient-dtype"), "--salient-dtype", false);
     gift::require(args.integer("bits") == 0 || args.integer("bits") >= 2,
-                          "gift export: --bits must be in [2, 8] (or 0: from --weights), but is ", args.integer("bits"));
+                  "gift export: --bits must be in [2, 8] (or 0: from --weights), but is ", args.integer("bits"));
     (void)parse_alpha(args.get("alpha"), "--alpha");
   }
   const std::filesystem::path out = args.get("out");
@@ -162,7 +162,7 @@ int run_export(int argc, char** argv) {
   } else {
     std::error_code status;
     gift::require(!std::filesystem::is_regular_file(out, status), "gift export: --out '", out.string(),
-                          "' is a file; --format ", format, " writes a folder");
+                  "' is a file; --format ", format, " writes a folder");
     created_folder = !std::filesystem::exists(out, status);
     require_writable_folder(out, "--out");
   }
@@ -173,7 +173,7 @@ int run_export(int argc, char** argv) {
   {
     std::error_code status;
     gift::require(!std::filesystem::equivalent(source, out, status), "gift export: --out '", out.string(),
-                          "' is the --model itself; write the export somewhere else");
+                  "' is the --model itself; write the export somewhere else");
   }
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
@@ -193,8 +193,8 @@ int run_export(int argc, char** argv) {
       if (const auto it = metadata.find("gift.bits"); it != metadata.end()) {
         const int file_bits = std::stoi(it->second);
         gift::require(bits == 0 || bits == file_bits, "gift export: --bits ", bits, " differs from the ",
-                              file_bits, " bits '", args.get("weights"), "' was quantized to; drop --bits or pass ",
-                              file_bits);
+                      file_bits, " bits '", args.get("weights"), "' was quantized to; drop --bits or pass ",
+                      file_bits);
         bits = file_bits;
       }
     }

@@ -105,12 +105,12 @@ int run_finetune(int argc, char** argv) {
   const finetune_method method = parse_finetune_method(args.get("method"));
   const std::string method_name = args.get("method");
   gift::require(!uses_salient(method) || !args.get("salient").empty(), "gift finetune: --method ", method_name,
-                        " needs --salient (the salient-column file from gift select)");
+                " needs --salient (the salient-column file from gift select)");
   gift::require(!args.on("match-params") || (uses_adapter(method) && !args.get("salient").empty()),
-                        "gift finetune: --match-params sizes a LoRA/DoRA rank to GIFT-SW's count: use it with "
-                        "--method lora, dora or quik_lora and give --salient");
+                "gift finetune: --match-params sizes a LoRA/DoRA rank to GIFT-SW's count: use it with "
+                "--method lora, dora or quik_lora and give --salient");
   gift::require(!args.on("no-noise") || method == finetune_method::gift_sw || method == finetune_method::npft,
-                        "gift finetune: --no-noise applies to --method gift_sw and npft only");
+                "gift finetune: --no-noise applies to --method gift_sw and npft only");
   const model::svft_pattern svft_pattern = [&] {
     try {
       return model::parse_svft_pattern(args.get("svft-pattern"));
@@ -120,12 +120,12 @@ int run_finetune(int argc, char** argv) {
     }
   }();
   gift::require(method != finetune_method::quik_lora || !args.get("weights").empty() || !args.get("resume").empty(),
-                        "gift finetune: --method quik_lora adapts a quantized model: give --weights from ",
-                        "gift quantize (--method gptq for QUIK)");
+                "gift finetune: --method quik_lora adapts a quantized model: give --weights from ",
+                "gift quantize (--method gptq for QUIK)");
   // Off Eigen: GIFT-SW in one process (the other methods' slots and the data-parallel step are
   // Eigen's), with checkpoints and --resume as on Eigen.
   gift::require(chosen == device::eigen || method == finetune_method::gift_sw, "gift finetune: --device ",
-                        args.get("device"), " trains --method gift_sw only; use --device eigen for ", method_name);
+                args.get("device"), " trains --method gift_sw only; use --device eigen for ", method_name);
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
   const std::int64_t steps = args.integer("steps"), batch = args.integer("batch"), length = args.integer("seq");
@@ -133,13 +133,13 @@ int run_finetune(int argc, char** argv) {
                                                                 "--seq at least 2");
   const auto plan = shard_plan_of(args);
   gift::require(chosen == device::eigen || (plan.shards() == 1 && world().size() == 1), "gift finetune: --device ",
-                        args.get("device"), " runs one shard in one process; use --device eigen for --shards or mpirun");
+                args.get("device"), " runs one shard in one process; use --device eigen for --shards or mpirun");
   gift::require(plan.shards() <= batch, "gift finetune: --batch ", batch, " cannot fill ", plan.shards(),
-                        " shards (one per MPI rank unless --shards says otherwise): each shard of a step needs a "
-                        "sequence; raise --batch (the global batch) to at least ", plan.shards());
+                " shards (one per MPI rank unless --shards says otherwise): each shard of a step needs a "
+                "sequence; raise --batch (the global batch) to at least ", plan.shards());
   const std::string resume = args.get("resume");
   gift::require(resume.empty() || args.get("weights").empty(), "gift finetune: give --resume or --weights, ",
-                        "not both: a checkpoint holds the weights it continues from");
+                "not both: a checkpoint holds the weights it continues from");
   // The settings that decide every bit of the trajectory; a resumed run must repeat them.
   // Numbers are written canonically (1e-3 and 0.001 are the same setting).
   const auto number = [&](const char* name) {
@@ -161,8 +161,8 @@ int run_finetune(int argc, char** argv) {
   std::optional<io::training_checkpoint> checkpoint;
   if (!resume.empty()) {
     gift::require(method == finetune_method::gift_sw, "gift finetune: --resume continues gift_sw runs only; ",
-                          "restart a ", method_name, " run from the beginning (its checkpoint holds merged weights, "
-                          "not the adapter or base it trains)");
+                  "restart a ", method_name, " run from the beginning (its checkpoint holds merged weights, "
+                  "not the adapter or base it trains)");
     checkpoint.emplace(io::training_checkpoint::open(resume, "gift finetune: --resume"));
   }
   auto model = load_model(args, resume);
@@ -228,7 +228,7 @@ int run_finetune(int argc, char** argv) {
   settings.npft_steps_per_draw = (steps + npft_epochs - 1) / npft_epochs;
   settings.npft_noise_scale = args.number("npft-noise-scale");
   gift::require(!trains_adapter(method) || settings.adapter.rank <= totals.max_rank, "gift finetune: --rank ",
-                        settings.adapter.rank, " exceeds the narrowest layer (", totals.max_rank, ")");
+                settings.adapter.rank, " exceeds the narrowest layer (", totals.max_rank, ")");
 
   // NPFT's outliers: the largest entries of each layer's empirical Fisher diagonal over the first
   // --fisher-sequences sequences of the training text, with the model as loaded.
@@ -239,7 +239,7 @@ int run_finetune(int argc, char** argv) {
     const auto sequences = wrapped_sequences(ids, length, 0, count);
     progress_bar bar("fisher", count, "sequence");
     gift::require(count >= plan.shards(), "gift finetune: --fisher-sequences ", count, " cannot fill ",
-                          plan.shards(), " shards; give at least ", plan.shards());
+                  plan.shards(), " shards; give at least ", plan.shards());
     fisher = model::sharded_empirical_fisher(model, sequences, world(), plan, [&] { bar.advance(1); });
   }
 
@@ -258,8 +258,8 @@ int run_finetune(int argc, char** argv) {
         if (weights_file && weights_file->find_tensor(name + ".delta") != nullptr) {
           const auto count = weights_file->find_tensor(name + ".delta")->element_count;
           gift::require(count == static_cast<std::uint64_t>(weight.rows()), "gift finetune: '", name,
-                                ".delta' in the weights file holds ", count, " noise scales, but the layer has ",
-                                weight.rows(), " rows; the file is damaged or from another model");
+                        ".delta' in the weights file holds ", count, " noise scales, but the layer has ",
+                        weight.rows(), " rows; the file is damaged or from another model");
           delta = weights_file->read_vector(name + ".delta");
           ++delta_from_file;
         } else {
@@ -285,8 +285,8 @@ int run_finetune(int argc, char** argv) {
   }
   // A run that trains nothing would still write a checkpoint that looks like a result.
   gift::require(chosen != device::eigen || trainable > 0, "gift finetune: --method ", args.get("method"),
-                        " has no parameter to train (the --salient file selects no column?); select salient columns "
-                        "with gift select --k or --fraction, or choose a method with its own parameters (lora)");
+                " has no parameter to train (the --salient file selects no column?); select salient columns "
+                "with gift select --k or --fraction, or choose a method with its own parameters (lora)");
   optim::adamw<float> optimizer(parameters, args.number("weight-decay"));
   const double lr = args.number("lr"), warmup = args.number("warmup");
   const std::string schedule_name = args.get("schedule");
@@ -384,7 +384,7 @@ int run_finetune(int argc, char** argv) {
   pipeline::train_result trained;
   if (chosen != device::eigen) {
     gift::require(checkpoint_every == 0, "gift finetune: --checkpoint-every writes from the Eigen loop; with ",
-                          "--device ", args.get("device"), " use --stop-after and --resume to checkpoint");
+                  "--device ", args.get("device"), " use --stop-after and --resume to checkpoint");
     device_training on_device_settings;
     on_device_settings.options = run;
     on_device_settings.batches = batches;

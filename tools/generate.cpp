@@ -40,9 +40,9 @@ int run_generate(int argc, char** argv) {
   std::string prompt = args.get("prompt");
   if (const auto bad = io::first_invalid_utf8(prompt); bad != std::string::npos)
     gift::require(false, "gift generate: --prompt is not valid UTF-8: byte ", bad, " (value ",
-                          static_cast<int>(static_cast<unsigned char>(prompt[bad])),
-                          ") does not belong to a valid character; pass the prompt as UTF-8 text (check the "
-                          "terminal's locale, e.g. LANG=C.UTF-8)");
+                  static_cast<int>(static_cast<unsigned char>(prompt[bad])),
+                  ") does not belong to a valid character; pass the prompt as UTF-8 text (check the "
+                  "terminal's locale, e.g. LANG=C.UTF-8)");
   if (args.on("chat")) prompt = "<|im_start|>user\n" + prompt + "<|im_end|>\n<|im_start|>assistant\n";
   std::vector<std::int32_t> ids = tokenizer.encode(prompt, {.parse_special = true});
   gift::require(!ids.empty(), "gift generate: the prompt is empty");
@@ -51,10 +51,10 @@ int run_generate(int argc, char** argv) {
   const auto context = static_cast<std::int64_t>(model.config().context_length);
   if (context > 0)
     gift::require(static_cast<std::int64_t>(prompt_length) + args.integer("max-new") <= context,
-                          "gift generate: the prompt (", prompt_length, " tokens) plus --max-new ", args.integer("max-new"),
-                          " exceeds the model's context length of ", context, " tokens; lower --max-new to at most ",
-                          std::max<std::int64_t>(0, context - static_cast<std::int64_t>(prompt_length)),
-                          " or shorten the prompt");
+                  "gift generate: the prompt (", prompt_length, " tokens) plus --max-new ", args.integer("max-new"),
+                  " exceeds the model's context length of ", context, " tokens; lower --max-new to at most ",
+                  std::max<std::int64_t>(0, context - static_cast<std::int64_t>(prompt_length)),
+                  " or shorten the prompt");
   const double temperature = args.number("temperature");
   const auto top_k = args.integer("top-k");
   const auto eos = tokenizer.special().eos;
@@ -73,7 +73,7 @@ int run_generate(int argc, char** argv) {
   for (std::int64_t n = 0; n < args.integer("max-new"); ++n) {
     logits = n == 0 ? model.extend(cache, ids) : model.extend(cache, std::span<const std::int32_t>(&ids.back(), 1));
     gift::require(logits.allFinite(), "gift generate: the model's logits at token ", ids.size(),
-                          " are not finite; the weights are damaged (check them with gift eval)");
+                  " are not finite; the weights are damaged (check them with gift eval)");
     std::int32_t next = 0;
     if (temperature <= 0) {
       Eigen::Index best = 0;

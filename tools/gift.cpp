@@ -70,12 +70,12 @@ int main(int argc, char** argv) {
       gift::cli::quiet_rank = mpi->rank() != 0;
 #else
       gift::require(launched <= 1, "this gift was built without MPI, so its ", launched,
-                            " ranks would run unconnected; build with MPI (Debian: openmpi-bin libopenmpi-dev, "
-                            "CMake option GIFT_ENABLE_MPI) or start one process without mpirun");
+                    " ranks would run unconnected; build with MPI (Debian: openmpi-bin libopenmpi-dev, "
+                    "CMake option GIFT_ENABLE_MPI) or start one process without mpirun");
 #endif
     }
     gift::require(launched <= 1 || data_parallel, "gift ", command, " runs in one process (only calibrate, ",
-                          "finetune and eval run over MPI ranks); start it without mpirun");
+                  "finetune and eval run over MPI ranks); start it without mpirun");
     if (command == "calibrate") return gift::cli::run_calibrate(argc, argv);
     if (command == "select") return gift::cli::run_select(argc, argv);
     if (command == "quantize") return gift::cli::run_quantize(argc, argv);

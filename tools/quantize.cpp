@@ -46,8 +46,8 @@ int run_quantize(int argc, char** argv) {
   if (!args.parse(argc, argv, 2)) return 0;
   const bool fully_quantized = args.on("no-salient");
   gift::require(fully_quantized != !args.get("salient").empty(), "gift quantize: give either --salient ",
-                        "<file from gift select> (salient columns kept in full precision) or --no-salient (every ",
-                        "column quantized), ", fully_quantized ? "not both" : "but neither was given");
+                "<file from gift select> (salient columns kept in full precision) or --no-salient (every ",
+                "column quantized), ", fully_quantized ? "not both" : "but neither was given");
   const auto out_lock = require_writable_outputs(args, out_kind::file, "quantize");
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
@@ -55,10 +55,10 @@ int run_quantize(int argc, char** argv) {
   const alpha_search search = parse_alpha(args.get("alpha"), "--alpha");
   const std::string method = args.get("method");
   gift::require(method == "rtn" || method == "gptq", "gift quantize: --method must be rtn or gptq, but is '",
-                        method, "'");
+                method, "'");
   const auto group_size = static_cast<std::size_t>(args.integer("group-size"));
   gift::require(group_size == 0 || method == "rtn", "gift quantize: --group-size ", group_size, " works with ",
-                        "--method rtn only (gift's GPTQ scales whole rows); drop --group-size or use --method rtn");
+                "--method rtn only (gift's GPTQ scales whole rows); drop --group-size or use --method rtn");
   std::optional<io::safetensors_file> grams;
   if (method == "gptq") {
     gift::require(!args.get("gram").empty(), "gift quantize: --method gptq needs --gram <gram.safetensors> "

@@ -116,7 +116,7 @@ int run_select(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   const bool is_custom = args.given("tau") || args.given("rho") || args.given("gamma");
   gift::require(!(is_custom && args.given("metric")), "gift select: give either --metric (a preset) or ",
-                        "--tau/--rho/--gamma (a custom metric), not both: the preset would be ignored");
+                "--tau/--rho/--gamma (a custom metric), not both: the preset would be ignored");
   // A custom metric takes the unset exponents from the defaults below; the name says all three.
   const std::string tau = args.get("tau").empty() ? "inf" : args.get("tau");
   const std::string rho = args.get("rho").empty() ? "inf" : args.get("rho");
@@ -127,7 +127,7 @@ int run_select(int argc, char** argv) {
   const symmetric_options d_quantizer{static_cast<int>(args.integer("bits")), parse_alpha(args.get("alpha"), "--alpha"),
                                       static_cast<std::size_t>(args.integer("group-size"))};
   gift::require(by_fisher || !args.get("stats").empty(), "gift select: --stats is required (the folder of gift ",
-                        "calibrate) for --metric ", metric_name, "; only --metric fisher works without it");
+                "calibrate) for --metric ", metric_name, "; only --metric fisher works without it");
   const model::selection_size size{args.integer("k"), args.number("fraction")};
   std::optional<io::calibration_set> calibration;
   if (!by_fisher) calibration.emplace(io::calibration_set::open(args.get("stats")));

@@ -529,7 +529,7 @@ int run_sweep(int argc, char** argv) {
   {
     std::error_code status;
     gift::require(!fs::exists(out, status) || fs::is_directory(out, status), "gift sweep: --out '",
-                          out.string(), "' exists and is not a folder; name a results folder");
+                  out.string(), "' exists and is not a folder; name a results folder");
   }
   require_writable_folder(out, "--out");
   const auto out_lock = io::output_lock::acquire(out, "gift sweep: --out");

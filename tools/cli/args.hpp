@@ -54,7 +54,7 @@ public:
         return false;
       }
       gift::require(token.rfind("--", 0) == 0, "gift ", command_, ": unexpected argument '", token,
-                            "'; options start with -- (see gift ", command_, " --help)");
+                    "'; options start with -- (see gift ", command_, " --help)");
       token = token.substr(2);
       std::string value;
       bool has_value = false;
@@ -65,7 +65,7 @@ public:
       }
       const spec* s = find(token);
       gift::require(s != nullptr, "gift ", command_, ": unknown option --", token, " (see gift ", command_,
-                            " --help)");
+                    " --help)");
       if (s->is_flag) {
         values_[token] = has_value ? value : "1";
         continue;
@@ -78,7 +78,7 @@ public:
     }
     for (const auto& s : options_) {
       gift::require(!s.required || values_.count(s.name) != 0, "gift ", command_, ": option --", s.name,
-                            " is required (", s.help, ")");
+                    " is required (", s.help, ")");
       check_range(s);
     }
     return true;
@@ -123,7 +123,7 @@ public:
       used = 0;
     }
     gift::require(used == text.size() && !text.empty(), "gift ", command_, ": --", name,
-                          " must be an integer, but is '", text, "'");
+                  " must be an integer, but is '", text, "'");
     return value;
   }
   /// Floating-point value.
@@ -137,7 +137,7 @@ public:
       used = 0;
     }
     gift::require(used == text.size() && !text.empty(), "gift ", command_, ": --", name,
-                          " must be a number, but is '", text, "'");
+                  " must be a number, but is '", text, "'");
     return value;
   }
   /// Switch value.
@@ -176,14 +176,14 @@ private:
     if (s.type == kind::integer) {
       const std::int64_t value = integer(s.name);
       gift::require(value >= s.integer_lo && value <= s.integer_hi, "gift ", command_, ": --", s.name,
-                            " must be in [", range_text(s, false), ", ", range_text(s, true), "], but is ", get(s.name),
-                            " (", s.help, ")");
+                    " must be in [", range_text(s, false), ", ", range_text(s, true), "], but is ", get(s.name),
+                    " (", s.help, ")");
       return;
     }
     const double value = number(s.name);
     gift::require(std::isfinite(value) && value >= s.lo && value <= s.hi, "gift ", command_, ": --", s.name,
-                          " must be in [", range_text(s, false), ", ", range_text(s, true), "], but is ", get(s.name),
-                          " (", s.help, ")");
+                  " must be in [", range_text(s, false), ", ", range_text(s, true), "], but is ", get(s.name),
+                  " (", s.help, ")");
   }
   /// The lower (`upper` false) or upper bound of a typed option, as the user would type it.
   static std::string range_text(const spec& s, bool upper) {

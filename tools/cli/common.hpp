@@ -67,7 +67,7 @@ inline alpha_search parse_alpha(const std::string& text, const std::string& opti
       used = 0;
     }
     gift::require(used == points.size() && n >= 1 && n <= 100000, "gift: ", option, " '", text,
-                          "': grid<N> needs a whole number of candidates N in [1, 100000], e.g. grid100");
+                  "': grid<N> needs a whole number of candidates N in [1, 100000], e.g. grid100");
     return alpha_search::paper_grid(static_cast<int>(n));
   }
   throw error("gift: " + option + " must be max, grid<N> (e.g. grid100, the paper's) or ref80 (the authors' code), "
@@ -82,7 +82,7 @@ inline void require_writable_folder(const std::filesystem::path& folder, const s
   std::error_code made;
   fs::create_directories(folder, made);
   gift::require(!made, "gift: ", option, " '", folder.string(), "': cannot create the folder: ", made.message(),
-                        "; choose a writable location");
+                "; choose a writable location");
 #if defined(__unix__) || defined(__APPLE__)
   const long process = static_cast<long>(::getpid());
 #else
@@ -94,7 +94,7 @@ inline void require_writable_folder(const std::filesystem::path& folder, const s
   io::remove_dead_writers_temporaries(folder);
   std::FILE* file = std::fopen(probe.string().c_str(), "wb");
   gift::require(file != nullptr, "gift: ", option, " '", folder.string(), "': cannot create files there: ",
-                        std::strerror(errno), "; choose a writable location");
+                std::strerror(errno), "; choose a writable location");
   std::fclose(file);
   std::error_code ignored;
   fs::remove(probe, ignored);
@@ -106,7 +106,7 @@ inline void require_writable_file(const std::filesystem::path& path, const std::
   namespace fs = std::filesystem;
   std::error_code ignored;
   gift::require(!path.empty() && !fs::is_directory(path, ignored), "gift: ", option, " '", path.string(),
-                        "' must name a file to write, but it ", path.empty() ? "is empty" : "is a folder");
+                "' must name a file to write, but it ", path.empty() ? "is empty" : "is a folder");
   require_writable_folder(path.has_parent_path() ? path.parent_path() : fs::path("."), option);
   // A device, FIFO, socket or symlink is refused now, not after the work (the atomic writer
   // would refuse it then).
@@ -131,7 +131,7 @@ enum class out_kind { none, file, folder };
 inline model::token_matrix wrapped_sequences(const std::vector<std::int32_t>& ids, std::int64_t length,
                                              std::int64_t first, std::int64_t count) {
   gift::require(static_cast<std::int64_t>(ids.size()) >= length, "gift: the text has ", ids.size(),
-                        " tokens, fewer than one sequence of ", length, "; use more text or a shorter --seq");
+                " tokens, fewer than one sequence of ", length, "; use more text or a shorter --seq");
   return model::wrapped_sequences(ids, length, first, count);
 }
 

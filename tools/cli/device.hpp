@@ -57,13 +57,13 @@ inline void hand_over_to_cuda_build(device chosen, int ranks, char** argv) {
 #else
   if (chosen != device::cuda) return;
   gift::require(ranks == 1, "gift: --device cuda runs in one process, but this is one of ", ranks,
-                        " MPI ranks; start it without mpirun");
+                " MPI ranks; start it without mpirun");
   std::error_code ignored;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ignored);
   const auto sibling = self.parent_path() / "gift-cuda";
   gift::require(!self.empty() && std::filesystem::exists(sibling), "gift: --device cuda needs gift-cuda beside ",
-                        "this executable (", sibling.string(), "), which a build with the CUDA toolkit makes "
-                        "(-DGIFT_ENABLE_CUDA=ON); use --device eigen or thrust-omp on this machine");
+                "this executable (", sibling.string(), "), which a build with the CUDA toolkit makes "
+                "(-DGIFT_ENABLE_CUDA=ON); use --device eigen or thrust-omp on this machine");
 #if defined(__unix__)
   ::execv(sibling.c_str(), argv);
 #endif
@@ -93,7 +93,7 @@ decltype(auto) on_device(device chosen, model::llama_model<float>& model, Work&&
   }
 #else
   gift::require(chosen == device::eigen, "gift: --device thrust-omp and thrust-cpp need a gift built with ",
-                        "Thrust (the CUDA toolkit's headers, CMake option GIFT_ENABLE_THRUST); use --device eigen");
+                "Thrust (the CUDA toolkit's headers, CMake option GIFT_ENABLE_THRUST); use --device eigen");
 #endif
   return work(model);
 }

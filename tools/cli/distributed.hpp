@@ -47,7 +47,7 @@ inline distributed::shard_plan shard_plan_of(const arguments& args) {
   const int ranks = world().size();
   const std::int64_t shards = args.integer("shards") > 0 ? args.integer("shards") : ranks;
   gift::require(shards >= ranks, "gift: --shards ", shards, " is fewer than the ", ranks,
-                        " MPI ranks; give at least --shards ", ranks, " (or leave it 0: one per rank)");
+                " MPI ranks; give at least --shards ", ranks, " (or leave it 0: one per rank)");
   return {shards, ranks};
 }
 

@@ -123,7 +123,7 @@ struct layer_totals {
 /// \throws gift::error when GIFT-SW trains nothing (no salient columns).
 inline int matching_rank(finetune_method method, const layer_totals& totals) {
   gift::require(totals.salient_weights > 0, "gift finetune: --match-params needs salient columns to match, ",
-                        "but the --salient file selects none");
+                "but the --salient file selects none");
   const std::int64_t fixed = method == finetune_method::dora ? totals.outs : 0;
   std::int64_t best = 1;
   for (std::int64_t r = 1; r <= totals.max_rank; ++r) {

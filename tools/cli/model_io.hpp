@@ -66,8 +66,8 @@ inline void require_within_context(const model::llama_model<float>& model, std::
                                    const std::string& what) {
   const auto context = static_cast<std::int64_t>(model.config().context_length);
   gift::require(context <= 0 || length <= context, "gift: ", what, " gives sequences of ", length,
-                        " tokens, beyond the model's context length of ", context,
-                        " tokens (max_position_embeddings); use at most ", context);
+                " tokens, beyond the model's context length of ", context,
+                " tokens (max_position_embeddings); use at most ", context);
 }
 
 inline model::llama_model<float> load_model(const arguments& args, const std::string& weights_override = "") {
@@ -93,9 +93,9 @@ inline model::llama_model<float> load_model(const arguments& args, const std::st
   }
   if (!unknown.empty())
     throw gift::error(gift::concat("gift: '", weights, "' holds ", unknown.size(), " tensor(s) that are not ",
-                                           "linear layers of this model, e.g. '", unknown.front(),
-                                           "'; is it a file of another model? (expected names like ",
-                                           "'blk.0.attn_q.weight' and 'blk.0.attn_q.delta')"));
+                                   "linear layers of this model, e.g. '", unknown.front(),
+                                   "'; is it a file of another model? (expected names like ",
+                                   "'blk.0.attn_q.weight' and 'blk.0.attn_q.delta')"));
   std::vector<std::string> missing;
   for (const auto& [name, layer] : known)
     if (file.find_tensor(name) == nullptr) missing.push_back(name.substr(0, name.size() - 7));
@@ -103,10 +103,10 @@ inline model::llama_model<float> load_model(const arguments& args, const std::st
     std::string list;
     for (std::size_t m = 0; m < missing.size() && m < 5; ++m) list += (m ? ", " : "") + missing[m];
     throw gift::error(gift::concat("gift: '", weights, "' holds ", known.size() - missing.size(), " of the ",
-                                           known.size(), " linear layers; missing ", missing.size(), ": ", list,
-                                           missing.size() > 5 ? ", ..." : "",
-                                           "; write all of them (gift quantize/finetune do) or pass --partial-weights "
-                                           "to keep the model's weights for the rest"));
+                                   known.size(), " linear layers; missing ", missing.size(), ": ", list,
+                                   missing.size() > 5 ? ", ..." : "",
+                                   "; write all of them (gift quantize/finetune do) or pass --partial-weights "
+                                   "to keep the model's weights for the rest"));
   }
   std::vector<std::pair<std::pair<int, model::projection>, gift::matrix<float>>> replacements;
   for (const auto& [name, layer] : known) {
@@ -117,9 +117,9 @@ inline model::llama_model<float> load_model(const arguments& args, const std::st
     const auto& current = model.linear(layer.first, layer.second);
     gift::require(info->rows() == static_cast<std::uint64_t>(current.out_features()) &&
                               info->columns() == static_cast<std::uint64_t>(current.in_features()),
-                          "gift: '", weights, "' tensor '", name, "' is ", info->rows(), " x ", info->columns(),
-                          ", but the layer is ", current.out_features(), " x ", current.in_features(),
-                          "; is it a file of another model?");
+                  "gift: '", weights, "' tensor '", name, "' is ", info->rows(), " x ", info->columns(),
+                  ", but the layer is ", current.out_features(), " x ", current.in_features(),
+                  "; is it a file of another model?");
     gift::matrix<float> w = file.read_matrix(name);
     if (!w.allFinite()) gift::throw_first_non_finite(w, ("gift: '" + weights + "'").c_str(), name.c_str());
     replacements.emplace_back(layer, std::move(w));

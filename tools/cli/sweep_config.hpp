@@ -286,14 +286,14 @@ inline void append_grid(const json_value& grid, const std::string& file, sweep_c
   for (const json_value* g : list(grid, file, "group_size")) group_sizes.push_back(integer(*g, file, "group_size", 0, 1 << 20));
   if (group_sizes.empty()) group_sizes = {0};
   gift::require(grid.find("fraction") == nullptr || grid.find("k") == nullptr, "gift sweep: '", file,
-                        "' gives both \"fraction\" and \"k\"; give one");
+                "' gives both \"fraction\" and \"k\"; give one");
   std::vector<double> sizes;
   const bool size_is_k = grid.find("k") != nullptr;
   for (const json_value* f : list(grid, file, size_is_k ? "k" : "fraction")) {
     // 0: no salient column, every column quantized.
     const double x = size_is_k ? static_cast<double>(integer(*f, file, "k", 0, 1 << 20)) : number(*f, file, "fraction");
     gift::require(size_is_k || (x >= 0 && x <= 1), "gift sweep: '", file, "' fraction ", x,
-                          " is not in [0, 1] (0: every column quantized)");
+                  " is not in [0, 1] (0: every column quantized)");
     sizes.push_back(x);
   }
   if (sizes.empty()) sizes = {0.03125};
@@ -301,14 +301,14 @@ inline void append_grid(const json_value& grid, const std::string& file, sweep_c
   for (const json_value* q : list(grid, file, "quantizer")) {
     quantizers.push_back(text(*q, file, "quantizer"));
     gift::require(quantizers.back() == "rtn" || quantizers.back() == "gptq" || quantizers.back() == "none",
-                          "gift sweep: '", file, "' quantizer must be rtn, gptq or none (fine-tune the full-precision ",
-                          "model), but is '", quantizers.back(), "'");
+                  "gift sweep: '", file, "' quantizer must be rtn, gptq or none (fine-tune the full-precision ",
+                  "model), but is '", quantizers.back(), "'");
   }
   if (quantizers.empty()) quantizers = {"rtn"};
   for (const json_value* s : list(grid, file, "settings")) {
     settings.push_back(text(*s, file, "settings"));
     gift::require(settings.back() == "post" || settings.back() == "pre", "gift sweep: '", file,
-                          "' settings must be post or pre, but is '", settings.back(), "'");
+                  "' settings must be post or pre, but is '", settings.back(), "'");
   }
   if (settings.empty()) settings = {"post"};
   for (const json_value* m : list(grid, file, "methods")) {
@@ -317,8 +317,8 @@ inline void append_grid(const json_value& grid, const std::string& file, sweep_c
     gift::require(name == "none" || name == "gift_sw" || name == "gift_sw_no_noise" || name == "lora" ||
                               name == "dora" || name == "full" || name == "ste" || name == "quik_lora" ||
                               name == "svft" || name == "npft" || name == "npft_no_noise",
-                          "gift sweep: '", file, "' method '", name, "' is not one of none, gift_sw, gift_sw_no_noise, ",
-                          "lora, dora, full, ste, quik_lora, svft, npft, npft_no_noise");
+                  "gift sweep: '", file, "' method '", name, "' is not one of none, gift_sw, gift_sw_no_noise, ",
+                  "lora, dora, full, ste, quik_lora, svft, npft, npft_no_noise");
   }
   if (methods.empty()) methods = {"none"};
   // Learning rates: one list for all, or per method.
@@ -349,20 +349,20 @@ inline void append_grid(const json_value& grid, const std::string& file, sweep_c
           for (const std::int64_t group : q == "none" ? std::vector<std::int64_t>{0} : group_sizes) {
           config.needs_gram = config.needs_gram || q == "gptq";
           gift::require(group == 0 || q == "rtn", "gift sweep: '", file, "' pairs group_size ", group,
-                                " with quantizer ", q, "; scale groups work with rtn only (gift quantize --group-size)");
+                        " with quantizer ", q, "; scale groups work with rtn only (gift quantize --group-size)");
           for (const auto& method : methods) {
             sweep_cell cell{metric, b, size, size_is_k, q, "post", method, 0, 0};
             cell.group_size = group;
             if (cell.fully_quantized()) {
               gift::require(method != "gift_sw" && method != "gift_sw_no_noise" && method != "ste",
-                                    "gift sweep: '", file, "' pairs method ", method, " with ",
-                                    size_is_k ? "k" : "fraction", " 0, which keeps no salient column for it to ",
-                                    method == "ste" ? "keep in full precision" : "train",
-                                    "; put it in a grid with a positive size (see \"grids\")");
+                            "gift sweep: '", file, "' pairs method ", method, " with ",
+                            size_is_k ? "k" : "fraction", " 0, which keeps no salient column for it to ",
+                            method == "ste" ? "keep in full precision" : "train",
+                            "; put it in a grid with a positive size (see \"grids\")");
               gift::require(!config.match_params || (method != "lora" && method != "dora" && method != "quik_lora"),
-                                    "gift sweep: '", file, "' pairs method ", method, " with ", size_is_k ? "k" : "fraction",
-                                    " 0, but finetune.match_params sizes its rank to the salient columns, of which ",
-                                    "there are none; set \"match_params\": false and a \"rank\"");
+                            "gift sweep: '", file, "' pairs method ", method, " with ", size_is_k ? "k" : "fraction",
+                            " 0, but finetune.match_params sizes its rank to the salient columns, of which ",
+                            "there are none; set \"match_params\": false and a \"rank\"");
             }
             // A seed that draws the calibration sample gives the untrained arm replicates too.
             const bool per_seed_calibration = config.vary_calibration && cell.uses_calibration();
@@ -376,9 +376,9 @@ inline void append_grid(const json_value& grid, const std::string& file, sweep_c
             }
             const auto it = rates.count(method) ? rates.find(method) : rates.find("*");
             gift::require(it != rates.end(), "gift sweep: '", file, "' gives no learning rate for method ",
-                                  method, " (\"lr\": [1e-4] or {\"", method, "\": [...]})");
+                          method, " (\"lr\": [1e-4] or {\"", method, "\": [...]})");
             gift::require(q != "none" || method != "quik_lora", "gift sweep: '", file, "' pairs method ",
-                                  "quik_lora with quantizer none; QUIK + LoRA adapts a quantized model");
+                          "quik_lora with quantizer none; QUIK + LoRA adapts a quantized model");
             // Without a quantizer there is no before/after: one setting.
             const std::vector<std::string> own = q == "none" ? std::vector<std::string>{"-"} : settings;
             const std::vector<int> noises =
@@ -462,7 +462,7 @@ inline sweep_config read_sweep_config(const std::string& file) {
       gift::require(name != nullptr, "gift sweep: '", file, "' eval.task needs a \"name\" (next_passage or final_word)");
       config.task = text(*name, file, "eval.task.name");
       gift::require(config.task == "next_passage" || config.task == "final_word", "gift sweep: '", file,
-                            "' eval.task.name must be next_passage or final_word, but is '", config.task, "'");
+                    "' eval.task.name must be next_passage or final_word, but is '", config.task, "'");
       if (const json_value* v = t->find("items")) config.task_items = integer(*v, file, "eval.task.items", 1, 1000000);
       if (const json_value* v = t->find("context")) config.task_context = integer(*v, file, "eval.task.context", 1, 1 << 20);
       if (const json_value* v = t->find("continuation"))
@@ -478,8 +478,8 @@ inline sweep_config read_sweep_config(const std::string& file) {
     if (const json_value* v = e->find("split")) {
       config.eval_split = text(*v, file, "eval.split");
       gift::require(config.eval_split == "validation" || config.eval_split == "dev", "gift sweep: '", file,
-                            "' eval.split must be validation (report) or dev (choose hyper-parameters), but is '",
-                            config.eval_split, "'");
+                    "' eval.split must be validation (report) or dev (choose hyper-parameters), but is '",
+                    config.eval_split, "'");
     }
     if (const json_value* v = e->find("tokens")) config.eval_tokens = integer(*v, file, "eval.tokens", 1, 1LL << 40);
     if (const json_value* v = e->find("seq")) config.eval_seq = integer(*v, file, "eval.seq", 2, 1 << 20);
@@ -513,9 +513,9 @@ inline sweep_config read_sweep_config(const std::string& file) {
     }
   }
   gift::require(!config.choose_lr_on_dev || (config.eval_files > 0 && config.eval_split == "validation"),
-                        "gift sweep: '", file, "' sets finetune.choose_lr_on_dev, which evaluates the dev split with "
-                        "the window design and reports validation: give \"eval\": {\"files\": N} and leave "
-                        "eval.split at validation");
+                "gift sweep: '", file, "' sets finetune.choose_lr_on_dev, which evaluates the dev split with "
+                "the window design and reports validation: give \"eval\": {\"files\": N} and leave "
+                "eval.split at validation");
   if (const json_value* r = root.find("reference")) {
     if (r->type != json_value::kind::object || r->object.empty())
       bad(file, "reference", "an object naming the reference arm, e.g. {\"method\": \"lora\"}", *r);

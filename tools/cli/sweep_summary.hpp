@@ -242,8 +242,8 @@ inline std::int64_t write_sweep_summary(const std::filesystem::path& out, const 
       // An untrained arm has no setting: with pre and post references it has no single one.
       if (matches.size() > 1 && c.method == "none") continue;
       gift::require(matches.size() == 1, "gift sweep: \"reference\" matches ", matches.size(), " arms for ",
-                            arm, " (", matches.front(), ", ", matches.back(), ", ...); name more fields of the "
-                            "reference arm (e.g. \"bits\", \"quantizer\") so that it names one");
+                    arm, " (", matches.front(), ", ", matches.back(), ", ...); name more fields of the "
+                    "reference arm (e.g. \"bits\", \"quantizer\") so that it names one");
       const auto& ref_runs = arms[matches.front()];
       const auto& own_runs = arms[arm];
       // Pair by seed when both sides have seeds; a side with one run pairs with every run.

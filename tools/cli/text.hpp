@@ -130,7 +130,7 @@ inline std::vector<std::string> fortunes_documents(const std::filesystem::path& 
 inline split_files files_of_split(const arguments& args) {
   const std::string data = args.get("data"), split = args.get("split");
   gift::require(split == "train" || split == "dev" || split == "validation",
-                        "gift: --split must be train, dev or validation, not '", split, "'");
+                "gift: --split must be train, dev or validation, not '", split, "'");
   split_files out;
   std::vector<std::string> files;
   if (data == "fortunes") {
@@ -138,12 +138,12 @@ inline split_files files_of_split(const arguments& args) {
     out.fortunes = true;
     files = fortunes_documents(out.root);
     gift::require(!files.empty(), "gift: no fortune files under '", out.root.string(),
-                          "'; install Debian's fortunes package (bash .ci/setup) or pass --data <file>");
+                  "'; install Debian's fortunes package (bash .ci/setup) or pass --data <file>");
   } else if (data == "linux-doc") {
     out.root = args.get("docs");
     files = io::list_text_files(out.root, {".rst.gz", ".rst", ".txt.gz", ".txt"});
     gift::require(!files.empty(), "gift: no documentation files under '", out.root.string(),
-                          "'; install Debian's linux-doc-6.1 (bash .ci/setup) or pass --docs / --data <file>");
+                  "'; install Debian's linux-doc-6.1 (bash .ci/setup) or pass --docs / --data <file>");
   } else {
     throw error("gift: --files samples windows across the files of a corpus; --data '" + data +
                 "' is one file: use --data linux-doc or fortunes, or leave --files at 0");
@@ -173,10 +173,10 @@ inline std::vector<std::int32_t> load_text_tokens(const arguments& args, const i
                                                   std::int64_t max_tokens) {
   const std::string data = args.get("data"), split = args.get("split");
   gift::require(split == "train" || split == "dev" || split == "validation",
-                        "gift: --split must be train, dev or validation, not '", split, "'");
+                "gift: --split must be train, dev or validation, not '", split, "'");
   gift::require(data == "fortunes" || data == "linux-doc" || split != "dev",
-                        "gift: --split dev needs a corpus (--data linux-doc or fortunes); a text file has train and "
-                        "validation only");
+                "gift: --split dev needs a corpus (--data linux-doc or fortunes); a text file has train and "
+                "validation only");
   gift::require(max_tokens > 0, "gift: the token budget must be positive");
   std::vector<std::int32_t> ids;
   if (data == "fortunes" || data == "linux-doc") {
