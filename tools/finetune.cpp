@@ -42,6 +42,49 @@
 
 namespace gift::cli {
 
+namespace {
+/// The settings that decide every bit of a run's trajectory, as a checkpoint records them (a
+/// resumed run must repeat them). Numbers are written canonically: 1e-3 and 0.001 are one setting.
+io::training_run run_settings_of(const arguments& args) {
+  const auto number = [&](const char* name) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", args.number(name));
+    return std::string(text);
+  };
+  const auto integer = [&](const char* name) { return std::to_string(args.integer(name)); };
+  io::training_run run;
+  run.settings = {{"gift.seed", integer("seed")},         {"gift.steps", integer("steps")},
+                  {"gift.batch", integer("batch")},       {"gift.seq", integer("seq")},
+                  {"gift.lr", number("lr")},              {"gift.schedule", args.get("schedule")},
+                  {"gift.warmup", number("warmup")},      {"gift.weight_decay", number("weight-decay")},
+                  {"gift.clip", number("clip")},          {"gift.noise", args.on("no-noise") ? "off" : "on"},
+                  {"gift.tokens", integer("tokens")},     {"gift.data", args.get("data")},
+                  {"gift.split", args.get("split")},      {"gift.bits", integer("bits")},
+                  {"gift.alpha", args.get("alpha")},      {"gift.method", args.get("method")}};
+  return run;
+}
+
+/// The counts `--match-params` sizes an adapter's rank from, over every linear layer of `model`
+/// (salient columns from `selection`; none when it is empty).
+layer_totals totals_of(const model::llama_model<float>& model, const io::salient_selection& selection) {
+  layer_totals totals;
+  totals.max_rank = std::numeric_limits<std::int64_t>::max();
+  for (int b = 0; b < model.config().layers; ++b) {
+    for (model::projection p : model::all_projections) {
+      const auto& layer = model.linear(b, p);
+      const std::int64_t out = layer.out_features(), in = layer.in_features();
+      const std::int64_t k =
+          selection.empty() ? 0 : static_cast<std::int64_t>(io::salient_of(selection, layer_name(b, p)).size());
+      totals.salient_weights += out * k;
+      totals.in_plus_out += in + out;
+      totals.outs += out;
+      totals.max_rank = std::min(totals.max_rank, std::min(in, out));
+    }
+  }
+  return totals;
+}
+}  // namespace
+
 int run_finetune(int argc, char** argv) {
   arguments args("finetune",
                  "Fine-tuning with AdamW. --method gift_sw (default): only the salient columns train; the other "
@@ -140,24 +183,7 @@ int run_finetune(int argc, char** argv) {
   const std::string resume = args.get("resume");
   gift::require(resume.empty() || args.get("weights").empty(), "gift finetune: give --resume or --weights, ",
                 "not both: a checkpoint holds the weights it continues from");
-  // The settings that decide every bit of the trajectory; a resumed run must repeat them.
-  // Numbers are written canonically (1e-3 and 0.001 are the same setting).
-  const auto number = [&](const char* name) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.17g", args.number(name));
-    return std::string(text);
-  };
-  const auto integer = [&](const char* name) { return std::to_string(args.integer(name)); };
-  io::training_run run_record;
-  run_record.settings = {
-      {"gift.seed", integer("seed")},         {"gift.steps", integer("steps")},
-      {"gift.batch", integer("batch")},       {"gift.seq", integer("seq")},
-      {"gift.lr", number("lr")},              {"gift.schedule", args.get("schedule")},
-      {"gift.warmup", number("warmup")},      {"gift.weight_decay", number("weight-decay")},
-      {"gift.clip", number("clip")},          {"gift.noise", args.on("no-noise") ? "off" : "on"},
-      {"gift.tokens", integer("tokens")},     {"gift.data", args.get("data")},
-      {"gift.split", args.get("split")},      {"gift.bits", integer("bits")},
-      {"gift.alpha", args.get("alpha")},      {"gift.method", method_name}};
+  io::training_run run_record = run_settings_of(args);
   std::optional<io::training_checkpoint> checkpoint;
   if (!resume.empty()) {
     gift::require(method == finetune_method::gift_sw, "gift finetune: --resume continues gift_sw runs only; ",
@@ -203,18 +229,7 @@ int run_finetune(int argc, char** argv) {
   const auto salient_or_none = [&](const std::string& name, Eigen::Index in) {
     return selection.empty() ? salient_columns::none(static_cast<std::size_t>(in)) : io::salient_of(selection, name);
   };
-  layer_totals totals;
-  totals.max_rank = std::numeric_limits<std::int64_t>::max();
-  for (int b = 0; b < model.config().layers; ++b) {
-    for (model::projection p : model::all_projections) {
-      const auto& layer = model.linear(b, p);
-      const std::int64_t out = layer.out_features(), in = layer.in_features();
-      totals.salient_weights += out * static_cast<std::int64_t>(salient_or_none(layer_name(b, p), in).size());
-      totals.in_plus_out += in + out;
-      totals.outs += out;
-      totals.max_rank = std::min(totals.max_rank, std::min(in, out));
-    }
-  }
+  const layer_totals totals = totals_of(model, selection);
   method_settings settings;
   settings.method = method;
   settings.bits = static_cast<int>(args.integer("bits"));
@@ -288,19 +303,15 @@ int run_finetune(int argc, char** argv) {
                 " has no parameter to train (the --salient file selects no column?); select salient columns "
                 "with gift select --k or --fraction, or choose a method with its own parameters (lora)");
   optim::adamw<float> optimizer(parameters, args.number("weight-decay"));
-  const double lr = args.number("lr"), warmup = args.number("warmup");
+  const double lr = args.number("lr");
   const std::string schedule_name = args.get("schedule");
-  std::function<double(std::uint64_t)> schedule;
-  const auto total = static_cast<std::uint64_t>(steps);
-  if (schedule_name == "constant") {
-    schedule = optim::constant_schedule(lr, static_cast<std::uint64_t>(std::ceil(warmup * static_cast<double>(steps))));
-  } else if (schedule_name == "linear") {
-    schedule = optim::linear_schedule(lr, total, warmup);
-  } else if (schedule_name == "cosine") {
-    schedule = optim::cosine_schedule(lr, total, warmup);
-  } else {
-    throw error("gift finetune: --schedule must be constant, linear or cosine, but is '" + schedule_name + "'");
-  }
+  const auto schedule = [&] {
+    try {
+      return optim::named_schedule(schedule_name, lr, static_cast<std::uint64_t>(steps), args.number("warmup"));
+    } catch (const error&) {
+      throw error("gift finetune: --schedule must be constant, linear or cosine, but is '" + schedule_name + "'");
+    }
+  }();
   const bool noise = !args.on("no-noise");
   const double clip = args.number("clip");
   const auto checkpoint_every = args.integer("checkpoint-every");

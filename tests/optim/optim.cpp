@@ -9,6 +9,7 @@
 #include <gift/optim/optim.hpp>
 
 #include <cmath>
+#include <string>
 
 // Every case of this file belongs to the CTest test optim_eigen (tests/CMakeLists.txt: gift_add_test).
 BOOST_AUTO_TEST_SUITE(optim_eigen)
@@ -73,6 +74,23 @@ BOOST_AUTO_TEST_CASE(schedules_hand_computed) {
   BOOST_TEST(cosine(1000) == 0.0);
   for (std::uint64_t s = 31; s < 1000; ++s) BOOST_TEST(cosine(s) <= cosine(s - 1));
   static_assert(gift::optim::learning_rate_schedule<gift::optim::cosine_schedule>);
+}
+
+BOOST_AUTO_TEST_CASE(schedules_by_name_equal_the_schedules) {
+  const auto constant = gift::optim::named_schedule("constant", 0.5, 100, 0.04);  // ceil(0.04 · 100) = 4 warmup steps
+  const auto linear = gift::optim::named_schedule("linear", 1.0, 100, 0.1);
+  const auto cosine = gift::optim::named_schedule("cosine", 2.0, 1000, 0.03);
+  for (std::uint64_t s = 0; s < 1001; s += 7) {
+    BOOST_TEST(constant(s) == gift::optim::constant_schedule(0.5, 4)(s));
+    BOOST_TEST(linear(s) == gift::optim::linear_schedule(1.0, 100, 0.1)(s));
+    BOOST_TEST(cosine(s) == gift::optim::cosine_schedule(2.0, 1000, 0.03)(s));
+  }
+  BOOST_CHECK_EXCEPTION((void)gift::optim::named_schedule("exponential", 1.0, 10, 0.0), gift::error,
+                        [](const gift::error& e) {
+                          return std::string(e.what()).find("constant, linear or cosine, but is 'exponential'") !=
+                                 std::string::npos;
+                        });
+  BOOST_CHECK_THROW((void)gift::optim::named_schedule("cosine", 1.0, 10, 1.5), gift::error);  // the schedule's own check
 }
 
 BOOST_AUTO_TEST_SUITE_END()  // optim_eigen

@@ -3,13 +3,17 @@
 /// \brief Learning-rate schedules: constant, linear warmup then linear decay, and cosine with a
 /// warmup ratio (the GIFT-SW paper uses 0.03). Each maps the 0-based optimizer step to a rate
 /// with the same formulas as Hugging Face `transformers`, so runs can be compared.
+/// `named_schedule` picks one by name (a front end's `--schedule` option).
 
 #include <gift/error.hpp>
 
 #include <cmath>
 #include <concepts>
 #include <cstdint>
+#include <functional>
 #include <numbers>
+#include <string>
+#include <string_view>
 
 namespace gift::optim {
 
@@ -99,5 +103,18 @@ struct cosine_schedule {
     return floor + (peak - floor) * 0.5 * (1.0 + std::cos(std::numbers::pi * progress));
   }
 };
+
+/// The schedule called `name` — "constant" (after a warmup of `ceil(warmup_ratio · total_steps)`
+/// steps), "linear" or "cosine" — with peak rate `rate` over `total_steps` steps.
+/// \throws gift::error for another name (listing the three), or what the schedule itself refuses.
+[[nodiscard]] inline std::function<double(std::uint64_t)> named_schedule(std::string_view name, double rate,
+                                                                        std::uint64_t total_steps, double warmup_ratio) {
+  if (name == "constant")
+    return constant_schedule(rate, detail::warmup_steps_from_ratio(warmup_ratio, total_steps, "gift::optim::named_schedule"));
+  if (name == "linear") return linear_schedule(rate, total_steps, warmup_ratio);
+  if (name == "cosine") return cosine_schedule(rate, total_steps, warmup_ratio);
+  throw error("gift::optim::named_schedule: the schedule must be constant, linear or cosine, but is '" +
+              std::string(name) + "'");
+}
 
 }  // namespace gift::optim
