@@ -332,7 +332,14 @@ def plot_comparisons(out, path, title):
     panels = [(measure, domain) for measure in ("loss", "accuracy") for domain in ("in", "ood")
               if any(r["measure"] == measure and r["domain"] == domain for r in table)]
     names = short_names(sorted({r["arm"] for r in table}))
-    reference = short_names(sorted({r["arm"] for r in table} | {table[0]["reference"]})).get(table[0]["reference"], "")
+    references = sorted({r["reference"] for r in table})
+    all_names = short_names(sorted({r["arm"] for r in table} | set(references)))
+    # One reference: the title names it. Several (the reference arm at each bit-width, say): each
+    # row names its own, so no row reads as compared with another arm than the one it was.
+    reference = all_names.get(references[0], "") if len(references) == 1 else "each row's reference"
+    reference_names = short_names(references)  # what tells the references apart (e.g. "b3", "b4")
+    label = (lambda r: names[r["arm"]]) if len(references) == 1 else \
+        (lambda r: f"{names[r['arm']]} (vs {reference_names[r['reference']]})")
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 0.45 * len(names) + 2.2), squeeze=False)
     for ax, (measure, domain) in zip(axes[0], panels):
         rows = [r for r in table if r["measure"] == measure and r["domain"] == domain]
@@ -342,7 +349,7 @@ def plot_comparisons(out, path, title):
             ax.errorbar([d], [y], xerr=[[d - low], [high - d]], fmt="o", color=color, capsize=4)
         ax.axvline(0.0, color="black", linewidth=0.8)
         ax.set_yticks(list(range(len(rows))))
-        ax.set_yticklabels([names[r["arm"]] for r in rows], fontsize=7)
+        ax.set_yticklabels([label(r) for r in rows], fontsize=7)
         text = "linux-doc" if domain == "in" else "fortunes"
         unit = "mean loss, nats/token (< 0: better)" if measure == "loss" else "accuracy (> 0: better)"
         ax.set_xlabel(f"difference in {unit}")
@@ -370,16 +377,18 @@ def statistics_tables(out):
         lines.append("")
     table = read_csv(os.path.join(out, "comparisons.csv"))
     if table:
-        names = short_names(sorted({r["arm"] for r in table} | {table[0]["reference"]}))
-        lines += [f"## Against the reference ({names[table[0]['reference']]}): difference and 95 % interval", "",
+        references = sorted({r["reference"] for r in table})
+        names = short_names(sorted({r["arm"] for r in table} | set(references)))
+        heading = names[references[0]] if len(references) == 1 else "per row: " + ", ".join(names[x] for x in references)
+        lines += [f"## Against the reference ({heading}): difference and 95 % interval", "",
                   "Two-level bootstrap over seeds and evaluation sequences (items for accuracy). Loss: mean nll "
                   "per token, b − reference (negative: better); accuracy: b − reference (positive: better).", "",
-                  "| arm | text | measure | seeds | sequences | difference | 95 % interval | ppl ratio | excludes 0 |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+                  "| arm | reference | text | measure | seeds | sequences | difference | 95 % interval | ppl ratio | excludes 0 |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for r in table:
             text = "linux-doc" if r["domain"] == "in" else "fortunes"
             ratio = f"{float(r['ppl_ratio']):.4f}" if r.get("ppl_ratio") else "–"
-            lines.append(f"| {names[r['arm']]} | {text} | {r['measure']} | {r['replicates']} | {r['sequences']} | "
+            lines.append(f"| {names[r['arm']]} | {names[r['reference']]} | {text} | {r['measure']} | {r['replicates']} | {r['sequences']} | "
                          f"{float(r['difference']):+.4f} | [{float(r['ci_low']):+.4f}, {float(r['ci_high']):+.4f}] | "
                          f"{ratio} | {'yes' if r['excludes_zero'] == 'true' else 'no'} |")
         lines.append("")
