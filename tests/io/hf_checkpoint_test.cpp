@@ -230,6 +230,28 @@ BOOST_AUTO_TEST_CASE(single_and_sharded_weights_read_back_the_same) {
   fs::remove_all(sharded);
 }
 
+// Found by io_fuzz_config in CI: a huge number where an integer belongs was cast to int64 before
+// any range check (undefined behaviour; UBSan aborts). It must be refused with its value.
+BOOST_AUTO_TEST_CASE(integers_outside_int64_are_refused_not_cast) {
+  const fs::path folder = fresh_folder("huge_integers");
+  sample_writer(0).write(folder);
+  {
+    std::ofstream config(folder / "config.json", std::ios::trunc);
+    config << R"({"model_type": "llama", "huge": 1e300, "tiny": -1e300, "edge": 9223372036854775808,)"
+           << R"( "max": 9223372036854775807, "min": -9223372036854775808, "half": 2.5, "word": "x"})";
+  }
+  const auto a = io::hf_checkpoint::open(folder);
+  expect_error([&] { (void)a.config_integer("huge"); }, "\"huge\" must be an integer in [-2^63, 2^63), but it is 1e+300");
+  expect_error([&] { (void)a.config_integer("tiny"); }, "but it is -1e+300");
+  expect_error([&] { (void)a.config_integer("edge"); }, "\"edge\" must be an integer");  // 2^63 itself
+  expect_error([&] { (void)a.config_integer("half"); }, "but it is 2.5");
+  expect_error([&] { (void)a.config_integer("word"); }, "but it is a string");
+  // The extremes that fit as doubles: -2^63 exactly; 2^63 - 1 rounds to 2^63 as a double and is refused.
+  BOOST_TEST(a.config_integer("min") == std::numeric_limits<std::int64_t>::min());
+  expect_error([&] { (void)a.config_integer("max"); }, "\"max\" must be an integer");
+  fs::remove_all(folder);
+}
+
 BOOST_AUTO_TEST_CASE(rewriting_in_the_other_layout_leaves_no_stale_files) {
   const fs::path folder = fresh_folder("relayout");
   sample_writer(100).write(folder);

@@ -163,8 +163,15 @@ public:
       detail::require(fallback.has_value(), context(), "config.json has no \"", key, "\"");
       return *fallback;
     }
-    detail::require(value->type == detail::json_value::kind::number && value->number == static_cast<double>(static_cast<std::int64_t>(value->number)),
-                    context(), "config.json \"", key, "\" must be an integer");
+    // The range check comes before the cast: converting 1e300 to int64 is undefined behaviour.
+    // Both bounds are exact doubles (+-2^63).
+    constexpr double low = -9223372036854775808.0;
+    constexpr double high = 9223372036854775808.0;
+    const bool is_number = value->type == detail::json_value::kind::number;
+    detail::require(is_number && value->number >= low && value->number < high &&
+                        value->number == std::trunc(value->number),
+                    context(), "config.json \"", key, "\" must be an integer in [-2^63, 2^63), but it is ",
+                    is_number ? gift::concat(value->number) : std::string(detail::json_kind_name(value->type)));
     return static_cast<std::int64_t>(value->number);
   }
   /// A numeric entry of config.json; `fallback` when absent.
