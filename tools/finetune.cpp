@@ -249,6 +249,7 @@ int run_finetune(int argc, char** argv) {
   // --fisher-sequences sequences of the training text, with the model as loaded.
   std::vector<fisher_diagonal> fisher;
   std::int64_t outlier_count = 0;
+#if !GIFT_TOOL_CUDA  // gift-cuda trains gift_sw only (checked above): no Fisher, no Eigen slots, no Eigen loop
   if (method == finetune_method::npft) {
     const std::int64_t count = args.integer("fisher-sequences");
     const auto sequences = wrapped_sequences(ids, length, 0, count);
@@ -257,6 +258,7 @@ int run_finetune(int argc, char** argv) {
                   plan.shards(), " shards; give at least ", plan.shards());
     fisher = model::sharded_empirical_fisher(model, sequences, world(), plan, [&] { bar.advance(1); });
   }
+#endif
 
   // Every linear layer becomes a module of the method.
   std::vector<optim::parameter<float>> parameters;
@@ -292,10 +294,12 @@ int run_finetune(int argc, char** argv) {
         device_layers.push_back({b, p, weight, salient, delta, static_cast<std::uint32_t>(id)});
         continue;
       }
+#if !GIFT_TOOL_CUDA
       auto layer = make_trainable(settings, weight, std::move(inputs), static_cast<std::uint32_t>(id));
       for (auto& view : layer->parameters()) parameters.push_back(view);
       trainable += layer->trainable_parameters();
       model.replace_linear(b, p, std::move(layer));
+#endif
     }
   }
   // A run that trains nothing would still write a checkpoint that looks like a result.
@@ -409,8 +413,10 @@ int run_finetune(int argc, char** argv) {
     trained = on_device_run->trained;
     trainable = on_device_run->trainable;
   } else {
+#if !GIFT_TOOL_CUDA
     run.on_checkpoint = [&](std::int64_t step) { save(step); };
     trained = pipeline::train(model, parameters, optimizer, batches, run, &world(), &plan);
+#endif
   }
   // An invocation that took no step (resumed at its end) reports zeros, as it always has.
   const bool took_steps = !trained.losses.empty();
