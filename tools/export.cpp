@@ -14,7 +14,7 @@
 #include <gift/model/open_model.hpp>
 #include <gift/model/packed_linear.hpp>
 #include <gift/model/save_gguf.hpp>
-#include <gift/quant/symmetric.hpp>
+#include <gift/pipeline/quantize_model.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -79,11 +79,9 @@ std::string pack_model(model::llama_model<float>& model, const arguments& args, 
     } else {
       // No steps in a file: quantize now, and put the mixed-precision weight in place so that
       // the packed layer holds exactly it.
-      auto q = quantize_symmetric(w, symmetric_options{bits, search, 0}, plan.salient);
-      matrix<float> mixed = std::move(q.dequantized);
-      restore_salient_columns(mixed, w, plan.salient);
-      model.replace_linear(b, p, std::make_unique<model::frozen_linear<float>>(std::move(mixed)));
-      plan.delta = q.delta.col(0);
+      pipeline::quantized_layer q = pipeline::quantize_layer(w, plan.salient, {pipeline::quantize_method::rtn, bits, search, 0});
+      model.replace_linear(b, p, std::make_unique<model::frozen_linear<float>>(std::move(q.weight)));
+      plan.delta = std::move(q.steps);
     }
     bar.advance();
     return plan;

@@ -10,9 +10,8 @@
 #include <gift/io/calibration_set.hpp>
 #include <gift/io/safetensors.hpp>
 #include <gift/io/salient_file.hpp>
+#include <gift/pipeline/quantize_model.hpp>
 #include <gift/quant/alpha_search.hpp>
-#include <gift/quant/gptq.hpp>
-#include <gift/quant/symmetric.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -71,47 +70,27 @@ int run_quantize(int argc, char** argv) {
   auto model = load_model(args);
   const io::salient_selection selection =
       fully_quantized ? io::salient_selection{} : io::read_salient_file(args.get("salient"));
-  std::map<std::string, gift::vector<float>> deltas;
-  double error_squares = 0, weight_squares = 0;
-  {
-    progress_bar bar("quantize", model.config().layers * model::projections_per_block, "layer");
-    for (int b = 0; b < model.config().layers; ++b) {
-      for (model::projection p : model::all_projections) {
-        const std::string name = layer_name(b, p);
-        const gift::matrix<float> weight = model.linear(b, p).effective_weight();
-        const salient_columns salient = fully_quantized ? salient_columns::none(static_cast<std::size_t>(weight.cols()))
-                                                        : io::salient_of(selection, name);
-        gift::matrix<float> quantized;
-        gift::vector<float> delta;
-        if (method == "rtn") {
-          auto q = quantize_symmetric(weight, symmetric_options{bits, search, group_size}, salient);
-          quantized = std::move(q.dequantized);
-          restore_salient_columns(quantized, weight, salient);
-          // Δ per row (the noise scale GIFT-SW trains with), or per group: rows x groups, row-major.
-          const gift::matrix<float> steps = q.delta;
-          delta = Eigen::Map<const gift::vector<float>>(steps.data(), steps.size());
-        } else {
-          gptq_options options;
-          options.bits = bits;
-          options.search = search;
-          auto q = gptq(weight, grams->read_matrix(name + ".gram").cast<double>(), salient, options);
-          quantized = std::move(q.weights);
-          delta = std::move(q.delta);
-        }
-        // Error on the non-salient part only (the salient columns are kept, or GPTQ-updated).
-        for (Eigen::Index j = 0; j < weight.cols(); ++j) {
-          if (salient.mask()[static_cast<std::size_t>(j)]) continue;
-          error_squares += (quantized.col(j) - weight.col(j)).cast<double>().squaredNorm();
-          weight_squares += weight.col(j).cast<double>().squaredNorm();
-        }
-        // Group steps get their own name: `.delta` is one noise scale per row wherever it is read
-        // (finetune computes per-row scales itself when a file has none).
-        deltas.emplace(name + (group_size == 0 ? ".delta" : ".group_delta"), std::move(delta));
-        model.replace_linear(b, p, std::make_unique<model::frozen_linear<float>>(std::move(quantized)));
-        bar.advance();
-      }
-    }
-  }
+  pipeline::quantize_options options;
+  options.method = method == "rtn" ? pipeline::quantize_method::rtn : pipeline::quantize_method::gptq;
+  options.bits = bits;
+  options.search = search;
+  options.group_size = group_size;
+  progress_bar bar("quantize", model.config().layers * model::projections_per_block, "layer");
+  const pipeline::quantized_model quantized = pipeline::quantize_model(
+      model,
+      [&](int b, model::projection p, std::size_t columns) {
+        return fully_quantized ? salient_columns::none(columns) : io::salient_of(selection, layer_name(b, p));
+      },
+      options,
+      [&](int b, model::projection p) -> gift::matrix<double> {
+        return grams->read_matrix(layer_name(b, p) + ".gram").cast<double>();
+      },
+      [&] { bar.advance(); });
+  bar.finish();
+  // Group steps get their own name: `.delta` is one noise scale per row wherever it is read
+  // (finetune computes per-row scales itself when a file has none).
+  const auto& deltas = quantized.steps;
+  const double relative_error = quantized.relative_error_non_salient;
   save_weights(model, args.get("out"), deltas,
                {{"gift.bits", std::to_string(bits)}, {"gift.method", method}, {"gift.alpha", args.get("alpha")},
                 {"gift.group_size", std::to_string(group_size)},
@@ -123,7 +102,7 @@ int run_quantize(int argc, char** argv) {
       .add("alpha", args.get("alpha"))
       .add("group_size", static_cast<std::int64_t>(group_size))
       .add("salient", fully_quantized ? std::string("none") : args.get("salient"))
-      .add("relative_error_non_salient", std::sqrt(error_squares / weight_squares))
+      .add("relative_error_non_salient", relative_error)
       .add("out", args.get("out"))
       .add("seconds", seconds);
   result.emit(args.on("json"), args.get("output-json"));

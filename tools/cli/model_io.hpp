@@ -27,10 +27,7 @@
 
 namespace gift::cli {
 
-/// "blk.3.attn_q": the name of a linear layer in every file the tool writes.
-inline std::string layer_name(int block, model::projection p) {
-  return "blk." + std::to_string(block) + "." + std::string(model::gguf_name(p));
-}
+using model::layer_name;
 
 /// Declares the options every model-reading command shares.
 inline void model_options(arguments& args) {

@@ -17,6 +17,7 @@
 #include <array>
 #include <concepts>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -43,6 +44,22 @@ inline constexpr std::array<projection, projections_per_block> all_projections =
 [[nodiscard]] constexpr std::string_view short_name(projection p) noexcept {
   constexpr std::array<std::string_view, projections_per_block> names = {"q", "k", "v", "o", "gate", "up", "down"};
   return names[static_cast<std::size_t>(p)];
+}
+
+/// The stem gift's per-layer files use for layer `p` of block `block` ("blk.3.attn_q"): the GGUF
+/// tensor name without ".weight" (calibration statistics, salient files, checkpoints).
+[[nodiscard]] inline std::string layer_name(int block, projection p) {
+  return "blk." + std::to_string(block) + "." + std::string(gguf_name(p));
+}
+
+/// The projection whose input `p` reads: q, k and v read the same normalised input, and so do
+/// gate and up, so calibration keeps one set of statistics for each group (under its first member).
+[[nodiscard]] constexpr projection input_owner(projection p) noexcept {
+  switch (p) {
+    case projection::k: case projection::v: return projection::q;
+    case projection::up: return projection::gate;
+    default: return p;
+  }
 }
 
 /// The model-wide id of a linear layer (also the `layer` of its `noise_key`).
