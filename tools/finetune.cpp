@@ -64,38 +64,8 @@ io::training_run run_settings_of(const arguments& args) {
   return run;
 }
 
-/// The counts `--match-params` sizes an adapter's rank from, over every linear layer of `model`
-/// (salient columns from `selection`; none when it is empty).
-layer_totals totals_of(const model::llama_model<float>& model, const io::salient_selection& selection) {
-  layer_totals totals;
-  totals.max_rank = std::numeric_limits<std::int64_t>::max();
-  for (int b = 0; b < model.config().layers; ++b) {
-    for (model::projection p : model::all_projections) {
-      const auto& layer = model.linear(b, p);
-      const std::int64_t out = layer.out_features(), in = layer.in_features();
-      const std::int64_t k =
-          selection.empty() ? 0 : static_cast<std::int64_t>(io::salient_of(selection, layer_name(b, p)).size());
-      totals.salient_weights += out * k;
-      totals.in_plus_out += in + out;
-      totals.outs += out;
-      totals.max_rank = std::min(totals.max_rank, std::min(in, out));
-    }
-  }
-  return totals;
-}
-}  // namespace
-
-int run_finetune(int argc, char** argv) {
-  arguments args("finetune",
-                 "Fine-tuning with AdamW. --method gift_sw (default): only the salient columns train; the other "
-                 "columns are frozen and get fresh Gaussian noise 1/2 * delta_i * N(0,1) in every training step. "
-                 "Baselines in the same model and trainer: lora, dora (rank --rank, scale --lora-alpha / rank; "
-                 "--match-params sizes the rank to GIFT-SW's trainable count), full (every weight), ste "
-                 "(quantization-aware training, straight-through, salient columns fp), quik_lora (LoRA on a "
-                 "quantized --weights), svft (only a sparse M in W = U (Sigma + M) V^T trains; --svft-pattern), npft "
-                 "(the --npft-share of weights with the largest empirical Fisher diagonal over --fisher-sequences "
-                 "sequences get per-row uniform noise, re-drawn --npft-epochs times; LoRA --rank on q, k, v, o, up, "
-                 "down). Writes the merged weights.");
+/// Declares gift finetune's options.
+void declare_finetune_options(arguments& args) {
   model_options(args);
   text_options(args, "train");
   args.option("method", "gift_sw", finetune_method_names)
@@ -139,14 +109,29 @@ int run_finetune(int argc, char** argv) {
       .option("output-json", "", "also write the JSON result to this file");
   shard_options(args, "each step's --batch sequences (and of --fisher-sequences)");
   device_option(args);
-  if (!args.parse(argc, argv, 2)) return 0;
-  const device chosen = parse_device(args);
-  hand_over_to_cuda_build(chosen, world().size(), argv);
-  const bool writer = world().rank() == 0;  // rank 0 writes the checkpoints and logs for all ranks
-  const auto out_lock = writer ? require_writable_outputs(args, out_kind::file, "finetune") : io::output_lock{};
-  const alpha_search noise_alpha = parse_alpha(args.get("alpha"), "--alpha");
-  const finetune_method method = parse_finetune_method(args.get("method"));
-  const std::string method_name = args.get("method");
+}
+
+/// What the options ask for, checked before the model is read — in the order the command has
+/// always checked them, so a request with two problems names the same one first.
+struct finetune_request {
+  device chosen = device::eigen;
+  alpha_search noise_alpha;
+  finetune_method method = finetune_method::gift_sw;
+  std::string method_name;
+  model::svft_pattern svft_pattern{};
+  std::int64_t steps = 0, batch = 0, length = 0;
+  distributed::shard_plan plan{1, 1};
+  std::string resume;
+};
+
+finetune_request read_request(const arguments& args, device chosen) {
+  finetune_request r;
+  r.chosen = chosen;
+  r.noise_alpha = parse_alpha(args.get("alpha"), "--alpha");
+  r.method = parse_finetune_method(args.get("method"));
+  r.method_name = args.get("method");
+  const finetune_method method = r.method;
+  const std::string& method_name = r.method_name;
   gift::require(!uses_salient(method) || !args.get("salient").empty(), "gift finetune: --method ", method_name,
                 " needs --salient (the salient-column file from gift select)");
   gift::require(!args.on("match-params") || (uses_adapter(method) && !args.get("salient").empty()),
@@ -154,14 +139,12 @@ int run_finetune(int argc, char** argv) {
                 "--method lora, dora or quik_lora and give --salient");
   gift::require(!args.on("no-noise") || method == finetune_method::gift_sw || method == finetune_method::npft,
                 "gift finetune: --no-noise applies to --method gift_sw and npft only");
-  const model::svft_pattern svft_pattern = [&] {
-    try {
-      return model::parse_svft_pattern(args.get("svft-pattern"));
-    } catch (const error&) {
-      throw error("gift finetune: --svft-pattern must be plain, banded, random or top_k, but is '" +
-                  args.get("svft-pattern") + "'");
-    }
-  }();
+  try {
+    r.svft_pattern = model::parse_svft_pattern(args.get("svft-pattern"));
+  } catch (const error&) {
+    throw error("gift finetune: --svft-pattern must be plain, banded, random or top_k, but is '" +
+                args.get("svft-pattern") + "'");
+  }
   gift::require(method != finetune_method::quik_lora || !args.get("weights").empty() || !args.get("resume").empty(),
                 "gift finetune: --method quik_lora adapts a quantized model: give --weights from ",
                 "gift quantize (--method gptq for QUIK)");
@@ -169,28 +152,208 @@ int run_finetune(int argc, char** argv) {
   // Eigen's), with checkpoints and --resume as on Eigen.
   gift::require(chosen == device::eigen || method == finetune_method::gift_sw, "gift finetune: --device ",
                 args.get("device"), " trains --method gift_sw only; use --device eigen for ", method_name);
+  r.steps = args.integer("steps");
+  r.batch = args.integer("batch");
+  r.length = args.integer("seq");
+  gift::require(r.steps > 0 && r.batch > 0 && r.length >= 2, "gift finetune: --steps and --batch must be positive, "
+                                                             "--seq at least 2");
+  r.plan = shard_plan_of(args);
+  gift::require(chosen == device::eigen || (r.plan.shards() == 1 && world().size() == 1), "gift finetune: --device ",
+                args.get("device"), " runs one shard in one process; use --device eigen for --shards or mpirun");
+  gift::require(r.plan.shards() <= r.batch, "gift finetune: --batch ", r.batch, " cannot fill ", r.plan.shards(),
+                " shards (one per MPI rank unless --shards says otherwise): each shard of a step needs a "
+                "sequence; raise --batch (the global batch) to at least ", r.plan.shards());
+  r.resume = args.get("resume");
+  gift::require(r.resume.empty() || args.get("weights").empty(), "gift finetune: give --resume or --weights, ",
+                "not both: a checkpoint holds the weights it continues from");
+  gift::require(r.resume.empty() || method == finetune_method::gift_sw, "gift finetune: --resume continues gift_sw ",
+                "runs only; restart a ", method_name, " run from the beginning (its checkpoint holds merged weights, "
+                "not the adapter or base it trains)");
+  return r;
+}
+
+/// The settings every layer's module is made with.
+method_settings settings_of(const arguments& args, const finetune_request& r, const layer_totals& totals) {
+  method_settings settings;
+  settings.method = r.method;
+  settings.bits = static_cast<int>(args.integer("bits"));
+  settings.seed = static_cast<std::uint64_t>(args.integer("seed"));
+  settings.adapter.rank = args.on("match-params") ? match_params_rank(r.method, totals) : static_cast<int>(args.integer("rank"));
+  settings.adapter.alpha = args.number("lora-alpha");
+  settings.svft.pattern = r.svft_pattern;
+  settings.svft.width = static_cast<int>(args.integer("svft-width"));
+  settings.svft.k = args.integer("svft-k");
+  const std::int64_t npft_epochs = std::min(args.integer("npft-epochs"), r.steps);
+  settings.npft_steps_per_draw = (r.steps + npft_epochs - 1) / npft_epochs;
+  settings.npft_noise_scale = args.number("npft-noise-scale");
+  gift::require(!trains_adapter(r.method) || settings.adapter.rank <= totals.max_rank, "gift finetune: --rank ",
+                settings.adapter.rank, " exceeds the narrowest layer (", totals.max_rank, ")");
+  return settings;
+}
+
+/// The model with every linear layer replaced by a module of the method (on Eigen), or the layers
+/// to build on another device; and the noise scales every checkpoint saves.
+struct method_slots {
+  std::vector<optim::parameter<float>> parameters;
+  std::int64_t trainable = 0, delta_from_file = 0, outlier_count = 0;
+  std::map<std::string, gift::vector<float>> deltas;  // saved with every checkpoint: a resume reuses them
+  std::vector<device_layer> device_layers;             // --device other than eigen: built there
+};
+
+method_slots install_method(model::llama_model<float>& model, const arguments& args, const finetune_request& r,
+                            const method_settings& settings, const io::salient_selection& selection,
+                            const std::optional<io::safetensors_file>& weights_file, const std::vector<std::int32_t>& ids) {
+  const finetune_method method = r.method;
+  const device chosen = r.chosen;
+  const std::int64_t length = r.length;
+  const auto& plan = r.plan;
+  const alpha_search& noise_alpha = r.noise_alpha;
+  const auto salient_or_none = [&](const std::string& name, Eigen::Index in) {
+    return selection.empty() ? salient_columns::none(static_cast<std::size_t>(in)) : io::salient_of(selection, name);
+  };
+  method_slots out;
+  (void)length;
+  (void)plan;
+  (void)ids;
+  // NPFT's outliers: the largest entries of each layer's empirical Fisher diagonal over the first
+  // --fisher-sequences sequences of the training text, with the model as loaded.
+  std::vector<fisher_diagonal> fisher;
+#if !GIFT_TOOL_CUDA  // gift-cuda trains gift_sw only (checked above): no Fisher, no Eigen slots, no Eigen loop
+  if (method == finetune_method::npft) {
+    const std::int64_t count = args.integer("fisher-sequences");
+    const auto sequences = wrapped_sequences(ids, length, 0, count);
+    progress_bar bar("fisher", count, "sequence");
+    gift::require(count >= plan.shards(), "gift finetune: --fisher-sequences ", count, " cannot fill ",
+                  plan.shards(), " shards; give at least ", plan.shards());
+    fisher = model::sharded_empirical_fisher(model, sequences, world(), plan, [&] { bar.advance(1); });
+  }
+#endif
+
+  // Every linear layer becomes a module of the method.
+  for (int b = 0; b < model.config().layers; ++b) {
+    for (model::projection p : model::all_projections) {
+      const std::string name = layer_name(b, p);
+      const gift::matrix<float> weight = model.linear(b, p).effective_weight();
+      const salient_columns salient = salient_or_none(name, weight.cols());
+      gift::vector<float> delta;
+      if (uses_salient(method)) {
+        if (weights_file && weights_file->find_tensor(name + ".delta") != nullptr) {
+          const auto count = weights_file->find_tensor(name + ".delta")->element_count;
+          gift::require(count == static_cast<std::uint64_t>(weight.rows()), "gift finetune: '", name,
+                        ".delta' in the weights file holds ", count, " noise scales, but the layer has ",
+                        weight.rows(), " rows; the file is damaged or from another model");
+          delta = weights_file->read_vector(name + ".delta");
+          ++out.delta_from_file;
+        } else {
+          delta = row_deltas(weight, settings.bits, noise_alpha, salient);
+        }
+        out.deltas.emplace(name + ".delta", delta);
+      }
+      layer_inputs inputs{&salient, &delta, {}, p};
+      const int id = model::layer_id(b, p);
+      if (method == finetune_method::npft) {
+        inputs.outliers = fisher[static_cast<std::size_t>(id)].top_share(args.number("npft-share"));
+        out.outlier_count += static_cast<std::int64_t>(inputs.outliers.size());
+      }
+      if (chosen != device::eigen) {
+        out.device_layers.push_back({b, p, weight, salient, delta, static_cast<std::uint32_t>(id)});
+        continue;
+      }
+#if !GIFT_TOOL_CUDA
+      auto layer = pipeline::make_slot(settings, weight, std::move(inputs), static_cast<std::uint32_t>(id));
+      for (auto& view : layer->parameters()) out.parameters.push_back(view);
+      out.trainable += layer->trainable_parameters();
+      model.replace_linear(b, p, std::move(layer));
+#endif
+    }
+  }
+  // A run that trains nothing would still write a checkpoint that looks like a result.
+  gift::require(chosen != device::eigen || out.trainable > 0, "gift finetune: --method ", args.get("method"),
+                " has no parameter to train (the --salient file selects no column?); select salient columns "
+                "with gift select --k or --fraction, or choose a method with its own parameters (lora)");
+  return out;
+}
+
+/// The learning rate of every step (--schedule, --lr, --warmup).
+std::function<double(std::uint64_t)> schedule_of(const arguments& args, std::int64_t steps) {
+  const std::string name = args.get("schedule");
+  try {
+    return optim::named_schedule(name, args.number("lr"), static_cast<std::uint64_t>(steps), args.number("warmup"));
+  } catch (const error&) {
+    throw error("gift finetune: --schedule must be constant, linear or cosine, but is '" + name + "'");
+  }
+}
+
+/// --resume: the optimizer continues exactly where the checkpoint stopped. The block count is
+/// compared before anything is sized by it; each block's moments are compared with the block (on
+/// Eigen; other devices build their blocks later and check again) before they are read. On Eigen
+/// the moments go into `optimizer`; for other devices into `first` and `second`.
+void restore_moments(const io::training_checkpoint& checkpoint, const method_slots& slots, device chosen,
+                     std::int64_t first_step, optim::adamw<float>& optimizer, std::vector<std::vector<float>>& first,
+                     std::vector<std::vector<float>>& second) {
+  const std::size_t blocks = chosen == device::eigen ? slots.parameters.size() : slots.device_layers.size();
+  checkpoint.require_blocks(blocks);
+  first.assign(blocks, {});
+  second.assign(blocks, {});
+  for (std::size_t b = 0; b < blocks; ++b) {
+    auto moments = chosen == device::eigen
+                       ? checkpoint.read_moments(b, static_cast<std::uint64_t>(slots.parameters[b].value.size()))
+                       : checkpoint.read_moments(b);
+    first[b] = std::move(moments.first);
+    second[b] = std::move(moments.second);
+  }
+  if (chosen != device::eigen) return;
+  optimizer.restore(static_cast<std::uint64_t>(first_step), first, second);
+  first.clear();
+  second.clear();
+}
+
+/// Every rank must train from the same state: the selected blocks, the noise scales and the
+/// optimizer state (--salient, --resume).
+void require_same_start_on_every_rank(const method_slots& slots, optim::adamw<float>& optimizer) {
+  if (world().size() == 1) return;
+  distributed::fingerprint_hasher hash;
+  for (std::size_t b = 0; b < slots.parameters.size(); ++b) {
+    hash.add_values(std::span<const float>(slots.parameters[b].value));
+    hash.add_values(std::span<const float>(optimizer.first_moment(b)));
+    hash.add_values(std::span<const float>(optimizer.second_moment(b)));
+  }
+  for (const auto& [name, delta] : slots.deltas)
+    hash.add(name).add_values(std::span<const float>(delta.data(), static_cast<std::size_t>(delta.size())));
+  const distributed::fingerprint state{"the trainable weights, noise scales and optimizer state (--salient, --resume)",
+                                       hash.value()};
+  distributed::require_agreement(world(), std::span<const distributed::fingerprint>(&state, 1), "gift finetune");
+}
+}  // namespace
+
+int run_finetune(int argc, char** argv) {
+  arguments args("finetune",
+                 "Fine-tuning with AdamW. --method gift_sw (default): only the salient columns train; the other "
+                 "columns are frozen and get fresh Gaussian noise 1/2 * delta_i * N(0,1) in every training step. "
+                 "Baselines in the same model and trainer: lora, dora (rank --rank, scale --lora-alpha / rank; "
+                 "--match-params sizes the rank to GIFT-SW's trainable count), full (every weight), ste "
+                 "(quantization-aware training, straight-through, salient columns fp), quik_lora (LoRA on a "
+                 "quantized --weights), svft (only a sparse M in W = U (Sigma + M) V^T trains; --svft-pattern), npft "
+                 "(the --npft-share of weights with the largest empirical Fisher diagonal over --fisher-sequences "
+                 "sequences get per-row uniform noise, re-drawn --npft-epochs times; LoRA --rank on q, k, v, o, up, "
+                 "down). Writes the merged weights.");
+  declare_finetune_options(args);
+  if (!args.parse(argc, argv, 2)) return 0;
+  const device chosen = parse_device(args);
+  hand_over_to_cuda_build(chosen, world().size(), argv);
+  const bool writer = world().rank() == 0;  // rank 0 writes the checkpoints and logs for all ranks
+  const auto out_lock = writer ? require_writable_outputs(args, out_kind::file, "finetune") : io::output_lock{};
+  const finetune_request request = read_request(args, chosen);
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
-  const std::int64_t steps = args.integer("steps"), batch = args.integer("batch"), length = args.integer("seq");
-  gift::require(steps > 0 && batch > 0 && length >= 2, "gift finetune: --steps and --batch must be positive, "
-                                                                "--seq at least 2");
-  const auto plan = shard_plan_of(args);
-  gift::require(chosen == device::eigen || (plan.shards() == 1 && world().size() == 1), "gift finetune: --device ",
-                args.get("device"), " runs one shard in one process; use --device eigen for --shards or mpirun");
-  gift::require(plan.shards() <= batch, "gift finetune: --batch ", batch, " cannot fill ", plan.shards(),
-                " shards (one per MPI rank unless --shards says otherwise): each shard of a step needs a "
-                "sequence; raise --batch (the global batch) to at least ", plan.shards());
-  const std::string resume = args.get("resume");
-  gift::require(resume.empty() || args.get("weights").empty(), "gift finetune: give --resume or --weights, ",
-                "not both: a checkpoint holds the weights it continues from");
+  const finetune_method method = request.method;
+  const std::string& method_name = request.method_name;
+  const std::int64_t steps = request.steps, batch = request.batch, length = request.length;
+  const auto& plan = request.plan;
+  const std::string& resume = request.resume;
   io::training_run run_record = run_settings_of(args);
   std::optional<io::training_checkpoint> checkpoint;
-  if (!resume.empty()) {
-    gift::require(method == finetune_method::gift_sw, "gift finetune: --resume continues gift_sw runs only; ",
-                  "restart a ", method_name, " run from the beginning (its checkpoint holds merged weights, "
-                  "not the adapter or base it trains)");
-    checkpoint.emplace(io::training_checkpoint::open(resume, "gift finetune: --resume"));
-  }
+  if (!resume.empty()) checkpoint.emplace(io::training_checkpoint::open(resume, "gift finetune: --resume"));
   auto model = load_model(args, resume);
   require_within_context(model, length, "--seq");
   // A step's saved activations, estimated before any data is read (host backends; one shard's
@@ -226,134 +389,25 @@ int run_finetune(int argc, char** argv) {
   }
 
   // Sizes first: --match-params needs the totals over all layers before any module is built.
-  const auto salient_or_none = [&](const std::string& name, Eigen::Index in) {
-    return selection.empty() ? salient_columns::none(static_cast<std::size_t>(in)) : io::salient_of(selection, name);
-  };
-  const layer_totals totals = totals_of(model, selection);
-  method_settings settings;
-  settings.method = method;
-  settings.bits = static_cast<int>(args.integer("bits"));
-  settings.seed = static_cast<std::uint64_t>(args.integer("seed"));
-  settings.adapter.rank = args.on("match-params") ? matching_rank(method, totals) : static_cast<int>(args.integer("rank"));
-  settings.adapter.alpha = args.number("lora-alpha");
-  settings.svft.pattern = svft_pattern;
-  settings.svft.width = static_cast<int>(args.integer("svft-width"));
-  settings.svft.k = args.integer("svft-k");
-  const std::int64_t npft_epochs = std::min(args.integer("npft-epochs"), steps);
-  settings.npft_steps_per_draw = (steps + npft_epochs - 1) / npft_epochs;
-  settings.npft_noise_scale = args.number("npft-noise-scale");
-  gift::require(!trains_adapter(method) || settings.adapter.rank <= totals.max_rank, "gift finetune: --rank ",
-                settings.adapter.rank, " exceeds the narrowest layer (", totals.max_rank, ")");
-
-  // NPFT's outliers: the largest entries of each layer's empirical Fisher diagonal over the first
-  // --fisher-sequences sequences of the training text, with the model as loaded.
-  std::vector<fisher_diagonal> fisher;
-  std::int64_t outlier_count = 0;
-#if !GIFT_TOOL_CUDA  // gift-cuda trains gift_sw only (checked above): no Fisher, no Eigen slots, no Eigen loop
-  if (method == finetune_method::npft) {
-    const std::int64_t count = args.integer("fisher-sequences");
-    const auto sequences = wrapped_sequences(ids, length, 0, count);
-    progress_bar bar("fisher", count, "sequence");
-    gift::require(count >= plan.shards(), "gift finetune: --fisher-sequences ", count, " cannot fill ",
-                  plan.shards(), " shards; give at least ", plan.shards());
-    fisher = model::sharded_empirical_fisher(model, sequences, world(), plan, [&] { bar.advance(1); });
-  }
-#endif
-
-  // Every linear layer becomes a module of the method.
-  std::vector<optim::parameter<float>> parameters;
-  std::int64_t trainable = 0, delta_from_file = 0;
-  std::map<std::string, gift::vector<float>> deltas;  // saved with every checkpoint: a resume reuses them
-  std::vector<device_layer> device_layers;             // --device other than eigen: built there
-  for (int b = 0; b < model.config().layers; ++b) {
-    for (model::projection p : model::all_projections) {
-      const std::string name = layer_name(b, p);
-      const gift::matrix<float> weight = model.linear(b, p).effective_weight();
-      const salient_columns salient = salient_or_none(name, weight.cols());
-      gift::vector<float> delta;
-      if (uses_salient(method)) {
-        if (weights_file && weights_file->find_tensor(name + ".delta") != nullptr) {
-          const auto count = weights_file->find_tensor(name + ".delta")->element_count;
-          gift::require(count == static_cast<std::uint64_t>(weight.rows()), "gift finetune: '", name,
-                        ".delta' in the weights file holds ", count, " noise scales, but the layer has ",
-                        weight.rows(), " rows; the file is damaged or from another model");
-          delta = weights_file->read_vector(name + ".delta");
-          ++delta_from_file;
-        } else {
-          delta = row_deltas(weight, settings.bits, noise_alpha, salient);
-        }
-        deltas.emplace(name + ".delta", delta);
-      }
-      layer_inputs inputs{&salient, &delta, {}, p};
-      const int id = model::layer_id(b, p);
-      if (method == finetune_method::npft) {
-        inputs.outliers = fisher[static_cast<std::size_t>(id)].top_share(args.number("npft-share"));
-        outlier_count += static_cast<std::int64_t>(inputs.outliers.size());
-      }
-      if (chosen != device::eigen) {
-        device_layers.push_back({b, p, weight, salient, delta, static_cast<std::uint32_t>(id)});
-        continue;
-      }
-#if !GIFT_TOOL_CUDA
-      auto layer = make_trainable(settings, weight, std::move(inputs), static_cast<std::uint32_t>(id));
-      for (auto& view : layer->parameters()) parameters.push_back(view);
-      trainable += layer->trainable_parameters();
-      model.replace_linear(b, p, std::move(layer));
-#endif
-    }
-  }
-  // A run that trains nothing would still write a checkpoint that looks like a result.
-  gift::require(chosen != device::eigen || trainable > 0, "gift finetune: --method ", args.get("method"),
-                " has no parameter to train (the --salient file selects no column?); select salient columns "
-                "with gift select --k or --fraction, or choose a method with its own parameters (lora)");
+  const layer_totals totals = pipeline::layer_totals_of(model, [&](int b, model::projection p) {
+    return selection.empty() ? std::int64_t{0} : static_cast<std::int64_t>(io::salient_of(selection, layer_name(b, p)).size());
+  });
+  const method_settings settings = settings_of(args, request, totals);
+  method_slots slots = install_method(model, args, request, settings, selection, weights_file, ids);
+  auto& parameters = slots.parameters;
+  auto& device_layers = slots.device_layers;
+  const auto& deltas = slots.deltas;
+  std::int64_t trainable = slots.trainable;
   optim::adamw<float> optimizer(parameters, args.number("weight-decay"));
   const double lr = args.number("lr");
   const std::string schedule_name = args.get("schedule");
-  const auto schedule = [&] {
-    try {
-      return optim::named_schedule(schedule_name, lr, static_cast<std::uint64_t>(steps), args.number("warmup"));
-    } catch (const error&) {
-      throw error("gift finetune: --schedule must be constant, linear or cosine, but is '" + schedule_name + "'");
-    }
-  }();
+  const auto schedule = schedule_of(args, steps);
   const bool noise = !args.on("no-noise");
   const double clip = args.number("clip");
   const auto checkpoint_every = args.integer("checkpoint-every");
-  std::vector<std::vector<float>> resume_first, resume_second;
-  if (checkpoint) {
-    // The optimizer continues exactly where the checkpoint stopped. The block count is compared
-    // before anything is sized by it; each block's moments are compared with the block (on Eigen;
-    // other devices build their blocks later and check again) before they are read.
-    const std::size_t blocks = chosen == device::eigen ? parameters.size() : device_layers.size();
-    checkpoint->require_blocks(blocks);
-    std::vector<std::vector<float>> first(blocks), second(blocks);
-    for (std::size_t b = 0; b < blocks; ++b) {
-      auto moments = chosen == device::eigen
-                         ? checkpoint->read_moments(b, static_cast<std::uint64_t>(parameters[b].value.size()))
-                         : checkpoint->read_moments(b);
-      first[b] = std::move(moments.first);
-      second[b] = std::move(moments.second);
-    }
-    if (chosen == device::eigen) {
-      optimizer.restore(static_cast<std::uint64_t>(first_step), first, second);
-    } else {
-      resume_first = std::move(first);
-      resume_second = std::move(second);
-    }
-  }
-  if (world().size() > 1) {
-    // What every rank trains from: the selected blocks, the noise scales and the optimizer state.
-    distributed::fingerprint_hasher hash;
-    for (std::size_t b = 0; b < parameters.size(); ++b) {
-      hash.add_values(std::span<const float>(parameters[b].value));
-      hash.add_values(std::span<const float>(optimizer.first_moment(b)));
-      hash.add_values(std::span<const float>(optimizer.second_moment(b)));
-    }
-    for (const auto& [name, delta] : deltas) hash.add(name).add_values(std::span<const float>(delta.data(), static_cast<std::size_t>(delta.size())));
-    const distributed::fingerprint state{"the trainable weights, noise scales and optimizer state (--salient, --resume)",
-                                         hash.value()};
-    distributed::require_agreement(world(), std::span<const distributed::fingerprint>(&state, 1), "gift finetune");
-  }
+  std::vector<std::vector<float>> resume_first, resume_second;  // --device other than eigen: passed on
+  if (checkpoint) restore_moments(*checkpoint, slots, chosen, first_step, optimizer, resume_first, resume_second);
+  require_same_start_on_every_rank(slots, optimizer);
   // A checkpoint: the merged weights, the noise scales, the optimizer state, the step and the
   // run's settings, in one file written atomically.
   std::optional<device_outcome> on_device_run;  // --device other than eigen: its losses and moments
@@ -438,8 +492,8 @@ int run_finetune(int argc, char** argv) {
       .add("noise", noise && (method == finetune_method::gift_sw || method == finetune_method::npft))
       .add("rank", trains_adapter(method) ? settings.adapter.rank : 0)
       .add("lora_alpha", trains_adapter(method) ? settings.adapter.alpha : 0.0)
-      .add("delta_from_weights_file", delta_from_file)
-      .add("npft_outliers", outlier_count)
+      .add("delta_from_weights_file", slots.delta_from_file)
+      .add("npft_outliers", slots.outlier_count)
       .add("npft_steps_per_draw", method == finetune_method::npft ? settings.npft_steps_per_draw : 0)
       .add("svft_pattern", method == finetune_method::svft ? args.get("svft-pattern") : std::string("-"))
       .add("trainable_parameters", trainable)
