@@ -2,6 +2,8 @@
 // other weight lies on its row's (or group's) b-bit grid, the steps are named as gift's weight
 // files name them, the reported error is the brute-force one, GPTQ beats round-to-nearest on the
 // objective it minimises (the calibration inputs' output error), and bad arguments are refused.
+// `pipeline_quantize_model_thrust` (GIFT_TEST_THRUST): a model on the Thrust OMP and CPP systems
+// selects and quantizes to the bits of its Eigen copy.
 #include <boost/test/unit_test.hpp>
 
 #include <gift/error.hpp>
@@ -15,8 +17,17 @@
 
 #include "pipeline_fixtures.hpp"
 
+#if defined(GIFT_TEST_THRUST)
+#include <gift/backend/thrust.hpp>
+#include <gift/metric.hpp>
+#include <gift/model/metric_sweep.hpp>
+
+#include <boost/mpl/list.hpp>
+BOOST_AUTO_TEST_SUITE(pipeline_quantize_model_thrust)
+#else
 // Every case of this file belongs to the CTest test pipeline_quantize_model (tests/CMakeLists.txt: gift_add_test).
 BOOST_AUTO_TEST_SUITE(pipeline_quantize_model)
+#endif
 
 namespace gp = gift::pipeline;
 namespace gm = gift::model;
@@ -26,12 +37,13 @@ using pipeline_test::tokens;
 namespace {
 
 // Columns {1, 4} of every layer are salient.
-gift::salient_columns two_columns(int, gm::projection, std::size_t columns) {
+[[maybe_unused]] gift::salient_columns two_columns(int, gm::projection, std::size_t columns) {
   return gift::salient_columns::from_indices(std::vector<std::int64_t>{1, 4}, columns);
 }
 
-// The original weights of every layer, by layer id.
-std::vector<gift::matrix<float>> weights_of(gm::llama_model<float>& model) {
+// The weights of every layer, by layer id, on the host.
+template <class Backend>
+std::vector<gift::matrix<float>> weights_of(gm::llama_model<float, Backend>& model) {
   std::vector<gift::matrix<float>> out;
   for (int b = 0; b < model.config().layers; ++b)
     for (gm::projection p : gm::all_projections) out.push_back(model.linear(b, p).effective_weight());
@@ -40,7 +52,7 @@ std::vector<gift::matrix<float>> weights_of(gm::llama_model<float>& model) {
 
 // Whether w / step is a b-bit two's-complement code, an integer in [-2^(b-1), 2^(b-1) - 1] (to
 // float rounding).
-bool on_grid(float w, float step, int bits) {
+[[maybe_unused]] bool on_grid(float w, float step, int bits) {
   const double code = static_cast<double>(w) / static_cast<double>(step);
   const double half = std::ldexp(1.0, bits - 1);
   return std::abs(code - std::round(code)) <= 1e-4 && std::round(code) >= -half && std::round(code) <= half - 1;
@@ -48,6 +60,44 @@ bool on_grid(float w, float step, int bits) {
 
 }  // namespace
 
+#if defined(GIFT_TEST_THRUST)
+using thrust_backends = boost::mpl::list<gift::backend::thrust_omp, gift::backend::thrust_cpp>;
+
+// The selection and the quantizers run on the host for every backend (the weights come over by
+// effective_weight), so with the same statistics and Gram matrices a Thrust model must end with
+// exactly the salient columns, weights and steps of its Eigen copy — for rtn and for gptq.
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_thrust_model_selects_and_quantizes_as_its_eigen_copy, Backend, thrust_backends) {
+  for (const auto method : {gp::quantize_method::rtn, gp::quantize_method::gptq}) {
+    auto on_eigen = tiny_model<gift::backend::eigen>(45);
+    auto model = tiny_model<Backend>(45);
+    const auto calibration =
+        gp::calibrate(on_eigen, tokens(8, 16, on_eigen.config().vocab, 3), {.batch = 4, .gram = true, .progress = {}});
+    const auto stats_of = [&](int b, gm::projection p) -> const gift::activation_stats& { return calibration.stats(b, p); };
+    const gift::symmetric_options quantizer{3, gift::alpha_search::paper_grid(20), 0};
+    const auto salient_eigen = gm::select_model_salient<gift::gift_sw>(on_eigen, stats_of, quantizer, {0, 0.125});
+    const auto salient_here = gm::select_model_salient<gift::gift_sw>(model, stats_of, quantizer, {0, 0.125});
+    BOOST_REQUIRE_EQUAL(salient_here.size(), salient_eigen.size());
+    for (std::size_t i = 0; i < salient_here.size(); ++i)
+      BOOST_TEST(salient_here[i].indices() == salient_eigen[i].indices(), boost::test_tools::per_element());
+    const auto salient = [&](int b, gm::projection p, std::size_t) {
+      return salient_eigen[static_cast<std::size_t>(gm::layer_id(b, p))];
+    };
+    const auto grams = [&](int b, gm::projection p) { return calibration.gram(b, p).gram(); };
+    const gp::quantize_options options{.method = method, .bits = 3, .search = gift::alpha_search::paper_grid(20),
+                                       .group_size = 0};
+    const auto expected = gp::quantize_model(on_eigen, salient, options, grams);
+    const auto result = gp::quantize_model(model, salient, options, grams);
+    BOOST_TEST(result.relative_error_non_salient == expected.relative_error_non_salient);
+    BOOST_REQUIRE(result.steps.size() == expected.steps.size());
+    for (const auto& [name, steps] : expected.steps) BOOST_TEST((result.steps.at(name) == steps), name);
+    const auto want = weights_of(on_eigen);
+    const auto got = weights_of(model);
+    for (std::size_t i = 0; i < want.size(); ++i)
+      BOOST_TEST((got[i] == want[i]), "layer " << i << ", " << gp::name_of(method));
+  }
+}
+
+#else
 BOOST_AUTO_TEST_CASE(rtn_keeps_salient_columns_and_puts_the_rest_on_the_grid) {
   auto model = tiny_model<gift::backend::eigen>(41);
   const auto before = weights_of(model);
@@ -155,5 +205,7 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_refused_by_name) {
   BOOST_TEST(message([&] { (void)gp::quantize_layer(w, gift::salient_columns::none(static_cast<std::size_t>(w.cols())), bad_bits); }) !=
              "(no error)");
 }
+
+#endif
 
 BOOST_AUTO_TEST_SUITE_END()

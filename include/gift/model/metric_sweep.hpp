@@ -79,10 +79,11 @@ template <std::floating_point T>
 /// `select_salient(column_sensitivity<Metric>(W, stats_of(block, p), d_quantizer), size)`.
 /// `stats_of(block, p)` returns the layer's `activation_stats` (a `std::vector` from
 /// `collect_activation_stats` works too: see the overload below); `on_layer()` runs after each
-/// layer (a progress bar).
-template <sensitivity_metric Metric, std::floating_point T, class StatsOf>
+/// layer (a progress bar). Any backend: the scores are computed on the host from each layer's
+/// `effective_weight()`, so a Thrust or CUDA model selects exactly the columns its Eigen copy would.
+template <sensitivity_metric Metric, std::floating_point T, backend_tag Backend, class StatsOf>
   requires std::invocable<StatsOf&, int, projection>
-[[nodiscard]] model_selection select_model_salient(const llama_model<T>& model, StatsOf&& stats_of,
+[[nodiscard]] model_selection select_model_salient(const llama_model<T, Backend>& model, StatsOf&& stats_of,
                                                    const symmetric_options& d_quantizer, const selection_size& size,
                                                    const std::function<void()>& on_layer = {}) {
   gift::detail::require(size.k > 0 || (size.fraction > 0 && size.fraction <= 1), "gift::model::select_model_salient: ",
@@ -103,8 +104,8 @@ template <sensitivity_metric Metric, std::floating_point T, class StatsOf>
 
 /// As above, with the statistics of `collect_activation_stats`.
 /// \throws gift::error when `stats` does not hold one entry per linear layer.
-template <sensitivity_metric Metric, std::floating_point T>
-[[nodiscard]] model_selection select_model_salient(const llama_model<T>& model, const std::vector<activation_stats>& stats,
+template <sensitivity_metric Metric, std::floating_point T, backend_tag Backend>
+[[nodiscard]] model_selection select_model_salient(const llama_model<T, Backend>& model, const std::vector<activation_stats>& stats,
                                                    const symmetric_options& d_quantizer, const selection_size& size) {
   const auto layers = static_cast<std::size_t>(model.config().layers * projections_per_block);
   gift::detail::require(stats.size() == layers, "gift::model::select_model_salient: argument 'stats' must hold ", layers,

@@ -14,6 +14,8 @@
 /// // model's linear layers now hold the mixed-precision weights; result.steps the per-row Δ.
 /// \endcode
 
+#include <gift/backend/tags.hpp>
+#include <gift/backend/traits.hpp>
 #include <gift/error.hpp>
 #include <gift/model/linear_module.hpp>
 #include <gift/model/llama.hpp>
@@ -111,11 +113,17 @@ struct quantized_model {
 /// replaces it by a frozen layer holding the mixed-precision weight. `salient` gives each layer's
 /// kept columns (`salient_columns::none` for a fully quantized model); `grams` each layer's Gram
 /// matrix for gptq; `on_layer` (optional) is called after each layer.
+///
+/// Any backend: each layer's weight comes to the host (`effective_weight()`), is quantized there
+/// by the same code as on Eigen, and goes back as the backend's `frozen_linear`, so a Thrust or
+/// CUDA model ends with the bits its Eigen copy would. (The quantizers themselves — `gptq`'s
+/// Cholesky and column sweep, the α search — run on the host for every backend.)
 /// \throws gift::error as `quantize_layer`, or when gptq is asked for without `grams`; the layers
 /// quantized before the error stay replaced.
-inline quantized_model quantize_model(model::llama_model<float>& model, const salient_source& salient,
-                                      const quantize_options& options, const gram_source& grams = {},
-                                      const std::function<void()>& on_layer = {}) {
+template <backend_tag Backend = backend::eigen>
+quantized_model quantize_model(model::llama_model<float, Backend>& model, const salient_source& salient,
+                               const quantize_options& options, const gram_source& grams = {},
+                               const std::function<void()>& on_layer = {}) {
   gift::require(options.method == quantize_method::rtn || static_cast<bool>(grams),
                 "gift::pipeline::quantize_model: quantize_method::gptq needs argument 'grams' (each layer's XᵀX, e.g. ",
                 "from pipeline::calibrate with calibrate_options::gram)");
@@ -138,7 +146,8 @@ inline quantized_model quantize_model(model::llama_model<float>& model, const sa
       }
       result.steps.emplace(model::layer_name(b, p) + (options.group_size == 0 ? ".delta" : ".group_delta"),
                            std::move(q.steps));
-      model.replace_linear(b, p, std::make_unique<model::frozen_linear<float>>(std::move(q.weight)));
+      model.replace_linear(b, p, std::make_unique<model::frozen_linear<float, Backend>>(
+                                     backend_storage<Backend, float>::from_host(q.weight)));
       if (on_layer) on_layer();
     }
   }
