@@ -18,6 +18,10 @@ into <out>/plots/:
   methods_vs_bits.png  perplexity of the final model against bit-width, one line per method,
                     setting, quantizer and salient share (untrained quantized models included);
   loss_curves.png   training loss per step, mean over seeds with a ±1 std band, per method;
+  lr_selection.png  with finetune.choose_lr_on_dev: each method's dev perplexity against its
+                    learning rates (mean over seeds, 95 % t-interval), the chosen rate filled;
+                    methods.png, loss_curves.png and summary.md then show the chosen rates only
+                    (validation never sees the others, as in groups.csv);
   summary.md        the same numbers as markdown tables (mean ± std over seeds, n = seeds), the
                     accuracy per arm (<out>/groups.csv) and the comparisons with their intervals.
 Rows differ by their salient share too ("none": size 0, every column quantized).
@@ -213,6 +217,54 @@ def grouped(rows):
             continue
         groups.setdefault(group_key(r), []).append(r)
     return groups
+
+
+def arm_of(cell):
+    """A cell's arm: its id without the seed fields ("_c<seed>" of the calibration, "_s<seed>")."""
+    return re.sub(r"_s\d+$", "", re.sub(r"_c\d+(?=_)", "", cell))
+
+
+def chosen_rows(out, rows):
+    """With finetune.choose_lr_on_dev (lr_selection.csv present): the untrained rows and the
+    trained rows at each arm's chosen learning rate (the arms of groups.csv); otherwise all rows."""
+    if not read_csv(os.path.join(out, "lr_selection.csv")):
+        return rows
+    chosen = {g["arm"] for g in read_csv(os.path.join(out, "groups.csv"))}
+    return [r for r in rows if r["method"] == "none" or arm_of(r["cell"]) in chosen]
+
+
+def plot_lr_selection(out, rows, path, title):
+    """Dev perplexity against learning rate, one line per arm (without its rate)."""
+    if not read_csv(os.path.join(out, "lr_selection.csv")):
+        return False
+    chosen = {g["arm"] for g in read_csv(os.path.join(out, "groups.csv"))}
+    lines = collections.OrderedDict()
+    for r in rows:
+        if r["method"] != "none" and r.get("ppl_dev") is not None:
+            lines.setdefault(group_key(r), collections.OrderedDict()).setdefault(r["lr"], []).append(r)
+    if not lines:
+        return False
+    fig, ax = plt.subplots(figsize=(7, 4.6))
+    for (method, setting, bits, quantizer, metric, salient), by_lr in lines.items():
+        rates = sorted(by_lr)
+        stats = [mean_std([m["ppl_dev"] for m in by_lr[lr]]) for lr in rates]
+        label = method + ("" if setting == "-" else f" ({setting} {quantizer} {bits}b)")
+        line = ax.errorbar(rates, [m for m, _, _ in stats], yerr=[t_half_width(sd, n) for _, sd, n in stats],
+                           fmt="-o", capsize=3, markerfacecolor="white", label=label)
+        for lr, (mean, _, _) in zip(rates, stats):
+            if any(arm_of(m["cell"]) in chosen for m in by_lr[lr]):
+                color = line[0].get_color()
+                ax.plot([lr], [mean], "o", color=color, markerfacecolor=color, markersize=9, zorder=5)
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("dev perplexity (linux-doc dev split)\nmean, 95% t-interval over seeds")
+    ax.set_title(f"{title}\nlearning rate chosen on dev (filled); validation never decides", fontsize=9)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
 
 
 def plot_methods(rows, path, title):
@@ -438,6 +490,10 @@ def main():
     os.makedirs(plots, exist_ok=True)
     title = args.title or os.path.basename(os.path.abspath(args.out))
     made = []
+    if plot_lr_selection(args.out, rows, os.path.join(plots, "lr_selection.png"), title):
+        made.append("lr_selection.png")
+    cells = len(rows)
+    rows = chosen_rows(args.out, rows)
     if plot_bits(rows, os.path.join(plots, "ppl_vs_bits.png"), title):
         made.append("ppl_vs_bits.png")
     if plot_metric_bars(rows, os.path.join(plots, "ppl_by_metric.png"), title):
@@ -452,7 +508,7 @@ def main():
         made.append("loss_curves.png")
     summary(rows, os.path.join(plots, "summary.md"))
     made.append("summary.md")
-    print(f"plot_sweep: {len(rows)} cells -> " + ", ".join(os.path.join(plots, m) for m in made))
+    print(f"plot_sweep: {cells} cells -> " + ", ".join(os.path.join(plots, m) for m in made))
 
 
 if __name__ == "__main__":
