@@ -116,10 +116,9 @@ int run_eval_task(const arguments& args, device chosen, Model& model, const io::
   out.emit(args.on("json"), args.get("output-json"));
   return 0;
 }
-}  // namespace
 
-int run_eval(int argc, char** argv) {
-  arguments args("eval", "Perplexity of the model (optionally with --weights) on validation text.");
+// gift eval's options.
+void declare_eval_options(arguments& args) {
   model_options(args);
   text_options(args, "validation");
   args.integer_option("tokens", "16384", "evaluate on the first N tokens of the split (whole sequences)", 1,
@@ -148,6 +147,48 @@ int run_eval(int argc, char** argv) {
       .option("output-json", "", "also write the JSON result to this file");
   shard_options(args, "sequences");
   device_option(args);
+}
+
+// The sequences gift eval scores, one row each of where it came from (file and offset), and how
+// many files they came from (0 for the first --tokens tokens of the split).
+struct eval_sequences {
+  model::token_matrix tokens;
+  std::vector<io::sequence_loss> rows;
+  std::int64_t files_used = 0;
+};
+
+// Whole sequences of the first --tokens tokens, or --windows-per-file windows across --files files;
+// the same text as the run whose weights --weights holds (require_same_run).
+template <class Model, class Tokenizer>
+eval_sequences read_eval_sequences(arguments& args, Model& model, const Tokenizer& tokenizer) {
+  eval_sequences set;
+  const std::int64_t length = args.integer("seq");
+  if (args.integer("files") > 0) {
+    pipeline::window_options options;
+    options.length = length;
+    options.files = args.integer("files");
+    options.windows_per_file = args.integer("windows-per-file");
+    options.seed = static_cast<std::uint64_t>(args.integer("sample-seed"));
+    auto windows = sample_text_windows(args, tokenizer, options);
+    set.files_used = windows.files_used();
+    for (std::size_t r = 0; r < windows.files.size(); ++r) set.rows.push_back({windows.files[r], windows.offsets[r], 0, 0});
+    set.tokens = std::move(windows.tokens);
+    const std::vector<std::int32_t> flat(set.tokens.data(), set.tokens.data() + set.tokens.size());
+    require_same_run(args, "eval", model, flat);
+  } else {
+    const auto ids = load_text_tokens(args, tokenizer, args.integer("tokens"));
+    require_same_run(args, "eval", model, ids);
+    set.tokens = whole_sequences(ids, length);
+    for (Eigen::Index r = 0; r < set.tokens.rows(); ++r) set.rows.push_back({"-", r * length, 0, 0});
+  }
+  return set;
+}
+
+}  // namespace
+
+int run_eval(int argc, char** argv) {
+  arguments args("eval", "Perplexity of the model (optionally with --weights) on validation text.");
+  declare_eval_options(args);
   if (!args.parse(argc, argv, 2)) return 0;
   const device chosen = parse_device(args);
   hand_over_to_cuda_build(chosen, world().size(), argv);
@@ -172,27 +213,10 @@ int run_eval(int argc, char** argv) {
   if (!args.get("task").empty()) return run_eval_task(args, chosen, model, tokenizer, start);
   const std::int64_t length = args.integer("seq");
   // The evaluation set: whole sequences of the first --tokens tokens, or windows across --files files.
-  model::token_matrix sequences;
-  std::vector<io::sequence_loss> rows;
-  std::int64_t files_used = 0;
-  if (args.integer("files") > 0) {
-    pipeline::window_options options;
-    options.length = length;
-    options.files = args.integer("files");
-    options.windows_per_file = args.integer("windows-per-file");
-    options.seed = static_cast<std::uint64_t>(args.integer("sample-seed"));
-    auto windows = sample_text_windows(args, tokenizer, options);
-    files_used = windows.files_used();
-    for (std::size_t r = 0; r < windows.files.size(); ++r) rows.push_back({windows.files[r], windows.offsets[r], 0, 0});
-    sequences = std::move(windows.tokens);
-    const std::vector<std::int32_t> flat(sequences.data(), sequences.data() + sequences.size());
-    require_same_run(args, "eval", model, flat);
-  } else {
-    const auto ids = load_text_tokens(args, tokenizer, args.integer("tokens"));
-    require_same_run(args, "eval", model, ids);
-    sequences = whole_sequences(ids, length);
-    for (Eigen::Index r = 0; r < sequences.rows(); ++r) rows.push_back({"-", r * length, 0, 0});
-  }
+  eval_sequences set = read_eval_sequences(args, model, tokenizer);
+  const model::token_matrix& sequences = set.tokens;
+  std::vector<io::sequence_loss>& rows = set.rows;
+  const std::int64_t files_used = set.files_used;
   gift::require(sequences.rows() >= plan.shards(), "gift eval: ", sequences.rows(), " sequence(s) of ", length,
                 " cannot fill ", plan.shards(), " shards; use more --tokens (or --files) or fewer --shards");
   // The activations of one forward pass, estimated before the first (host backends: CUDA's live

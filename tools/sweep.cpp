@@ -483,12 +483,171 @@ void write_provenance(const fs::path& file, std::int64_t threads, double seconds
   io::write_file_atomically(file, std::as_bytes(std::span<const char>(body.data(), body.size())));
 }
 
+// The shared settings of a folder's first run bind every later run in it: writes `settings`
+// to `out`/settings.txt on the first run, and refuses a later run whose settings differ (an input
+// line, docs or model, is compared only where both runs name it).
+void bind_settings(const fs::path& out, const std::string& settings, const std::string& config_file) {
+  const fs::path settings_file = out / "settings.txt";
+  if (fs::exists(settings_file)) {
+    std::ifstream in(settings_file, std::ios::binary);
+    std::ostringstream old;
+    old << in.rdbuf();
+    // Compare line by line; an input line (docs, model) the old folder lacks is not compared.
+    const auto lines_of = [](const std::string& text) {
+      std::vector<std::string> out_lines;
+      std::istringstream split(text);
+      for (std::string line; std::getline(split, line);) out_lines.push_back(line);
+      return out_lines;
+    };
+    const auto is_input = [](const std::string& line) {
+      return line.rfind("docs=", 0) == 0 || line.rfind("model=", 0) == 0 || line.rfind("model.bytes=", 0) == 0;
+    };
+    const auto was_lines = lines_of(old.str()), now_lines = lines_of(settings);
+    const bool old_has_inputs = std::any_of(was_lines.begin(), was_lines.end(), is_input);
+    const std::vector<std::string>& was_kept = was_lines;
+    std::vector<std::string> now_kept;
+    for (const auto& line : now_lines)
+      if (old_has_inputs || !is_input(line)) now_kept.push_back(line);
+    // Only the inputs both sides name are compared (a run without --model has no model line).
+    const auto drop_unshared = [&](std::vector<std::string>& a, const std::vector<std::string>& b) {
+      std::vector<std::string> kept;
+      for (const auto& line : a) {
+        const std::string key = line.substr(0, line.find('=') + 1);
+        const bool shared = !is_input(line) || std::any_of(b.begin(), b.end(), [&](const std::string& other) {
+          return other.rfind(key, 0) == 0;
+        });
+        if (shared) kept.push_back(line);
+      }
+      a = std::move(kept);
+    };
+    auto was_compared = was_kept, now_compared = now_kept;
+    drop_unshared(was_compared, now_kept);
+    drop_unshared(now_compared, was_kept);
+    if (was_compared != now_compared) {
+      std::size_t i = 0;
+      while (i < was_compared.size() && i < now_compared.size() && was_compared[i] == now_compared[i]) ++i;
+      const std::string was = i < was_compared.size() ? was_compared[i] : std::string("(nothing)");
+      const std::string now = i < now_compared.size() ? now_compared[i] : std::string("(nothing)");
+      throw error("gift sweep: --out '" + out.string() + "' holds cells computed with " + was + ", but this run has " +
+                  now + " (--config '" + config_file + "', --model, --docs); use another --out (or the old "
+                  "settings) so that the results stay comparable");
+    }
+  } else {
+    io::write_file_atomically(settings_file, std::as_bytes(std::span<const char>(settings.data(), settings.size())));
+  }
+}
+
+// Copies `from` to `to` (written atomically).
+void copy_file_atomically(const fs::path& from, const fs::path& to) {
+  std::ifstream in(from, std::ios::binary);
+  std::ostringstream copy;
+  copy << in.rdbuf();
+  const std::string body = copy.str();
+  io::write_file_atomically(to, std::as_bytes(std::span<const char>(body.data(), body.size())));
+}
+
+// Appends one JSON row to results.jsonl. A line cut short by a kill has no newline: it is ended
+// first, or this row would join it.
+void append_row(const fs::path& results, const std::string& line) {
+  bool ends_clean = true;
+  if (std::ifstream tail(results, std::ios::binary | std::ios::ate); tail && tail.tellg() > 0) {
+    tail.seekg(-1, std::ios::end);
+    ends_clean = tail.get() == '\n';
+  }
+  std::ofstream append(results, std::ios::app);
+  if (!ends_clean) append << "\n";
+  append << line << "\n";
+  append.flush();
+  gift::require(static_cast<bool>(append), "gift sweep: cannot append to '", results.string(), "'");
+}
+
+// The finished cells of `config` (their latest row in results.jsonl, status ok), in config order,
+// with what the statistics need: perplexities, per-sequence loss files, accuracies, dev perplexity.
+std::vector<sweep_result> finished_results(const fs::path& results, const sweep_config& config) {
+  std::vector<sweep_result> finished;
+  const auto latest = latest_rows(results);
+  const auto text_of = [](const json_value& row, const char* key) {
+    const json_value* v = row.find(key);
+    return v != nullptr && v->type == json_value::kind::string ? v->string : std::string();
+  };
+  for (const auto& cell : config.cells) {
+    const auto it = latest.rows.find(cell.id());
+    if (it == latest.rows.end() || text_of(it->second, "status") != "ok") continue;
+    sweep_result result{cell, number_of(it->second, "ppl_in"), number_of(it->second, "ppl_ood"),
+                        text_of(it->second, "losses_in"), text_of(it->second, "losses_ood"), {}, {}};
+    for (const char* domain : {"in", "ood"}) {
+      sweep_result::accuracy_of& acc = std::string(domain) == "in" ? result.acc_in : result.acc_ood;
+      const std::string key = std::string("acc_") + domain;
+      acc.value = number_of(it->second, key.c_str());
+      acc.low = number_of(it->second, (key + "_ci_low").c_str());
+      acc.high = number_of(it->second, (key + "_ci_high").c_str());
+      acc.items = text_of(it->second, (std::string("items_") + domain).c_str());
+    }
+    result.ppl_dev = number_of(it->second, "ppl_dev");
+    finished.push_back(std::move(result));
+  }
+  return finished;
+}
+
 const std::vector<std::string> csv_columns = {
     "cell", "metric", "bits", "fraction", "k", "quantizer", "method", "setting", "lr", "seed", "quantized_ppl_in",
     "quantized_ppl_ood", "ppl_in", "ppl_ood", "first_loss", "last_loss", "trainable_parameters", "rank", "seconds",
     "losses_in", "losses_ood", "quantized_acc_in", "quantized_acc_ood", "acc_in", "acc_in_ci_low", "acc_in_ci_high",
     "acc_in_norm", "acc_ood", "acc_ood_ci_low", "acc_ood_ci_high", "acc_ood_norm", "items_in", "items_ood",
     "ppl_dev", "losses_dev", "noise_bits", "group_size", "seed_drives", "status", "error"};
+// Runs the cells of `todo` in order (their calibration samples first), appending each row to
+// `out`/results.jsonl and mirroring results.csv as it goes; a failed cell is a row with its error.
+// Shared quantized and fine-tuned models are dropped after the last cell that needs them.
+// Returns how many cells failed.
+std::int64_t run_cells(sweep_run& run, const std::vector<const sweep_cell*>& todo, const fs::path& out) {
+  std::int64_t failed = 0;
+  progress_bar bar("sweep", static_cast<std::int64_t>(todo.size()), "cell", true);
+  if (!todo.empty()) {
+    nested_command = true;
+    try {
+      // Every calibration sample a cell to run needs (the shared one also when none does, as
+      // before per-seed calibration existed: its folder stays complete).
+      std::set<std::int64_t> samples;
+      for (const auto* cell : todo) samples.insert(cell->uses_calibration() ? cell->calibration_seed : -1);
+      for (const std::int64_t sample : samples) run.calibrate(sample);
+    } catch (...) {
+      nested_command = false;
+      throw;
+    }
+    nested_command = false;
+  }
+  for (std::size_t i = 0; i < todo.size(); ++i) {
+    const sweep_cell& cell = *todo[i];
+    std::string line;
+    nested_command = true;
+    try {
+      line = run.run_cell(cell).json();
+    } catch (const std::exception& e) {
+      report row("sweep");
+      row.add("cell", cell.id()).add("status", std::string("failed")).add("error", std::string(e.what()));
+      line = row.json();
+      std::cerr << "\ngift sweep: cell " << cell.id() << " failed: " << e.what() << std::endl;
+      ++failed;
+    }
+    nested_command = false;
+    append_row(out / "results.jsonl", line);
+    write_csv(out / "results.jsonl", out / "results.csv", csv_columns);
+    // A quantized model is shared by consecutive cells only: drop it when the next cell needs another.
+    const bool last_of_model = i + 1 == todo.size() || todo[i + 1]->quantized_id() != cell.quantized_id();
+    if (last_of_model) fs::remove(run.shared / ("q-" + cell.quantized_id() + ".safetensors"));
+    // A shared fine-tuned model goes when no cell still to run trains the same.
+    if (const std::string stem = run.shared_training_stem(cell); !stem.empty()) {
+      const auto later = todo.begin() + static_cast<std::ptrdiff_t>(i + 1);
+      const bool needed = std::any_of(later, todo.end(), [&](const auto* next) {
+        return run.shared_training_stem(*next) == stem;
+      });
+      if (!needed) run.drop_shared_training(stem);
+    }
+    bar.advance(1, cell.id());
+  }
+  return failed;
+}
+
 }  // namespace
 
 int run_sweep(int argc, char** argv) {
@@ -535,8 +694,6 @@ int run_sweep(int argc, char** argv) {
   const auto out_lock = io::output_lock::acquire(out, "gift sweep: --out");
   fs::create_directories(out / "shared");
   fs::create_directories(out / "cells");
-  // The shared settings of the folder's first run bind every later run in it.
-  const fs::path settings_file = out / "settings.txt";
   // The inputs every cell reads besides the config: the model (path and size) and the docs. A
   // folder from before they were recorded is accepted without them.
   std::string inputs = "docs=" + args.get("docs") + "\n";
@@ -546,149 +703,15 @@ int run_sweep(int argc, char** argv) {
     const auto bytes = fs::file_size(model, size_error);
     inputs += "model=" + model + "\nmodel.bytes=" + (size_error ? std::string("folder") : std::to_string(bytes)) + "\n";
   }
-  const std::string settings = config.shared_settings() + inputs;
-  if (fs::exists(settings_file)) {
-    std::ifstream in(settings_file, std::ios::binary);
-    std::ostringstream old;
-    old << in.rdbuf();
-    // Compare line by line; an input line (docs, model) the old folder lacks is not compared.
-    const auto lines_of = [](const std::string& text) {
-      std::vector<std::string> out_lines;
-      std::istringstream split(text);
-      for (std::string line; std::getline(split, line);) out_lines.push_back(line);
-      return out_lines;
-    };
-    const auto is_input = [](const std::string& line) {
-      return line.rfind("docs=", 0) == 0 || line.rfind("model=", 0) == 0 || line.rfind("model.bytes=", 0) == 0;
-    };
-    const auto was_lines = lines_of(old.str()), now_lines = lines_of(settings);
-    const bool old_has_inputs = std::any_of(was_lines.begin(), was_lines.end(), is_input);
-    const std::vector<std::string>& was_kept = was_lines;
-    std::vector<std::string> now_kept;
-    for (const auto& line : now_lines)
-      if (old_has_inputs || !is_input(line)) now_kept.push_back(line);
-    // Only the inputs both sides name are compared (a run without --model has no model line).
-    const auto drop_unshared = [&](std::vector<std::string>& a, const std::vector<std::string>& b) {
-      std::vector<std::string> kept;
-      for (const auto& line : a) {
-        const std::string key = line.substr(0, line.find('=') + 1);
-        const bool shared = !is_input(line) || std::any_of(b.begin(), b.end(), [&](const std::string& other) {
-          return other.rfind(key, 0) == 0;
-        });
-        if (shared) kept.push_back(line);
-      }
-      a = std::move(kept);
-    };
-    auto was_compared = was_kept, now_compared = now_kept;
-    drop_unshared(was_compared, now_kept);
-    drop_unshared(now_compared, was_kept);
-    if (was_compared != now_compared) {
-      std::size_t i = 0;
-      while (i < was_compared.size() && i < now_compared.size() && was_compared[i] == now_compared[i]) ++i;
-      const std::string was = i < was_compared.size() ? was_compared[i] : std::string("(nothing)");
-      const std::string now = i < now_compared.size() ? now_compared[i] : std::string("(nothing)");
-      throw error("gift sweep: --out '" + out.string() + "' holds cells computed with " + was + ", but this run has " +
-                  now + " (--config '" + args.get("config") + "', --model, --docs); use another --out (or the old "
-                  "settings) so that the results stay comparable");
-    }
-  } else {
-    io::write_file_atomically(settings_file, std::as_bytes(std::span<const char>(settings.data(), settings.size())));
-  }
-  {
-    std::ifstream in(args.get("config"), std::ios::binary);
-    std::ostringstream copy;
-    copy << in.rdbuf();
-    const std::string body = copy.str();
-    io::write_file_atomically(out / "config.json", std::as_bytes(std::span<const char>(body.data(), body.size())));
-  }
+  bind_settings(out, config.shared_settings() + inputs, args.get("config"));
+  copy_file_atomically(args.get("config"), out / "config.json");
   const auto start = std::chrono::steady_clock::now();
   sweep_run run{config, out, out / "shared",
                 {"--threads", std::to_string(args.integer("threads"))}, 0, args.get("docs")};
   if (!todo.empty()) run.common.insert(run.common.end(), {"--model", model_path(args)});
-  std::int64_t failed = 0;
-  {
-    progress_bar bar("sweep", static_cast<std::int64_t>(todo.size()), "cell", true);
-    if (!todo.empty()) {
-      nested_command = true;
-      try {
-        // Every calibration sample a cell to run needs (the shared one also when none does, as
-        // before per-seed calibration existed: its folder stays complete).
-        std::set<std::int64_t> samples;
-        for (const auto* cell : todo) samples.insert(cell->uses_calibration() ? cell->calibration_seed : -1);
-        for (const std::int64_t sample : samples) run.calibrate(sample);
-      } catch (...) {
-        nested_command = false;
-        throw;
-      }
-      nested_command = false;
-    }
-    for (std::size_t i = 0; i < todo.size(); ++i) {
-      const sweep_cell& cell = *todo[i];
-      std::string line;
-      nested_command = true;
-      try {
-        line = run.run_cell(cell).json();
-      } catch (const std::exception& e) {
-        report row("sweep");
-        row.add("cell", cell.id()).add("status", std::string("failed")).add("error", std::string(e.what()));
-        line = row.json();
-        std::cerr << "\ngift sweep: cell " << cell.id() << " failed: " << e.what() << std::endl;
-        ++failed;
-      }
-      nested_command = false;
-      {
-        // A line cut short by a kill has no newline: end it first, or this row would join it.
-        bool ends_clean = true;
-        if (std::ifstream tail(results, std::ios::binary | std::ios::ate); tail && tail.tellg() > 0) {
-          tail.seekg(-1, std::ios::end);
-          ends_clean = tail.get() == '\n';
-        }
-        std::ofstream append(results, std::ios::app);
-        if (!ends_clean) append << "\n";
-        append << line << "\n";
-        append.flush();
-        gift::require(static_cast<bool>(append), "gift sweep: cannot append to '", results.string(), "'");
-      }
-      write_csv(results, out / "results.csv", csv_columns);
-      // A quantized model is shared by consecutive cells only: drop it when the next cell needs another.
-      const bool last_of_model = i + 1 == todo.size() || todo[i + 1]->quantized_id() != cell.quantized_id();
-      if (last_of_model) fs::remove(run.shared / ("q-" + cell.quantized_id() + ".safetensors"));
-      // A shared fine-tuned model goes when no cell still to run trains the same.
-      if (const std::string stem = run.shared_training_stem(cell); !stem.empty()) {
-        const auto later = todo.begin() + static_cast<std::ptrdiff_t>(i + 1);
-        const bool needed = std::any_of(later, todo.end(), [&](const auto* next) {
-          return run.shared_training_stem(*next) == stem;
-        });
-        if (!needed) run.drop_shared_training(stem);
-      }
-      bar.advance(1, cell.id());
-    }
-  }
+  const std::int64_t failed = run_cells(run, todo, out);
   // Statistics over the finished cells of this config: groups.csv and comparisons.csv.
-  std::vector<sweep_result> finished;
-  {
-    const auto latest = latest_rows(results);
-    const auto text_of = [](const json_value& row, const char* key) {
-      const json_value* v = row.find(key);
-      return v != nullptr && v->type == json_value::kind::string ? v->string : std::string();
-    };
-    for (const auto& cell : config.cells) {
-      const auto it = latest.rows.find(cell.id());
-      if (it == latest.rows.end() || text_of(it->second, "status") != "ok") continue;
-      sweep_result result{cell, number_of(it->second, "ppl_in"), number_of(it->second, "ppl_ood"),
-                          text_of(it->second, "losses_in"), text_of(it->second, "losses_ood"), {}, {}};
-      for (const char* domain : {"in", "ood"}) {
-        sweep_result::accuracy_of& acc = std::string(domain) == "in" ? result.acc_in : result.acc_ood;
-        const std::string key = std::string("acc_") + domain;
-        acc.value = number_of(it->second, key.c_str());
-        acc.low = number_of(it->second, (key + "_ci_low").c_str());
-        acc.high = number_of(it->second, (key + "_ci_high").c_str());
-        acc.items = text_of(it->second, (std::string("items_") + domain).c_str());
-      }
-      result.ppl_dev = number_of(it->second, "ppl_dev");
-      finished.push_back(std::move(result));
-    }
-  }
+  std::vector<sweep_result> finished = finished_results(results, config);
   if (config.choose_lr_on_dev) finished = choose_learning_rates(out, finished);
   const std::int64_t comparisons = write_sweep_summary(out, finished, config.reference);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -258,7 +258,8 @@ inline const std::vector<std::string> grid_fields = {"metrics", "bits",  "fracti
 
 /// Appends the cells of one grid (`grid` holds the grid fields; `file` names it in messages) to
 /// `config`, whose shared settings are read already.
-inline void append_grid(const json_value& grid, const std::string& file, sweep_config& config) {
+// The "metrics" of a grid: preset names and {tau, rho, gamma} objects.
+inline std::vector<sweep_metric> read_grid_metrics(const json_value& grid, const std::string& file) {
   std::vector<sweep_metric> metrics;
   for (const json_value* m : list(grid, file, "metrics")) {
     sweep_metric metric;
@@ -279,114 +280,132 @@ inline void append_grid(const json_value& grid, const std::string& file, sweep_c
     metrics.push_back(metric);
   }
   gift::require(!metrics.empty(), "gift sweep: '", file, "' needs \"metrics\" (e.g. [\"gift_sw\", \"quik\"])");
+  return metrics;
+}
+
+// The axes of one grid, as its JSON gives them (defaults filled in).
+struct grid_axes {
+  std::vector<sweep_metric> metrics;
   std::vector<int> bits;
-  for (const json_value* b : list(grid, file, "bits")) bits.push_back(static_cast<int>(integer(*b, file, "bits", 2, 8)));
-  if (bits.empty()) bits = {4};
   std::vector<std::int64_t> group_sizes;
-  for (const json_value* g : list(grid, file, "group_size")) group_sizes.push_back(integer(*g, file, "group_size", 0, 1 << 20));
-  if (group_sizes.empty()) group_sizes = {0};
+  std::vector<double> sizes;  ///< salient fractions, or counts when size_is_k
+  bool size_is_k = false;
+  std::vector<std::string> quantizers, settings, methods;
+  std::map<std::string, std::vector<double>> rates;  ///< per method, or "*" for all
+  std::vector<std::int64_t> seeds;
+  std::vector<int> noise_bits;  ///< GIFT-SW's noise grids (empty: the target's)
+};
+
+// Reads and checks the axes of `grid` (a top-level config or one of its "grids").
+inline grid_axes read_grid_axes(const json_value& grid, const std::string& file) {
+  grid_axes a;
+  a.metrics = read_grid_metrics(grid, file);
+  for (const json_value* b : list(grid, file, "bits")) a.bits.push_back(static_cast<int>(integer(*b, file, "bits", 2, 8)));
+  if (a.bits.empty()) a.bits = {4};
+  for (const json_value* g : list(grid, file, "group_size")) a.group_sizes.push_back(integer(*g, file, "group_size", 0, 1 << 20));
+  if (a.group_sizes.empty()) a.group_sizes = {0};
   gift::require(grid.find("fraction") == nullptr || grid.find("k") == nullptr, "gift sweep: '", file,
                 "' gives both \"fraction\" and \"k\"; give one");
-  std::vector<double> sizes;
-  const bool size_is_k = grid.find("k") != nullptr;
-  for (const json_value* f : list(grid, file, size_is_k ? "k" : "fraction")) {
+  a.size_is_k = grid.find("k") != nullptr;
+  for (const json_value* f : list(grid, file, a.size_is_k ? "k" : "fraction")) {
     // 0: no salient column, every column quantized.
-    const double x = size_is_k ? static_cast<double>(integer(*f, file, "k", 0, 1 << 20)) : number(*f, file, "fraction");
-    gift::require(size_is_k || (x >= 0 && x <= 1), "gift sweep: '", file, "' fraction ", x,
+    const double x = a.size_is_k ? static_cast<double>(integer(*f, file, "k", 0, 1 << 20)) : number(*f, file, "fraction");
+    gift::require(a.size_is_k || (x >= 0 && x <= 1), "gift sweep: '", file, "' fraction ", x,
                   " is not in [0, 1] (0: every column quantized)");
-    sizes.push_back(x);
+    a.sizes.push_back(x);
   }
-  if (sizes.empty()) sizes = {0.03125};
-  std::vector<std::string> quantizers, settings, methods;
+  if (a.sizes.empty()) a.sizes = {0.03125};
   for (const json_value* q : list(grid, file, "quantizer")) {
-    quantizers.push_back(text(*q, file, "quantizer"));
-    gift::require(quantizers.back() == "rtn" || quantizers.back() == "gptq" || quantizers.back() == "none",
+    a.quantizers.push_back(text(*q, file, "quantizer"));
+    gift::require(a.quantizers.back() == "rtn" || a.quantizers.back() == "gptq" || a.quantizers.back() == "none",
                   "gift sweep: '", file, "' quantizer must be rtn, gptq or none (fine-tune the full-precision ",
-                  "model), but is '", quantizers.back(), "'");
+                  "model), but is '", a.quantizers.back(), "'");
   }
-  if (quantizers.empty()) quantizers = {"rtn"};
+  if (a.quantizers.empty()) a.quantizers = {"rtn"};
   for (const json_value* s : list(grid, file, "settings")) {
-    settings.push_back(text(*s, file, "settings"));
-    gift::require(settings.back() == "post" || settings.back() == "pre", "gift sweep: '", file,
-                  "' settings must be post or pre, but is '", settings.back(), "'");
+    a.settings.push_back(text(*s, file, "settings"));
+    gift::require(a.settings.back() == "post" || a.settings.back() == "pre", "gift sweep: '", file,
+                  "' settings must be post or pre, but is '", a.settings.back(), "'");
   }
-  if (settings.empty()) settings = {"post"};
+  if (a.settings.empty()) a.settings = {"post"};
   for (const json_value* m : list(grid, file, "methods")) {
-    methods.push_back(text(*m, file, "methods"));
-    const std::string& name = methods.back();
+    a.methods.push_back(text(*m, file, "methods"));
+    const std::string& name = a.methods.back();
     gift::require(name == "none" || name == "gift_sw" || name == "gift_sw_no_noise" || name == "lora" ||
                               name == "dora" || name == "full" || name == "ste" || name == "quik_lora" ||
                               name == "svft" || name == "npft" || name == "npft_no_noise",
                   "gift sweep: '", file, "' method '", name, "' is not one of none, gift_sw, gift_sw_no_noise, ",
                   "lora, dora, full, ste, quik_lora, svft, npft, npft_no_noise");
   }
-  if (methods.empty()) methods = {"none"};
+  if (a.methods.empty()) a.methods = {"none"};
   // Learning rates: one list for all, or per method.
-  std::map<std::string, std::vector<double>> rates;
   if (const json_value* lr = grid.find("lr"); lr != nullptr && lr->type == json_value::kind::object) {
     for (const auto& [method, value] : lr->object) {
       if (value.type != json_value::kind::array) {
-        rates[method].push_back(number(value, file, "lr." + method));
+        a.rates[method].push_back(number(value, file, "lr." + method));
         continue;
       }
-      for (const auto& r : value.array) rates[method].push_back(number(r, file, "lr." + method));
+      for (const auto& r : value.array) a.rates[method].push_back(number(r, file, "lr." + method));
     }
   } else {
-    for (const json_value* r : list(grid, file, "lr")) rates["*"].push_back(number(*r, file, "lr"));
+    for (const json_value* r : list(grid, file, "lr")) a.rates["*"].push_back(number(*r, file, "lr"));
   }
-  std::vector<std::int64_t> seeds;
-  for (const json_value* s : list(grid, file, "seeds")) seeds.push_back(integer(*s, file, "seeds", 0, 1LL << 53));
-  if (seeds.empty()) seeds = {0};
+  for (const json_value* s : list(grid, file, "seeds")) a.seeds.push_back(integer(*s, file, "seeds", 0, 1LL << 53));
+  if (a.seeds.empty()) a.seeds = {0};
   // GIFT-SW's noise grid as a factor of its own (the others have no noise grid to vary).
-  std::vector<int> noise_bits;
   for (const json_value* b : list(grid, file, "noise_bits"))
-    noise_bits.push_back(static_cast<int>(integer(*b, file, "noise_bits", 2, 8)));
-  // The grid, in a fixed order: metric, bits, size, quantizer, method, setting, lr, seed.
-  for (const auto& metric : metrics)
-    for (int b : bits)
-      for (double size : sizes)
-        for (const auto& q : quantizers)
-          for (const std::int64_t group : q == "none" ? std::vector<std::int64_t>{0} : group_sizes) {
+    a.noise_bits.push_back(static_cast<int>(integer(*b, file, "noise_bits", 2, 8)));
+  return a;
+}
+
+// Appends the cells of `a` to `config.cells`, in a fixed order: metric, bits, size, quantizer,
+// group size, method, setting, noise grid, lr, seed.
+inline void append_cells(const grid_axes& a, const std::string& file, sweep_config& config) {
+  for (const auto& metric : a.metrics)
+    for (int b : a.bits)
+      for (double size : a.sizes)
+        for (const auto& q : a.quantizers)
+          for (const std::int64_t group : q == "none" ? std::vector<std::int64_t>{0} : a.group_sizes) {
           config.needs_gram = config.needs_gram || q == "gptq";
           gift::require(group == 0 || q == "rtn", "gift sweep: '", file, "' pairs group_size ", group,
                         " with quantizer ", q, "; scale groups work with rtn only (gift quantize --group-size)");
-          for (const auto& method : methods) {
-            sweep_cell cell{metric, b, size, size_is_k, q, "post", method, 0, 0};
+          for (const auto& method : a.methods) {
+            sweep_cell cell{metric, b, size, a.size_is_k, q, "post", method, 0, 0};
             cell.group_size = group;
             if (cell.fully_quantized()) {
               gift::require(method != "gift_sw" && method != "gift_sw_no_noise" && method != "ste",
                             "gift sweep: '", file, "' pairs method ", method, " with ",
-                            size_is_k ? "k" : "fraction", " 0, which keeps no salient column for it to ",
+                            a.size_is_k ? "k" : "fraction", " 0, which keeps no salient column for it to ",
                             method == "ste" ? "keep in full precision" : "train",
                             "; put it in a grid with a positive size (see \"grids\")");
               gift::require(!config.match_params || (method != "lora" && method != "dora" && method != "quik_lora"),
-                            "gift sweep: '", file, "' pairs method ", method, " with ", size_is_k ? "k" : "fraction",
+                            "gift sweep: '", file, "' pairs method ", method, " with ", a.size_is_k ? "k" : "fraction",
                             " 0, but finetune.match_params sizes its rank to the salient columns, of which ",
                             "there are none; set \"match_params\": false and a \"rank\"");
             }
             // A seed that draws the calibration sample gives the untrained arm replicates too.
             const bool per_seed_calibration = config.vary_calibration && cell.uses_calibration();
             if (method == "none") {
-              for (auto seed : per_seed_calibration ? seeds : std::vector<std::int64_t>{-1}) {
+              for (auto seed : per_seed_calibration ? a.seeds : std::vector<std::int64_t>{-1}) {
                 cell.seed = std::max<std::int64_t>(seed, 0);
                 cell.calibration_seed = seed;
                 config.cells.push_back(cell);
               }
               continue;
             }
-            const auto it = rates.count(method) ? rates.find(method) : rates.find("*");
-            gift::require(it != rates.end(), "gift sweep: '", file, "' gives no learning rate for method ",
+            const auto it = a.rates.count(method) ? a.rates.find(method) : a.rates.find("*");
+            gift::require(it != a.rates.end(), "gift sweep: '", file, "' gives no learning rate for method ",
                           method, " (\"lr\": [1e-4] or {\"", method, "\": [...]})");
             gift::require(q != "none" || method != "quik_lora", "gift sweep: '", file, "' pairs method ",
                           "quik_lora with quantizer none; QUIK + LoRA adapts a quantized model");
             // Without a quantizer there is no before/after: one setting.
-            const std::vector<std::string> own = q == "none" ? std::vector<std::string>{"-"} : settings;
+            const std::vector<std::string> own = q == "none" ? std::vector<std::string>{"-"} : a.settings;
             const std::vector<int> noises =
-                method == "gift_sw" && !noise_bits.empty() ? noise_bits : std::vector<int>{0};
+                method == "gift_sw" && !a.noise_bits.empty() ? a.noise_bits : std::vector<int>{0};
             for (const auto& setting : own)
               for (int noise : noises)
                 for (double lr : it->second)
-                  for (auto seed : seeds) {
+                  for (auto seed : a.seeds) {
                     cell.setting = setting;
                     cell.noise_bits = noise == b ? 0 : noise;  // the grid of `bits` itself: the usual id
                     cell.lr = lr;
@@ -399,6 +418,10 @@ inline void append_grid(const json_value& grid, const std::string& file, sweep_c
 }
 
 // Each object of "grids", merged with the top level's grid fields.
+
+inline void append_grid(const json_value& grid, const std::string& file, sweep_config& config) {
+  append_cells(read_grid_axes(grid, file), file, config);
+}
 inline void append_grids(const json_value& root, const json_value& grids_value, const std::string& file,
                          sweep_config& config) {
   const json_value* grids = &grids_value;
