@@ -22,13 +22,10 @@
 namespace gift::cli {
 
 
-int run_quantize(int argc, char** argv) {
-  arguments args("quantize",
-                 "Quantizes the non-salient columns of every linear layer to --bits (symmetric, per-row scale "
-                 "searched over the non-salient columns), keeps the salient columns in full precision, and writes "
-                 "the weights and the per-row steps (<layer>.delta) as safetensors. With --no-salient instead of "
-                 "--salient every column is quantized, the scale searched over all of them (a fully quantized model, "
-                 "as NPFT evaluates).");
+namespace {
+
+// gift quantize's options.
+void declare_quantize_options(arguments& args) {
   model_options(args);
   args.option("salient", "", "salient-column file from gift select (or --no-salient)")
       .flag("no-salient", "quantize every column: no salient column is kept in full precision")
@@ -42,6 +39,18 @@ int run_quantize(int argc, char** argv) {
       .option("gram", "", "gram.safetensors from gift calibrate --gram (for --method gptq)")
       .flag("json", "print the result as JSON on stdout")
       .option("output-json", "", "also write the JSON result to this file");
+}
+
+}  // namespace
+
+int run_quantize(int argc, char** argv) {
+  arguments args("quantize",
+                 "Quantizes the non-salient columns of every linear layer to --bits (symmetric, per-row scale "
+                 "searched over the non-salient columns), keeps the salient columns in full precision, and writes "
+                 "the weights and the per-row steps (<layer>.delta) as safetensors. With --no-salient instead of "
+                 "--salient every column is quantized, the scale searched over all of them (a fully quantized model, "
+                 "as NPFT evaluates).");
+  declare_quantize_options(args);
   if (!args.parse(argc, argv, 2)) return 0;
   const bool fully_quantized = args.on("no-salient");
   gift::require(fully_quantized != !args.get("salient").empty(), "gift quantize: give either --salient ",

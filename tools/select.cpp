@@ -83,14 +83,8 @@ selector preset(std::string name) {
   return chosen;
 }
 
-}  // namespace
-
-int run_select(int argc, char** argv) {
-  arguments args("select",
-                 "Scores every input column of every linear layer, s_j = ||D_j||_tau * ||X_j||_rho^gamma, and keeps "
-                 "the k highest as salient. --metric fisher instead scores column j by its empirical Fisher mass "
-                 "sum_i sum_s (dL_s/dW_ij)^2 over --fisher-sequences sequences of --seq tokens of the text (NPFT's "
-                 "sensitivity; no --stats needed).");
+// gift select's options.
+void declare_select_options(arguments& args) {
   model_options(args);
   text_options(args, "train");
   args.option("stats", "", "folder written by gift calibrate (every metric but fisher)")
@@ -110,6 +104,17 @@ int run_select(int argc, char** argv) {
                      1e-9, 1.0)
       .flag("json", "print the result as JSON on stdout")
       .option("output-json", "", "also write the JSON result to this file");
+}
+
+}  // namespace
+
+int run_select(int argc, char** argv) {
+  arguments args("select",
+                 "Scores every input column of every linear layer, s_j = ||D_j||_tau * ||X_j||_rho^gamma, and keeps "
+                 "the k highest as salient. --metric fisher instead scores column j by its empirical Fisher mass "
+                 "sum_i sum_s (dL_s/dW_ij)^2 over --fisher-sequences sequences of --seq tokens of the text (NPFT's "
+                 "sensitivity; no --stats needed).");
+  declare_select_options(args);
   if (!args.parse(argc, argv, 2)) return 0;
   const auto out_lock = require_writable_outputs(args, out_kind::file, "select");
   set_threads(args);
