@@ -26,15 +26,12 @@
 namespace gift::cli {
 
 namespace {
-// --task: build the items from the split's documents, score them, report accuracy with its
-// Wilson interval.
-template <class Model>
-int run_eval_task(const arguments& args, device chosen, Model& model, const io::tokenizer& tokenizer,
-             std::chrono::steady_clock::time_point start) {
+/// The task's items (--task next_passage or final_word), built by the library from the split's
+/// documents in the task's seeded order, read until enough can give an item.
+std::vector<pipeline::choice_item> task_items_of(const arguments& args, const io::tokenizer& tokenizer) {
   const std::string task = args.get("task");
   const std::uint64_t seed = static_cast<std::uint64_t>(args.integer("sample-seed"));
   const std::int64_t wanted = args.integer("task-items"), choices = args.integer("task-choices");
-  // The split's documents in the task's seeded order, read until enough can give an item.
   split_files split = files_of_split(args);
   std::sort(split.files.begin(), split.files.end(), [&](const std::string& a, const std::string& b) {
     const double at_a = io::hash_position(a, seed), at_b = io::hash_position(b, seed);
@@ -79,6 +76,25 @@ int run_eval_task(const arguments& args, device chosen, Model& model, const io::
       return ids;
     }, options);
   }
+  return items;
+}
+
+/// What the "weights" field of the report says: --weights, or the model's own with its format
+/// (an exported fine-tuned folder is not "the original").
+std::string weights_label(const arguments& args) {
+  return args.get("weights").empty()
+             ? "the model's own (" + std::string(model::name_of(model::model_format_of(model_path(args)))) + ": " +
+                   model_path(args) + ")"
+             : args.get("weights");
+}
+
+// --task: build the items from the split's documents, score them, report accuracy with its
+// Wilson interval.
+template <class Model>
+int run_eval_task(const arguments& args, device chosen, Model& model, const io::tokenizer& tokenizer,
+             std::chrono::steady_clock::time_point start) {
+  const std::int64_t choices = args.integer("task-choices");
+  const std::vector<pipeline::choice_item> items = task_items_of(args, tokenizer);
   std::vector<std::int32_t> flat;
   for (const auto& item : items) {
     flat.insert(flat.end(), item.context.begin(), item.context.end());
@@ -99,7 +115,7 @@ int run_eval_task(const arguments& args, device chosen, Model& model, const io::
   const auto [low_norm, high_norm] = scores.interval(0.95, true);
   report out("eval");
   if (!args.get("label").empty()) out.add("label", args.get("label"));
-  out.add("weights", args.get("weights").empty() ? "the model's own (" + model_path(args) + ")" : args.get("weights"))
+  out.add("weights", weights_label(args))
       .add("text", text_description(args))
       .add("task", args.get("task"))
       .add("items", static_cast<std::int64_t>(items.size()))
@@ -184,33 +200,11 @@ eval_sequences read_eval_sequences(arguments& args, Model& model, const Tokenize
   return set;
 }
 
-}  // namespace
-
-int run_eval(int argc, char** argv) {
-  arguments args("eval", "Perplexity of the model (optionally with --weights) on validation text.");
-  declare_eval_options(args);
-  if (!args.parse(argc, argv, 2)) return 0;
-  const device chosen = parse_device(args);
-  hand_over_to_cuda_build(chosen, world().size(), argv);
-  const auto plan = shard_plan_of(args);
-  if (world().rank() == 0) {
-    (void)require_writable_outputs(args, out_kind::none, "eval");
-    if (!args.get("sequence-losses").empty()) require_writable_file(args.get("sequence-losses"), "--sequence-losses");
-    if (!args.get("item-results").empty()) require_writable_file(args.get("item-results"), "--item-results");
-  }
-  gift::require(args.get("task").empty() || args.get("task") == "next_passage" || args.get("task") == "final_word",
-                "gift eval: --task must be next_passage or final_word, not '", args.get("task"), "'");
-  gift::require(args.get("task").empty() || plan.shards() == 1, "gift eval: --task runs in one process; ",
-                "leave --shards at 1");
-  set_threads(args);
-  const auto start = std::chrono::steady_clock::now();
-  auto model = load_model(args);
-  if (args.get("task").empty()) require_within_context(model, args.integer("seq"), "--seq");
-  else
-    require_within_context(model, args.integer("task-context") + args.integer("task-continuation"),
-                           "--task-context + --task-continuation");
-  const auto tokenizer = load_tokenizer(args);
-  if (!args.get("task").empty()) return run_eval_task(args, chosen, model, tokenizer, start);
+// Perplexity: the evaluation set's per-sequence losses, written with --sequence-losses, and the
+// forward passes' speed.
+template <class Model>
+int run_eval_perplexity(arguments& args, device chosen, const distributed::shard_plan& plan, Model& model,
+                        const io::tokenizer& tokenizer, std::chrono::steady_clock::time_point start) {
   const std::int64_t length = args.integer("seq");
   // The evaluation set: whole sequences of the first --tokens tokens, or windows across --files files.
   eval_sequences set = read_eval_sequences(args, model, tokenizer);
@@ -249,11 +243,7 @@ int run_eval(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report out("eval");
   if (!args.get("label").empty()) out.add("label", args.get("label"));
-  // Without --weights the model's own: an exported fine-tuned folder is not "the original".
-  out.add("weights", args.get("weights").empty()
-                         ? "the model's own (" + std::string(model::name_of(model::model_format_of(model_path(args)))) +
-                               ": " + model_path(args) + ")"
-                         : args.get("weights"))
+  out.add("weights", weights_label(args))
       .add("text", text_description(args))
       .add("sequences", static_cast<std::int64_t>(sequences.rows()))
       .add("files", files_used)
@@ -268,6 +258,35 @@ int run_eval(int argc, char** argv) {
       .add("seconds", seconds);
   out.emit(args.on("json"), args.get("output-json"));
   return 0;
+}
+}  // namespace
+
+int run_eval(int argc, char** argv) {
+  arguments args("eval", "Perplexity of the model (optionally with --weights) on validation text.");
+  declare_eval_options(args);
+  if (!args.parse(argc, argv, 2)) return 0;
+  const device chosen = parse_device(args);
+  hand_over_to_cuda_build(chosen, world().size(), argv);
+  const auto plan = shard_plan_of(args);
+  if (world().rank() == 0) {
+    (void)require_writable_outputs(args, out_kind::none, "eval");
+    if (!args.get("sequence-losses").empty()) require_writable_file(args.get("sequence-losses"), "--sequence-losses");
+    if (!args.get("item-results").empty()) require_writable_file(args.get("item-results"), "--item-results");
+  }
+  gift::require(args.get("task").empty() || args.get("task") == "next_passage" || args.get("task") == "final_word",
+                "gift eval: --task must be next_passage or final_word, not '", args.get("task"), "'");
+  gift::require(args.get("task").empty() || plan.shards() == 1, "gift eval: --task runs in one process; ",
+                "leave --shards at 1");
+  set_threads(args);
+  const auto start = std::chrono::steady_clock::now();
+  auto model = load_model(args);
+  if (args.get("task").empty()) require_within_context(model, args.integer("seq"), "--seq");
+  else
+    require_within_context(model, args.integer("task-context") + args.integer("task-continuation"),
+                           "--task-context + --task-continuation");
+  const auto tokenizer = load_tokenizer(args);
+  if (!args.get("task").empty()) return run_eval_task(args, chosen, model, tokenizer, start);
+  return run_eval_perplexity(args, chosen, plan, model, tokenizer, start);
 }
 
 }  // namespace gift::cli

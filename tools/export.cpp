@@ -90,14 +90,8 @@ std::string pack_model(model::llama_model<float>& model, const arguments& args, 
   return file_steps ? "from --weights (" + args.get("weights") + ")" : "quantized now (rtn, --alpha " + args.get("alpha") + ")";
 }
 
-}  // namespace
-
-int run_export(int argc, char** argv) {
-  arguments args("export",
-                 "Writes the model (--model with --weights merged: original, quantized, fine-tuned with any method) as "
-                 "a Hugging Face checkpoint folder (transformers loads it), a GGUF file (llama.cpp loads it), or gift's "
-                 "packed mixed-precision folder (bit-packed codes, per-row steps, full-precision salient columns; gift "
-                 "eval/generate --model run it). Files are written atomically.");
+/// The command's options (model_options plus the export's own).
+void declare_export_options(arguments& args) {
   model_options(args);
   args.option("format", "", "hf | gguf | packed", true)
       .option("out", "", "output: a folder for hf and packed, a .gguf file for gguf", true)
@@ -114,20 +108,30 @@ int run_export(int argc, char** argv) {
       .option("salient-dtype", "f16", "packed: type of the salient columns' values: f16 | f32")
       .flag("json", "print the result as JSON on stdout")
       .option("output-json", "", "also write the JSON result to this file");
-  if (!args.parse(argc, argv, 2)) return 0;
-  const std::string format = args.get("format");
-  gift::require(format == "hf" || format == "gguf" || format == "packed",
-                "gift export: --format must be hf, gguf or packed, but is '", format, "'");
-  const std::string dtype = args.get("dtype");
+}
+
+/// What the options ask for, checked before anything is read or written: the format, the tensor
+/// type and the folder options (shards, salient type).
+struct export_request {
+  std::string format, dtype;
   io::ggml_type gguf_type = io::ggml_type::f32;
   model::hf_save_options options;
+};
+
+export_request read_export_request(const arguments& args) {
+  export_request r;
+  const std::string& format = r.format = args.get("format");
+  gift::require(format == "hf" || format == "gguf" || format == "packed",
+                "gift export: --format must be hf, gguf or packed, but is '", format, "'");
+  const std::string& dtype = r.dtype = args.get("dtype");
+  model::hf_save_options& options = r.options;
   options.max_shard_bytes = static_cast<std::uint64_t>(args.integer("max-shard-size")) << 20;
   if (format == "gguf") {
     const std::map<std::string, io::ggml_type> types{
         {"f32", io::ggml_type::f32}, {"f16", io::ggml_type::f16}, {"bf16", io::ggml_type::bf16}, {"q8_0", io::ggml_type::q8_0}};
     gift::require(types.count(dtype) != 0, "gift export: --dtype must be f32, f16, bf16 or q8_0 for --format gguf, "
                                                    "but is '", dtype, "'");
-    gguf_type = types.at(dtype);
+    r.gguf_type = types.at(dtype);
     gift::require(!args.given("max-shard-size"), "gift export: --max-shard-size applies to --format hf and packed; "
                                                          "a GGUF export is one file");
   } else {
@@ -142,6 +146,37 @@ int run_export(int argc, char** argv) {
                   "gift export: --bits must be in [2, 8] (or 0: from --weights), but is ", args.integer("bits"));
     (void)parse_alpha(args.get("alpha"), "--alpha");
   }
+  return r;
+}
+
+/// The packed export's bit-width: --bits, else the --weights file's gift.bits (the two must agree
+/// when both are given), else 4.
+int packed_bits_of(const arguments& args) {
+  int bits = static_cast<int>(args.integer("bits"));
+  if (!args.get("weights").empty()) {
+    const auto metadata = io::safetensors_file::open(args.get("weights")).metadata();
+    if (const auto it = metadata.find("gift.bits"); it != metadata.end()) {
+      const int file_bits = std::stoi(it->second);
+      gift::require(bits == 0 || bits == file_bits, "gift export: --bits ", bits, " differs from the ",
+                    file_bits, " bits '", args.get("weights"), "' was quantized to; drop --bits or pass ",
+                    file_bits);
+      bits = file_bits;
+    }
+  }
+  return bits == 0 ? 4 : bits;
+}
+}  // namespace
+
+int run_export(int argc, char** argv) {
+  arguments args("export",
+                 "Writes the model (--model with --weights merged: original, quantized, fine-tuned with any method) as "
+                 "a Hugging Face checkpoint folder (transformers loads it), a GGUF file (llama.cpp loads it), or gift's "
+                 "packed mixed-precision folder (bit-packed codes, per-row steps, full-precision salient columns; gift "
+                 "eval/generate --model run it). Files are written atomically.");
+  declare_export_options(args);
+  if (!args.parse(argc, argv, 2)) return 0;
+  const export_request request = read_export_request(args);
+  const std::string& format = request.format;
   const std::filesystem::path out = args.get("out");
   // A folder this export creates is removed again if the export fails (a full disk, a bad
   // --weights): no empty or half-filled folder is left that looks like a result.
@@ -181,27 +216,16 @@ int run_export(int argc, char** argv) {
   report result("export");
   result.add("format", format).add("source", source.string() + (args.get("weights").empty() ? "" : " + " + args.get("weights")));
   if (format == "hf") {
-    model::save_hf(model, tokenizer, card, out, options);
+    model::save_hf(model, tokenizer, card, out, request.options);
   } else if (format == "gguf") {
-    model::save_gguf(model, tokenizer, card, out, gguf_type);
+    model::save_gguf(model, tokenizer, card, out, request.gguf_type);
   } else {
-    int bits = static_cast<int>(args.integer("bits"));
-    if (!args.get("weights").empty()) {
-      const auto metadata = io::safetensors_file::open(args.get("weights")).metadata();
-      if (const auto it = metadata.find("gift.bits"); it != metadata.end()) {
-        const int file_bits = std::stoi(it->second);
-        gift::require(bits == 0 || bits == file_bits, "gift export: --bits ", bits, " differs from the ",
-                      file_bits, " bits '", args.get("weights"), "' was quantized to; drop --bits or pass ",
-                      file_bits);
-        bits = file_bits;
-      }
-    }
-    if (bits == 0) bits = 4;
+    const int bits = packed_bits_of(args);
     result.add("bits", static_cast<std::int64_t>(bits)).add("steps", pack_model(model, args, bits));
-    model::save_packed(model, tokenizer, card, out, options);
+    model::save_packed(model, tokenizer, card, out, request.options);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  result.add("dtype", dtype)
+  result.add("dtype", request.dtype)
       .add("out", out.string())
       .add("bytes", static_cast<std::int64_t>(bytes_on_disk(out)))
       .add("seconds", seconds);

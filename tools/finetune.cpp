@@ -324,6 +324,164 @@ void require_same_start_on_every_rank(const method_slots& slots, optim::adamw<fl
                                        hash.value()};
   distributed::require_agreement(world(), std::span<const distributed::fingerprint>(&state, 1), "gift finetune");
 }
+
+/// What a run trains from besides its options: the checkpoint it resumes (if any), the model, the
+/// token ids, the salient set, the run's record (settings and input fingerprints) and the file the
+/// noise scales are read from. Read and checked in the order the command has always used, so a run
+/// with two problems names the same one first.
+struct finetune_inputs {
+  std::optional<io::training_checkpoint> checkpoint;
+  model::llama_model<float> model;
+  std::vector<std::int32_t> ids;
+  io::salient_selection selection;
+  io::training_run record;
+  std::optional<io::safetensors_file> weights_file;
+  std::int64_t first_step = 0;
+};
+
+finetune_inputs read_inputs(const arguments& args, const finetune_request& request) {
+  const std::string& resume = request.resume;
+  const auto& plan = request.plan;
+  io::training_run record = run_settings_of(args);
+  std::optional<io::training_checkpoint> checkpoint;
+  if (!resume.empty()) checkpoint.emplace(io::training_checkpoint::open(resume, "gift finetune: --resume"));
+  auto model = load_model(args, resume);
+  require_within_context(model, request.length, "--seq");
+  // A step's saved activations, estimated before any data is read (host backends; one shard's
+  // share of the batch per process): a batch too large for the machine is refused at once.
+  if (request.chosen != device::cuda) {
+    const std::int64_t per_process = (request.batch + plan.shards() - 1) / plan.shards();
+    model::require_memory(model::training_bytes(model.config(), per_process, request.length),
+                          "gift finetune: a step of " + std::to_string(per_process) + " sequences of " +
+                              std::to_string(request.length) + " tokens",
+                          "--batch or --seq");
+  }
+  const auto tokenizer = load_tokenizer(args);
+  const std::int64_t wanted =
+      args.integer("tokens") > 0 ? args.integer("tokens") : request.steps * request.batch * request.length;
+  auto ids = load_text_tokens(args, tokenizer, wanted);
+  require_same_run(args, "finetune", model, ids);
+  io::salient_selection selection =
+      args.get("salient").empty() ? io::salient_selection{} : io::read_salient_file(args.get("salient"));
+  // What the run trains from besides its options, by content (paths may move): the base model's
+  // weights that a checkpoint does not hold (embedding, norms, head) and the salient set. A resume
+  // from another model or another selection would silently train a different run.
+  record.inputs = {
+      {"gift.base_fingerprint",
+       {hex64(base_weights_fingerprint(model)), "another model (its embedding, norms or head differ from --model's)"}},
+      {"gift.salient_fingerprint",
+       {hex64(io::salient_fingerprint(selection)), "another salient set (--salient's columns differ)"}}};
+  const std::int64_t first_step = checkpoint ? checkpoint->step() : 0;
+  if (checkpoint) checkpoint->require_same_run(record, plan.shards(), request.steps);
+  std::optional<io::safetensors_file> weights_file;
+  if (checkpoint) {
+    weights_file.emplace(io::safetensors_file::open(resume));  // the deltas are read through it
+  } else if (!args.get("weights").empty()) {
+    weights_file.emplace(io::safetensors_file::open(args.get("weights")));
+  }
+  return {std::move(checkpoint), std::move(model),        std::move(ids), std::move(selection),
+          std::move(record),     std::move(weights_file), first_step};
+}
+
+/// A checkpoint: the merged weights, the noise scales, the optimizer's moments (the Eigen
+/// optimizer's, or those a device run handed back), the step and the run's settings, in one file
+/// written atomically by rank 0.
+void save_checkpoint(const arguments& args, const finetune_inputs& in, const method_slots& slots,
+                     const optim::adamw<float>& optimizer, const device_outcome* on_device, std::int64_t step,
+                     std::int64_t shards) {
+  std::map<std::string, gift::vector<float>> extra = slots.deltas;
+  const std::size_t blocks = on_device ? on_device->first_moment.size() : slots.parameters.size();
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const auto m = on_device ? on_device->first_moment[b] : optimizer.first_moment(b);
+    const auto v = on_device ? on_device->second_moment[b] : optimizer.second_moment(b);
+    extra.emplace(io::training_moment_name(b, false),
+                  Eigen::Map<const gift::vector<float>>(m.data(), static_cast<Eigen::Index>(m.size())));
+    extra.emplace(io::training_moment_name(b, true),
+                  Eigen::Map<const gift::vector<float>>(v.data(), static_cast<Eigen::Index>(v.size())));
+  }
+  auto metadata = io::training_checkpoint_metadata(in.record, step, blocks, shards);
+  metadata["gift.salient"] = args.get("salient");
+  save_weights(in.model, args.get("out"), extra, metadata);
+}
+
+/// The trainer's options from the command line: the steps this invocation takes, the schedule,
+/// clipping, noise and the checkpoint interval.
+pipeline::train_options train_options_of(const arguments& args, const finetune_request& request,
+                                         std::int64_t first_step, std::int64_t stop_after) {
+  pipeline::train_options run;
+  run.steps = request.steps;
+  run.first_step = first_step;
+  run.stop_after = stop_after;
+  run.schedule = schedule_of(args, request.steps);
+  run.clip = args.number("clip");
+  run.noise = !args.on("no-noise");
+  run.checkpoint_every = args.integer("checkpoint-every");
+  run.label = "gift finetune";
+  return run;
+}
+
+/// --device other than eigen: the GIFT-SW layers trained there by the same trainer; the host model
+/// gets the trained weights back, and the moments come back for the checkpoint.
+device_outcome train_on_device(const arguments& args, device chosen, finetune_inputs& in, method_slots& slots,
+                               const pipeline::train_options& run, const pipeline::batch_source& batches,
+                               std::uint64_t seed, std::vector<std::vector<float>>& resume_first,
+                               std::vector<std::vector<float>>& resume_second) {
+  gift::require(run.checkpoint_every == 0, "gift finetune: --checkpoint-every writes from the Eigen loop; with ",
+                "--device ", args.get("device"), " use --stop-after and --resume to checkpoint");
+  device_training on_device_settings;
+  on_device_settings.options = run;
+  on_device_settings.batches = batches;
+  on_device_settings.weight_decay = args.number("weight-decay");
+  on_device_settings.seed = seed;
+  if (in.checkpoint) {
+    on_device_settings.resume_first = &resume_first;
+    on_device_settings.resume_second = &resume_second;
+  }
+  return train_gift_sw_on_device(chosen, in.model, slots.device_layers, on_device_settings);
+}
+
+/// Everything the command prints or writes as JSON about a finished invocation.
+report report_of(const arguments& args, const finetune_request& request, const method_settings& settings,
+                 const method_slots& slots, const layer_totals& totals, const pipeline::train_result& trained,
+                 std::int64_t first_step, std::int64_t stop_after, std::int64_t trainable,
+                 std::size_t state_values, double seconds) {
+  const finetune_method method = request.method;
+  // An invocation that took no step (resumed at its end) reports zeros, as it always has.
+  const bool took_steps = !trained.losses.empty();
+  report result("finetune");
+  result.add("method", request.method_name)
+      .add("steps", request.steps)
+      .add("first_step", first_step)
+      .add("last_step", std::max(first_step, stop_after))
+      .add("batch", request.batch)
+      .add("seq", request.length)
+      .add("lr", args.number("lr"))
+      .add("schedule", args.get("schedule"))
+      .add("noise", !args.on("no-noise") && (method == finetune_method::gift_sw || method == finetune_method::npft))
+      .add("rank", trains_adapter(method) ? settings.adapter.rank : 0)
+      .add("lora_alpha", trains_adapter(method) ? settings.adapter.alpha : 0.0)
+      .add("delta_from_weights_file", slots.delta_from_file)
+      .add("npft_outliers", slots.outlier_count)
+      .add("npft_steps_per_draw", method == finetune_method::npft ? settings.npft_steps_per_draw : 0)
+      .add("svft_pattern", method == finetune_method::svft ? args.get("svft-pattern") : std::string("-"))
+      .add("trainable_parameters", trainable)
+      .add("gift_sw_parameters", totals.salient_weights)
+      .add("optimizer_state_values", static_cast<std::int64_t>(state_values))
+      .add("device", args.get("device"))
+      .add("shards", request.plan.shards())
+      .add("ranks", static_cast<std::int64_t>(world().size()))
+      .add("combined_gradient_values", static_cast<std::int64_t>(trained.combined_values))
+      .add("combine_seconds", trained.combine_seconds)
+      .add("first_loss", took_steps ? trained.first_loss() : 0.0)
+      .add("last_loss", took_steps ? trained.last_loss() : 0.0)
+      .add("smoothed_loss", trained.smoothed_loss)
+      .add("train_tokens_per_second",
+           static_cast<double>(std::max<std::int64_t>(0, stop_after - first_step) * request.batch * request.length) /
+               seconds)
+      .add("out", args.get("out"))
+      .add("seconds", seconds);
+  return result;
+}
 }  // namespace
 
 int run_finetune(int argc, char** argv) {
@@ -346,101 +504,32 @@ int run_finetune(int argc, char** argv) {
   const finetune_request request = read_request(args, chosen);
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
-  const finetune_method method = request.method;
-  const std::string& method_name = request.method_name;
   const std::int64_t steps = request.steps, batch = request.batch, length = request.length;
-  const auto& plan = request.plan;
-  const std::string& resume = request.resume;
-  io::training_run run_record = run_settings_of(args);
-  std::optional<io::training_checkpoint> checkpoint;
-  if (!resume.empty()) checkpoint.emplace(io::training_checkpoint::open(resume, "gift finetune: --resume"));
-  auto model = load_model(args, resume);
-  require_within_context(model, length, "--seq");
-  // A step's saved activations, estimated before any data is read (host backends; one shard's
-  // share of the batch per process): a batch too large for the machine is refused at once.
-  if (chosen != device::cuda) {
-    const std::int64_t per_process = (batch + plan.shards() - 1) / plan.shards();
-    model::require_memory(model::training_bytes(model.config(), per_process, length),
-                          "gift finetune: a step of " + std::to_string(per_process) + " sequences of " +
-                              std::to_string(length) + " tokens",
-                          "--batch or --seq");
-  }
-  const auto tokenizer = load_tokenizer(args);
-  const std::int64_t wanted = args.integer("tokens") > 0 ? args.integer("tokens") : steps * batch * length;
-  const auto ids = load_text_tokens(args, tokenizer, wanted);
-  require_same_run(args, "finetune", model, ids);
-  const io::salient_selection selection =
-      args.get("salient").empty() ? io::salient_selection{} : io::read_salient_file(args.get("salient"));
-  // What the run trains from besides its options, by content (paths may move): the base model's
-  // weights that a checkpoint does not hold (embedding, norms, head) and the salient set. A resume
-  // from another model or another selection would silently train a different run.
-  run_record.inputs = {
-      {"gift.base_fingerprint",
-       {hex64(base_weights_fingerprint(model)), "another model (its embedding, norms or head differ from --model's)"}},
-      {"gift.salient_fingerprint",
-       {hex64(io::salient_fingerprint(selection)), "another salient set (--salient's columns differ)"}}};
-  const std::int64_t first_step = checkpoint ? checkpoint->step() : 0;
-  if (checkpoint) checkpoint->require_same_run(run_record, plan.shards(), steps);
-  std::optional<io::safetensors_file> weights_file;
-  if (checkpoint) {
-    weights_file.emplace(io::safetensors_file::open(resume));  // the deltas are read through it
-  } else if (!args.get("weights").empty()) {
-    weights_file.emplace(io::safetensors_file::open(args.get("weights")));
-  }
-
+  finetune_inputs in = read_inputs(args, request);
   // Sizes first: --match-params needs the totals over all layers before any module is built.
-  const layer_totals totals = pipeline::layer_totals_of(model, [&](int b, model::projection p) {
-    return selection.empty() ? std::int64_t{0} : static_cast<std::int64_t>(io::salient_of(selection, layer_name(b, p)).size());
+  const layer_totals totals = pipeline::layer_totals_of(in.model, [&](int b, model::projection p) {
+    return in.selection.empty() ? std::int64_t{0}
+                                : static_cast<std::int64_t>(io::salient_of(in.selection, layer_name(b, p)).size());
   });
   const method_settings settings = settings_of(args, request, totals);
-  method_slots slots = install_method(model, args, request, settings, selection, weights_file, ids);
-  auto& parameters = slots.parameters;
-  auto& device_layers = slots.device_layers;
-  const auto& deltas = slots.deltas;
-  std::int64_t trainable = slots.trainable;
-  optim::adamw<float> optimizer(parameters, args.number("weight-decay"));
-  const double lr = args.number("lr");
-  const std::string schedule_name = args.get("schedule");
-  const auto schedule = schedule_of(args, steps);
-  const bool noise = !args.on("no-noise");
-  const double clip = args.number("clip");
-  const auto checkpoint_every = args.integer("checkpoint-every");
+  method_slots slots = install_method(in.model, args, request, settings, in.selection, in.weights_file, in.ids);
+  optim::adamw<float> optimizer(slots.parameters, args.number("weight-decay"));
   std::vector<std::vector<float>> resume_first, resume_second;  // --device other than eigen: passed on
-  if (checkpoint) restore_moments(*checkpoint, slots, chosen, first_step, optimizer, resume_first, resume_second);
+  if (in.checkpoint)
+    restore_moments(*in.checkpoint, slots, chosen, in.first_step, optimizer, resume_first, resume_second);
   require_same_start_on_every_rank(slots, optimizer);
-  // A checkpoint: the merged weights, the noise scales, the optimizer state, the step and the
-  // run's settings, in one file written atomically.
   std::optional<device_outcome> on_device_run;  // --device other than eigen: its losses and moments
   const auto save = [&](std::int64_t step) {
-    if (!writer) return;
-    std::map<std::string, gift::vector<float>> extra = deltas;
-    const std::size_t blocks = on_device_run ? on_device_run->first_moment.size() : parameters.size();
-    for (std::size_t b = 0; b < blocks; ++b) {
-      const auto m = on_device_run ? on_device_run->first_moment[b] : optimizer.first_moment(b);
-      const auto v = on_device_run ? on_device_run->second_moment[b] : optimizer.second_moment(b);
-      extra.emplace(io::training_moment_name(b, false),
-                    Eigen::Map<const gift::vector<float>>(m.data(), static_cast<Eigen::Index>(m.size())));
-      extra.emplace(io::training_moment_name(b, true),
-                    Eigen::Map<const gift::vector<float>>(v.data(), static_cast<Eigen::Index>(v.size())));
-    }
-    auto metadata = io::training_checkpoint_metadata(run_record, step, blocks, plan.shards());
-    metadata["gift.salient"] = args.get("salient");
-    save_weights(model, args.get("out"), extra, metadata);
+    if (writer)
+      save_checkpoint(args, in, slots, optimizer, on_device_run ? &*on_device_run : nullptr, step,
+                      request.plan.shards());
   };
   const std::int64_t stop_after = args.integer("stop-after") > 0 ? std::min(args.integer("stop-after"), steps) : steps;
   // One trainer for every backend (pipeline::train); this command adds the loss log, the progress
   // bar and the checkpoints through its callbacks.
   std::string loss_log = "step,loss\n";
-  progress_bar bar("finetune", stop_after - std::min(first_step, stop_after), "step");
-  pipeline::train_options run;
-  run.steps = steps;
-  run.first_step = first_step;
-  run.stop_after = stop_after;
-  run.schedule = schedule;
-  run.clip = clip;
-  run.noise = noise;
-  run.checkpoint_every = checkpoint_every;
-  run.label = "gift finetune";
+  progress_bar bar("finetune", stop_after - std::min(in.first_step, stop_after), "step");
+  pipeline::train_options run = train_options_of(args, request, in.first_step, stop_after);
   run.on_step = [&](const pipeline::train_step& done) {
     char line[64];
     std::snprintf(line, sizeof line, "%lld,%.9g\n", static_cast<long long>(done.step), done.loss);
@@ -448,71 +537,27 @@ int run_finetune(int argc, char** argv) {
     bar.advance(1, "loss " + std::to_string(done.smoothed_loss));
   };
   const pipeline::batch_source batches = [&](std::int64_t step) {
-    return wrapped_sequences(ids, length, step * batch, batch);
+    return wrapped_sequences(in.ids, length, step * batch, batch);
   };
   pipeline::train_result trained;
+  std::int64_t trainable = slots.trainable;
   if (chosen != device::eigen) {
-    gift::require(checkpoint_every == 0, "gift finetune: --checkpoint-every writes from the Eigen loop; with ",
-                  "--device ", args.get("device"), " use --stop-after and --resume to checkpoint");
-    device_training on_device_settings;
-    on_device_settings.options = run;
-    on_device_settings.batches = batches;
-    on_device_settings.weight_decay = args.number("weight-decay");
-    on_device_settings.seed = settings.seed;
-    if (checkpoint) {
-      on_device_settings.resume_first = &resume_first;
-      on_device_settings.resume_second = &resume_second;
-    }
-    on_device_run = train_gift_sw_on_device(chosen, model, device_layers, on_device_settings);
+    on_device_run = train_on_device(args, chosen, in, slots, run, batches, settings.seed, resume_first, resume_second);
     trained = on_device_run->trained;
     trainable = on_device_run->trainable;
   } else {
 #if !GIFT_TOOL_CUDA
     run.on_checkpoint = [&](std::int64_t step) { save(step); };
-    trained = pipeline::train(model, parameters, optimizer, batches, run, &world(), &plan);
+    trained = pipeline::train(in.model, slots.parameters, optimizer, batches, run, &world(), &request.plan);
 #endif
   }
-  // An invocation that took no step (resumed at its end) reports zeros, as it always has.
-  const bool took_steps = !trained.losses.empty();
-  const double first_loss = took_steps ? trained.first_loss() : 0.0, last_loss = took_steps ? trained.last_loss() : 0.0;
-  const double running = trained.smoothed_loss;
-  save(std::max(first_step, stop_after));
+  save(std::max(in.first_step, stop_after));
   if (writer && !args.get("loss-log").empty())
     io::write_file_atomically(args.get("loss-log"), std::as_bytes(std::span<const char>(loss_log.data(), loss_log.size())));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  report result("finetune");
-  result.add("method", method_name)
-      .add("steps", steps)
-      .add("first_step", first_step)
-      .add("last_step", std::max(first_step, stop_after))
-      .add("batch", batch)
-      .add("seq", length)
-      .add("lr", lr)
-      .add("schedule", schedule_name)
-      .add("noise", noise && (method == finetune_method::gift_sw || method == finetune_method::npft))
-      .add("rank", trains_adapter(method) ? settings.adapter.rank : 0)
-      .add("lora_alpha", trains_adapter(method) ? settings.adapter.alpha : 0.0)
-      .add("delta_from_weights_file", slots.delta_from_file)
-      .add("npft_outliers", slots.outlier_count)
-      .add("npft_steps_per_draw", method == finetune_method::npft ? settings.npft_steps_per_draw : 0)
-      .add("svft_pattern", method == finetune_method::svft ? args.get("svft-pattern") : std::string("-"))
-      .add("trainable_parameters", trainable)
-      .add("gift_sw_parameters", totals.salient_weights)
-      .add("optimizer_state_values",
-           static_cast<std::int64_t>(on_device_run ? on_device_run->state_values : optimizer.state_elements()))
-      .add("device", args.get("device"))
-      .add("shards", plan.shards())
-      .add("ranks", static_cast<std::int64_t>(world().size()))
-      .add("combined_gradient_values", static_cast<std::int64_t>(trained.combined_values))
-      .add("combine_seconds", trained.combine_seconds)
-      .add("first_loss", first_loss)
-      .add("last_loss", last_loss)
-      .add("smoothed_loss", running)
-      .add("train_tokens_per_second",
-           static_cast<double>(std::max<std::int64_t>(0, stop_after - first_step) * batch * length) / seconds)
-      .add("out", args.get("out"))
-      .add("seconds", seconds);
-  result.emit(args.on("json"), args.get("output-json"));
+  const std::size_t state_values = on_device_run ? on_device_run->state_values : optimizer.state_elements();
+  report_of(args, request, settings, slots, totals, trained, in.first_step, stop_after, trainable, state_values, seconds)
+      .emit(args.on("json"), args.get("output-json"));
   return 0;
 }
 

@@ -21,6 +21,43 @@
 
 namespace gift::cli {
 
+namespace {
+/// The token after `logits`: the most likely one at temperature 0, else a draw from
+/// softmax(logits / temperature) over the top_k most likely (0: all), reproducible from (seed, step).
+std::int32_t next_token(const gift::vector<float>& logits, double temperature, std::int64_t top_k, std::uint64_t seed,
+                        std::uint32_t step) {
+  if (temperature <= 0) {
+    Eigen::Index best = 0;
+    logits.maxCoeff(&best);
+    return static_cast<std::int32_t>(best);
+  }
+  std::vector<std::int32_t> order(static_cast<std::size_t>(logits.size()));
+  std::iota(order.begin(), order.end(), 0);
+  const auto keep = top_k > 0 ? std::min<std::size_t>(static_cast<std::size_t>(top_k), order.size()) : order.size();
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(),
+                    [&](std::int32_t a, std::int32_t b) { return logits(a) > logits(b); });
+  std::vector<double> weights(keep);
+  double total = 0;
+  for (std::size_t i = 0; i < keep; ++i) {
+    weights[i] = std::exp((logits(order[i]) - logits(order[0])) / temperature);
+    total += weights[i];
+  }
+  // A reproducible uniform draw from gift's counter-based generator.
+  const float normal = standard_normal(noise_key{seed, 0xfffffu, step}, 0);
+  const double uniform = 0.5 * std::erfc(-normal / std::sqrt(2.0));
+  double cumulative = 0;
+  std::int32_t next = order[keep - 1];
+  for (std::size_t i = 0; i < keep; ++i) {
+    cumulative += weights[i] / total;
+    if (uniform <= cumulative) {
+      next = order[i];
+      break;
+    }
+  }
+  return next;
+}
+}  // namespace
+
 int run_generate(int argc, char** argv) {
   arguments args("generate", "Continues a prompt: greedy (--temperature 0) or sampled, top-k.");
   model_options(args);
@@ -74,37 +111,8 @@ int run_generate(int argc, char** argv) {
     logits = n == 0 ? model.extend(cache, ids) : model.extend(cache, std::span<const std::int32_t>(&ids.back(), 1));
     gift::require(logits.allFinite(), "gift generate: the model's logits at token ", ids.size(),
                   " are not finite; the weights are damaged (check them with gift eval)");
-    std::int32_t next = 0;
-    if (temperature <= 0) {
-      Eigen::Index best = 0;
-      logits.maxCoeff(&best);
-      next = static_cast<std::int32_t>(best);
-    } else {
-      std::vector<std::int32_t> order(static_cast<std::size_t>(logits.size()));
-      std::iota(order.begin(), order.end(), 0);
-      const auto keep = top_k > 0 ? std::min<std::size_t>(static_cast<std::size_t>(top_k), order.size()) : order.size();
-      std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(),
-                        [&](std::int32_t a, std::int32_t b) { return logits(a) > logits(b); });
-      std::vector<double> weights(keep);
-      double total = 0;
-      for (std::size_t i = 0; i < keep; ++i) {
-        weights[i] = std::exp((logits(order[i]) - logits(order[0])) / temperature);
-        total += weights[i];
-      }
-      // A reproducible uniform draw from gift's counter-based generator.
-      const float normal = standard_normal(noise_key{static_cast<std::uint64_t>(args.integer("seed")), 0xfffffu,
-                                                     static_cast<std::uint32_t>(n)}, 0);
-      const double uniform = 0.5 * std::erfc(-normal / std::sqrt(2.0));
-      double cumulative = 0;
-      next = order[keep - 1];
-      for (std::size_t i = 0; i < keep; ++i) {
-        cumulative += weights[i] / total;
-        if (uniform <= cumulative) {
-          next = order[i];
-          break;
-        }
-      }
-    }
+    const std::int32_t next = next_token(logits, temperature, top_k, static_cast<std::uint64_t>(args.integer("seed")),
+                                         static_cast<std::uint32_t>(n));
     ids.push_back(next);
     bar.advance();
     if (next == eos) break;

@@ -449,6 +449,95 @@ inline void append_grids(const json_value& root, const json_value& grids_value, 
     append_grid(merged, where, config);
   }
 }
+
+/// The "calibration" section: the calibration sample's size and whether each seed draws its own.
+inline void read_calibration(const json_value& c, const std::string& file, sweep_config& config) {
+  check_keys(c, file, " in \"calibration\"", {"tokens", "seq", "vary_with_seed"});
+  if (const json_value* v = c.find("vary_with_seed")) {
+    if (v->type != json_value::kind::boolean) bad(file, "calibration.vary_with_seed", "true or false", *v);
+    config.vary_calibration = v->boolean;
+  }
+  if (const json_value* v = c.find("tokens")) config.calibration_tokens = integer(*v, file, "calibration.tokens", 1, 1LL << 40);
+  if (const json_value* v = c.find("seq")) config.calibration_seq = integer(*v, file, "calibration.seq", 2, 1 << 20);
+}
+
+/// "eval.task": the zero-shot multiple-choice task each cell is scored on.
+inline void read_task(const json_value& t, const std::string& file, sweep_config& config) {
+  if (t.type != json_value::kind::object) bad(file, "eval.task", "an object {\"name\": \"next_passage\", ...}", t);
+  check_keys(t, file, " in \"eval.task\"", {"name", "items", "context", "continuation", "choices"});
+  const json_value* name = t.find("name");
+  gift::require(name != nullptr, "gift sweep: '", file, "' eval.task needs a \"name\" (next_passage or final_word)");
+  config.task = text(*name, file, "eval.task.name");
+  gift::require(config.task == "next_passage" || config.task == "final_word", "gift sweep: '", file,
+                "' eval.task.name must be next_passage or final_word, but is '", config.task, "'");
+  if (const json_value* v = t.find("items")) config.task_items = integer(*v, file, "eval.task.items", 1, 1000000);
+  if (const json_value* v = t.find("context")) config.task_context = integer(*v, file, "eval.task.context", 1, 1 << 20);
+  if (const json_value* v = t.find("continuation"))
+    config.task_continuation = integer(*v, file, "eval.task.continuation", 1, 1 << 20);
+  if (const json_value* v = t.find("choices")) config.task_choices = integer(*v, file, "eval.task.choices", 2, 26);
+}
+
+/// The "eval" section: the evaluation design (windows from files, or a token budget), its split,
+/// batch and out-of-domain text.
+inline void read_eval(const json_value& e, const std::string& file, sweep_config& config) {
+  check_keys(e, file, " in \"eval\"",
+             {"tokens", "seq", "out_of_domain", "files", "windows_per_file", "sample_seed", "split", "batch", "task"});
+  if (const json_value* t = e.find("task")) read_task(*t, file, config);
+  if (const json_value* v = e.find("files")) config.eval_files = integer(*v, file, "eval.files", 1, 1 << 20);
+  if (const json_value* v = e.find("windows_per_file"))
+    config.eval_windows_per_file = integer(*v, file, "eval.windows_per_file", 1, 1000000);
+  if (const json_value* v = e.find("sample_seed"))
+    config.eval_sample_seed = integer(*v, file, "eval.sample_seed", 0, 1LL << 53);
+  if (const json_value* v = e.find("batch")) config.eval_batch = integer(*v, file, "eval.batch", 1, 4096);
+  if (const json_value* v = e.find("split")) {
+    config.eval_split = text(*v, file, "eval.split");
+    gift::require(config.eval_split == "validation" || config.eval_split == "dev", "gift sweep: '", file,
+                  "' eval.split must be validation (report) or dev (choose hyper-parameters), but is '",
+                  config.eval_split, "'");
+  }
+  if (const json_value* v = e.find("tokens")) config.eval_tokens = integer(*v, file, "eval.tokens", 1, 1LL << 40);
+  if (const json_value* v = e.find("seq")) config.eval_seq = integer(*v, file, "eval.seq", 2, 1 << 20);
+  if (const json_value* v = e.find("out_of_domain")) config.out_of_domain = text(*v, file, "eval.out_of_domain");
+}
+
+/// The "finetune" section: steps, batch, sequence length, adapter sizes, per-method options and
+/// what the seed varies.
+inline void read_finetune(const json_value& f, const std::string& file, sweep_config& config) {
+  check_keys(f, file, " in \"finetune\"",
+             {"steps", "batch", "seq", "match_params", "rank", "lora_alpha", "method_options", "vary_data",
+              "choose_lr_on_dev"});
+  if (const json_value* v = f.find("choose_lr_on_dev")) {
+    if (v->type != json_value::kind::boolean) bad(file, "finetune.choose_lr_on_dev", "true or false", *v);
+    config.choose_lr_on_dev = v->boolean;
+  }
+  if (const json_value* v = f.find("vary_data")) {
+    if (v->type != json_value::kind::boolean) bad(file, "finetune.vary_data", "true or false", *v);
+    config.vary_data = v->boolean;
+  }
+  if (const json_value* v = f.find("steps")) config.steps = integer(*v, file, "finetune.steps", 1, 1000000000);
+  if (const json_value* v = f.find("batch")) config.batch = integer(*v, file, "finetune.batch", 1, 4096);
+  if (const json_value* v = f.find("seq")) config.seq = integer(*v, file, "finetune.seq", 2, 1 << 20);
+  if (const json_value* v = f.find("rank")) config.rank = integer(*v, file, "finetune.rank", 1, 65536);
+  if (const json_value* v = f.find("lora_alpha")) config.lora_alpha = number(*v, file, "finetune.lora_alpha");
+  if (const json_value* v = f.find("match_params")) {
+    if (v->type != json_value::kind::boolean) bad(file, "finetune.match_params", "true or false", *v);
+    config.match_params = v->boolean;
+  }
+  if (const json_value* v = f.find("method_options")) {
+    if (v->type != json_value::kind::object) bad(file, "finetune.method_options", "an object {\"method\": \"options\"}", *v);
+    for (const auto& [method, options] : v->object)
+      config.method_options[method] = text(options, file, "finetune.method_options." + method);
+  }
+}
+
+/// "reference": the arm every other cell is compared with.
+inline void read_reference(const json_value& r, const std::string& file, sweep_config& config) {
+  if (r.type != json_value::kind::object || r.object.empty())
+    bad(file, "reference", "an object naming the reference arm, e.g. {\"method\": \"lora\"}", r);
+  check_keys(r, file, " in \"reference\"",
+             {"method", "metric", "bits", "quantizer", "group_size", "setting", "fraction", "k"});
+  for (const auto& [key, value] : r.object) config.reference[key] = text(value, file, "reference." + key);
+}
 }  // namespace detail_sweep
 
 /// Reads and validates a sweep configuration; every message names the file and the field.
@@ -466,86 +555,14 @@ inline sweep_config read_sweep_config(const std::string& file) {
               "group_size", "calibration", "eval", "finetune", "grids", "reference", "comment"});
   sweep_config config;
   if (const json_value* a = root.find("alpha")) config.alpha = text(*a, file, "alpha");
-  if (const json_value* c = root.find("calibration")) {
-    check_keys(*c, file, " in \"calibration\"", {"tokens", "seq", "vary_with_seed"});
-    if (const json_value* v = c->find("vary_with_seed")) {
-      if (v->type != json_value::kind::boolean) bad(file, "calibration.vary_with_seed", "true or false", *v);
-      config.vary_calibration = v->boolean;
-    }
-    if (const json_value* v = c->find("tokens")) config.calibration_tokens = integer(*v, file, "calibration.tokens", 1, 1LL << 40);
-    if (const json_value* v = c->find("seq")) config.calibration_seq = integer(*v, file, "calibration.seq", 2, 1 << 20);
-  }
-  if (const json_value* e = root.find("eval")) {
-    check_keys(*e, file, " in \"eval\"",
-               {"tokens", "seq", "out_of_domain", "files", "windows_per_file", "sample_seed", "split", "batch", "task"});
-    if (const json_value* t = e->find("task")) {
-      if (t->type != json_value::kind::object) bad(file, "eval.task", "an object {\"name\": \"next_passage\", ...}", *t);
-      check_keys(*t, file, " in \"eval.task\"", {"name", "items", "context", "continuation", "choices"});
-      const json_value* name = t->find("name");
-      gift::require(name != nullptr, "gift sweep: '", file, "' eval.task needs a \"name\" (next_passage or final_word)");
-      config.task = text(*name, file, "eval.task.name");
-      gift::require(config.task == "next_passage" || config.task == "final_word", "gift sweep: '", file,
-                    "' eval.task.name must be next_passage or final_word, but is '", config.task, "'");
-      if (const json_value* v = t->find("items")) config.task_items = integer(*v, file, "eval.task.items", 1, 1000000);
-      if (const json_value* v = t->find("context")) config.task_context = integer(*v, file, "eval.task.context", 1, 1 << 20);
-      if (const json_value* v = t->find("continuation"))
-        config.task_continuation = integer(*v, file, "eval.task.continuation", 1, 1 << 20);
-      if (const json_value* v = t->find("choices")) config.task_choices = integer(*v, file, "eval.task.choices", 2, 26);
-    }
-    if (const json_value* v = e->find("files")) config.eval_files = integer(*v, file, "eval.files", 1, 1 << 20);
-    if (const json_value* v = e->find("windows_per_file"))
-      config.eval_windows_per_file = integer(*v, file, "eval.windows_per_file", 1, 1000000);
-    if (const json_value* v = e->find("sample_seed"))
-      config.eval_sample_seed = integer(*v, file, "eval.sample_seed", 0, 1LL << 53);
-    if (const json_value* v = e->find("batch")) config.eval_batch = integer(*v, file, "eval.batch", 1, 4096);
-    if (const json_value* v = e->find("split")) {
-      config.eval_split = text(*v, file, "eval.split");
-      gift::require(config.eval_split == "validation" || config.eval_split == "dev", "gift sweep: '", file,
-                    "' eval.split must be validation (report) or dev (choose hyper-parameters), but is '",
-                    config.eval_split, "'");
-    }
-    if (const json_value* v = e->find("tokens")) config.eval_tokens = integer(*v, file, "eval.tokens", 1, 1LL << 40);
-    if (const json_value* v = e->find("seq")) config.eval_seq = integer(*v, file, "eval.seq", 2, 1 << 20);
-    if (const json_value* v = e->find("out_of_domain")) config.out_of_domain = text(*v, file, "eval.out_of_domain");
-  }
-  if (const json_value* f = root.find("finetune")) {
-    check_keys(*f, file, " in \"finetune\"",
-               {"steps", "batch", "seq", "match_params", "rank", "lora_alpha", "method_options", "vary_data",
-                "choose_lr_on_dev"});
-    if (const json_value* v = f->find("choose_lr_on_dev")) {
-      if (v->type != json_value::kind::boolean) bad(file, "finetune.choose_lr_on_dev", "true or false", *v);
-      config.choose_lr_on_dev = v->boolean;
-    }
-    if (const json_value* v = f->find("vary_data")) {
-      if (v->type != json_value::kind::boolean) bad(file, "finetune.vary_data", "true or false", *v);
-      config.vary_data = v->boolean;
-    }
-    if (const json_value* v = f->find("steps")) config.steps = integer(*v, file, "finetune.steps", 1, 1000000000);
-    if (const json_value* v = f->find("batch")) config.batch = integer(*v, file, "finetune.batch", 1, 4096);
-    if (const json_value* v = f->find("seq")) config.seq = integer(*v, file, "finetune.seq", 2, 1 << 20);
-    if (const json_value* v = f->find("rank")) config.rank = integer(*v, file, "finetune.rank", 1, 65536);
-    if (const json_value* v = f->find("lora_alpha")) config.lora_alpha = number(*v, file, "finetune.lora_alpha");
-    if (const json_value* v = f->find("match_params")) {
-      if (v->type != json_value::kind::boolean) bad(file, "finetune.match_params", "true or false", *v);
-      config.match_params = v->boolean;
-    }
-    if (const json_value* v = f->find("method_options")) {
-      if (v->type != json_value::kind::object) bad(file, "finetune.method_options", "an object {\"method\": \"options\"}", *v);
-      for (const auto& [method, options] : v->object)
-        config.method_options[method] = text(options, file, "finetune.method_options." + method);
-    }
-  }
+  if (const json_value* c = root.find("calibration")) read_calibration(*c, file, config);
+  if (const json_value* e = root.find("eval")) read_eval(*e, file, config);
+  if (const json_value* f = root.find("finetune")) read_finetune(*f, file, config);
   gift::require(!config.choose_lr_on_dev || (config.eval_files > 0 && config.eval_split == "validation"),
                 "gift sweep: '", file, "' sets finetune.choose_lr_on_dev, which evaluates the dev split with "
                 "the window design and reports validation: give \"eval\": {\"files\": N} and leave "
                 "eval.split at validation");
-  if (const json_value* r = root.find("reference")) {
-    if (r->type != json_value::kind::object || r->object.empty())
-      bad(file, "reference", "an object naming the reference arm, e.g. {\"method\": \"lora\"}", *r);
-    check_keys(*r, file, " in \"reference\"",
-               {"method", "metric", "bits", "quantizer", "group_size", "setting", "fraction", "k"});
-    for (const auto& [key, value] : r->object) config.reference[key] = text(value, file, "reference." + key);
-  }
+  if (const json_value* r = root.find("reference")) read_reference(*r, file, config);
   const json_value* grids = root.find("grids");
   if (grids == nullptr) append_grid(root, file, config);
   else detail_sweep::append_grids(root, *grids, file, config);

@@ -185,20 +185,31 @@ inline std::vector<sweep_result> choose_learning_rates(const std::filesystem::pa
 /// run scores the same items). comparisons.csv: per arm, domain and measure, the difference against the
 /// reference with its two-level bootstrap interval — "loss" in nats per token (b − a; negative is
 /// better, with the perplexity ratio), "accuracy" as a fraction (positive is better).
-inline std::int64_t write_sweep_summary(const std::filesystem::path& out, const std::vector<sweep_result>& results,
-                                        const std::map<std::string, std::string>& reference) {
-  using detail_summary::format;
+namespace detail_summary {
+/// The runs of a sweep grouped by arm (every field but the seed), in the order of first appearance.
+struct arm_runs {
   std::vector<std::string> order;
   std::map<std::string, std::vector<const sweep_result*>> arms;
+};
+
+inline arm_runs group_by_arm(const std::vector<sweep_result>& results) {
+  arm_runs grouped;
   for (const auto& r : results) {
     const std::string arm = arm_of(r.cell);
-    if (arms.count(arm) == 0) order.push_back(arm);
-    arms[arm].push_back(&r);
+    if (grouped.arms.count(arm) == 0) grouped.order.push_back(arm);
+    grouped.arms[arm].push_back(&r);
   }
+  return grouped;
+}
+
+/// groups.csv: per arm and domain, perplexity and accuracy over the seeds (mean, std, 95 % CI).
+inline std::string groups_table(const std::filesystem::path& out, const arm_runs& grouped) {
+  const auto& order = grouped.order;
+  const auto& arms = grouped.arms;
   std::string groups = "arm,method,quantizer,bits,setting,lr,runs,domain,ppl_mean,ppl_std,ppl_ci_low,ppl_ci_high,"
                        "acc_mean,acc_std,acc_ci_low,acc_ci_high\n";
   for (const auto& arm : order) {
-    const auto& runs = arms[arm];
+    const auto& runs = arms.at(arm);
     const sweep_cell& c = runs.front()->cell;
     for (const char* domain : {"in", "ood"}) {
       const bool in = std::string(domain) == "in";
@@ -227,69 +238,85 @@ inline std::int64_t write_sweep_summary(const std::filesystem::path& out, const 
       groups += format(acc.mean) + "," + format(acc.sd) + "," + format(low) + "," + format(high) + "\n";
     }
   }
-  io::write_file_atomically(out / "groups.csv", std::as_bytes(std::span<const char>(groups.data(), groups.size())));
+  return groups;
+}
 
+/// comparisons.csv: each arm against its reference, paired by seed, loss and accuracy per domain,
+/// with the paired bootstrap CI of the difference; `written` counts the rows.
+inline std::string comparisons_table(const std::filesystem::path& out, const arm_runs& grouped,
+                                     const std::map<std::string, std::string>& reference, std::int64_t& written) {
+  const auto& order = grouped.order;
+  const auto& arms = grouped.arms;
   std::string table = "arm,reference,domain,measure,replicates,sequences,tokens,difference,ci_low,ci_high,"
                       "ppl_ratio,ratio_ci_low,ratio_ci_high,excludes_zero\n";
-  std::int64_t written = 0;
-  if (!reference.empty()) {
-    for (const auto& arm : order) {
-      const sweep_cell& c = arms[arm].front()->cell;
-      std::vector<std::string> matches;
-      for (const auto& other : order)
-        if (other != arm && is_reference(reference, c, arms[other].front()->cell)) matches.push_back(other);
-      if (matches.empty()) continue;  // the reference itself, or an arm without one
-      // An untrained arm has no setting: with pre and post references it has no single one.
-      if (matches.size() > 1 && c.method == "none") continue;
-      gift::require(matches.size() == 1, "gift sweep: \"reference\" matches ", matches.size(), " arms for ",
-                    arm, " (", matches.front(), ", ", matches.back(), ", ...); name more fields of the "
-                    "reference arm (e.g. \"bits\", \"quantizer\") so that it names one");
-      const auto& ref_runs = arms[matches.front()];
-      const auto& own_runs = arms[arm];
-      // Pair by seed when both sides have seeds; a side with one run pairs with every run.
-      std::vector<const sweep_result*> a, b;
-      if (ref_runs.size() == 1 || own_runs.size() == 1) {
-        a = ref_runs;
-        b = own_runs;
-      } else {
-        for (const auto* r : own_runs)
-          for (const auto* q : ref_runs)
-            if (q->cell.seed == r->cell.seed) {
-              a.push_back(q);
-              b.push_back(r);
-            }
-        if (a.empty()) continue;
-      }
-      for (const char* domain : {"in", "ood"})
-        for (const bool accuracy : {false, true}) {
-          const bool in = std::string(domain) == "in";
-          // The stored file of a run: its per-sequence losses, or its items' 1 − correct (a loss of
-          // one token each, so the mean-loss difference is minus the accuracy difference).
-          const auto file_of = [&](const sweep_result* r) -> const std::string& {
-            if (accuracy) return in ? r->acc_in.items : r->acc_ood.items;
-            return in ? r->losses_in : r->losses_ood;
-          };
-          std::vector<std::vector<model::loss_sum>> la, lb;
-          for (const auto* r : a)
-            if (!file_of(r).empty()) la.push_back(detail_summary::losses_of(out / file_of(r)));
-          for (const auto* r : b)
-            if (!file_of(r).empty()) lb.push_back(detail_summary::losses_of(out / file_of(r)));
-          if (la.size() != a.size() || lb.size() != b.size()) continue;  // evaluated without stored files
-          const auto d = pipeline::compare_replicates(la, lb);
-          table += arm + "," + matches.front() + "," + domain + "," + (accuracy ? "accuracy" : "loss") + "," +
-                   std::to_string(d.replicates) + "," + std::to_string(d.sequences) + "," + std::to_string(d.tokens) +
-                   ",";
-          if (accuracy)
-            table += format(0.0 - d.difference) + "," + format(0.0 - d.high) + "," + format(0.0 - d.low) + ",,,,";
-          else
-            table += format(d.difference) + "," + format(d.low) + "," + format(d.high) + "," +
-                     format(std::exp(d.difference)) + "," + format(std::exp(d.low)) + "," + format(std::exp(d.high)) +
-                     ",";
-          table += std::string(d.excludes_zero() ? "true" : "false") + "\n";
-          ++written;
-        }
+  if (reference.empty()) return table;
+  for (const auto& arm : order) {
+    const sweep_cell& c = arms.at(arm).front()->cell;
+    std::vector<std::string> matches;
+    for (const auto& other : order)
+      if (other != arm && is_reference(reference, c, arms.at(other).front()->cell)) matches.push_back(other);
+    if (matches.empty()) continue;  // the reference itself, or an arm without one
+    // An untrained arm has no setting: with pre and post references it has no single one.
+    if (matches.size() > 1 && c.method == "none") continue;
+    gift::require(matches.size() == 1, "gift sweep: \"reference\" matches ", matches.size(), " arms for ",
+                  arm, " (", matches.front(), ", ", matches.back(), ", ...); name more fields of the "
+                  "reference arm (e.g. \"bits\", \"quantizer\") so that it names one");
+    const auto& ref_runs = arms.at(matches.front());
+    const auto& own_runs = arms.at(arm);
+    // Pair by seed when both sides have seeds; a side with one run pairs with every run.
+    std::vector<const sweep_result*> a, b;
+    if (ref_runs.size() == 1 || own_runs.size() == 1) {
+      a = ref_runs;
+      b = own_runs;
+    } else {
+      for (const auto* r : own_runs)
+        for (const auto* q : ref_runs)
+          if (q->cell.seed == r->cell.seed) {
+            a.push_back(q);
+            b.push_back(r);
+          }
+      if (a.empty()) continue;
     }
+    for (const char* domain : {"in", "ood"})
+      for (const bool accuracy : {false, true}) {
+        const bool in = std::string(domain) == "in";
+        // The stored file of a run: its per-sequence losses, or its items' 1 − correct (a loss of
+        // one token each, so the mean-loss difference is minus the accuracy difference).
+        const auto file_of = [&](const sweep_result* r) -> const std::string& {
+          if (accuracy) return in ? r->acc_in.items : r->acc_ood.items;
+          return in ? r->losses_in : r->losses_ood;
+        };
+        std::vector<std::vector<model::loss_sum>> la, lb;
+        for (const auto* r : a)
+          if (!file_of(r).empty()) la.push_back(detail_summary::losses_of(out / file_of(r)));
+        for (const auto* r : b)
+          if (!file_of(r).empty()) lb.push_back(detail_summary::losses_of(out / file_of(r)));
+        if (la.size() != a.size() || lb.size() != b.size()) continue;  // evaluated without stored files
+        const auto d = pipeline::compare_replicates(la, lb);
+        table += arm + "," + matches.front() + "," + domain + "," + (accuracy ? "accuracy" : "loss") + "," +
+                 std::to_string(d.replicates) + "," + std::to_string(d.sequences) + "," + std::to_string(d.tokens) +
+                 ",";
+        if (accuracy)
+          table += format(0.0 - d.difference) + "," + format(0.0 - d.high) + "," + format(0.0 - d.low) + ",,,,";
+        else
+          table += format(d.difference) + "," + format(d.low) + "," + format(d.high) + "," +
+                   format(std::exp(d.difference)) + "," + format(std::exp(d.low)) + "," + format(std::exp(d.high)) +
+                   ",";
+        table += std::string(d.excludes_zero() ? "true" : "false") + "\n";
+        ++written;
+      }
   }
+  return table;
+}
+}  // namespace detail_summary
+
+inline std::int64_t write_sweep_summary(const std::filesystem::path& out, const std::vector<sweep_result>& results,
+                                        const std::map<std::string, std::string>& reference) {
+  const auto grouped = detail_summary::group_by_arm(results);
+  const std::string groups = detail_summary::groups_table(out, grouped);
+  io::write_file_atomically(out / "groups.csv", std::as_bytes(std::span<const char>(groups.data(), groups.size())));
+  std::int64_t written = 0;
+  const std::string table = detail_summary::comparisons_table(out, grouped, reference, written);
   io::write_file_atomically(out / "comparisons.csv", std::as_bytes(std::span<const char>(table.data(), table.size())));
   return written;
 }
