@@ -4,7 +4,7 @@ and code at 4/30 of the cost) with tiny sizes: a 2-cell grid (the quantized mode
 and GIFT-SW after quantization) runs; results.jsonl/.csv hold both rows; a second run recomputes
 nothing (no command runs, the results file is byte-identical); after a simulated kill (the last row
 lost, a half-written line left behind) only the lost cell runs again and reproduces its numbers bit
-for bit; --dry-run lists the cells; a fully quantized grid (fraction 0: NPFT, then every column
+for bit, also in a new folder that tools/sweep_carry.py filled without the statistics and models; --dry-run lists the cells; a fully quantized grid (fraction 0: NPFT, then every column
 quantized) runs without a selection and trains once for two bit-widths; several "grids" share their
 settings and a cell two of them describe runs once; bad configurations are refused naming the field.
 
@@ -109,6 +109,33 @@ try:
         again = [row for row in after if row.get("cell") == first[1]["cell"]]
         check(len(again) == 1 and again[0]["ppl_in"] == first[1]["ppl_in"] and again[0]["last_loss"] == first[1]["last_loss"],
               "the recomputed cell reproduces its numbers bit for bit")
+
+        # Carried to a new folder without its large files (tools/sweep_carry.py, as between two
+        # sessions): the lost cell recomputes the calibration and the quantized model it needs and
+        # reproduces its numbers bit for bit.
+        shutil.copytree(os.path.join(work, "out"), os.path.join(work, "killed"))
+        with open(os.path.join(work, "killed", "results.jsonl"), "w") as f:
+            f.write(json.dumps(first[0]) + "\n")
+        shutil.rmtree(os.path.join(work, "killed", "cells", first[1]["cell"]))
+        carry = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "sweep_carry.py")
+        saved = subprocess.run([sys.executable, carry, "save", "killed", "carried"], capture_output=True, text=True,
+                               cwd=work)
+        restored = subprocess.run([sys.executable, carry, "restore", "carried", "out2"], capture_output=True,
+                                  text=True, cwd=work)
+        check(saved.returncode == 0 and restored.returncode == 0, f"sweep_carry save/restore ({saved.stderr}{restored.stderr})")
+        check(not any(name.endswith(".safetensors") or name.startswith("stats")
+                      for name in os.listdir(os.path.join(work, "out2", "shared"))),
+              "the carried folder holds no statistics or models")
+        r = subprocess.run([gift, "sweep", "--config", "tiny.json", "--out", "out2", "--json"], capture_output=True,
+                           text=True, timeout=900, env=env, cwd=work)
+        carried_summary = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {}
+        check(r.returncode == 0 and carried_summary.get("ran") == 1,
+              f"a carried sweep runs only the lost cell ({r.stderr[-300:]!r})")
+        with open(os.path.join(work, "out2", "results.jsonl")) as f:
+            carried_rows = [json.loads(line) for line in f if line.strip()]
+        check(len(carried_rows) == 2 and carried_rows[1]["ppl_in"] == first[1]["ppl_in"]
+              and carried_rows[1]["last_loss"] == first[1]["last_loss"],
+              "the carried sweep's recomputed cell reproduces its numbers bit for bit")
 
         r, _ = sweep("tiny.json", "--dry-run")
         check(r.returncode == 0 and r.stdout.count("done  ") == 2 and "2 cells, 0 to run" in r.stdout,
