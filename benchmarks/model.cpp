@@ -2,8 +2,9 @@
 // step (all 210 linear layers with 3% salient columns and noise, forward + backward + AdamW), and
 // the same forward + backward with every linear layer frozen, at 1 x 128 and 1 x 512 tokens; and
 // the rate of the noise generator (values per second on one thread) on every SIMD path this CPU
-// runs. The program ends by printing the training step's time relative to the frozen step at
-// each length, and each path's rate relative to the scalar generator, all measured in this run.
+// runs. The paired GIFT-SW/frozen ratio is measured with the noisy-weight cache off and on. The
+// program ends by printing the training step's time relative to the frozen step at each length,
+// and each path's rate relative to the scalar generator, all measured in this run.
 //
 // Uses the real SmolLM2-135M model when GIFT_MODEL names its GGUF file, otherwise a random model
 // of the same shape (the timings depend on the shape only).
@@ -73,6 +74,13 @@ struct fixture {
       t(0, i) = static_cast<std::int32_t>((i * 7919 + 13) % model->config().vocab);
     return t;
   }
+  /// Turns the noisy-weight cache of every GIFT-SW layer on or off (the cached W̃ of each layer
+  /// then lives between a step's forward and backward: as many bytes as the linear weights).
+  void set_noisy_weight_cache(bool on) {
+    for (auto* modules : {&trainable, &frozen})
+      for (auto& module : *modules)
+        if (auto* layer = dynamic_cast<gm::gift_sw_linear<float>*>(module.get())) layer->layer().set_noisy_weight_cache(on);
+  }
   void install(bool gift_sw) {
     if (gift_sw == trainable_installed) return;
     auto& incoming = gift_sw ? trainable : frozen;
@@ -135,9 +143,11 @@ void BM_train_step_gift_sw(benchmark::State& state) {
 // The ratio itself, paired: every iteration runs one frozen step and one GIFT-SW step back to
 // back and times each, so drift in the machine's speed (shared hosts) affects both alike. The
 // `ratio` counter is Σ GIFT-SW time / Σ frozen time over the iterations.
+// The second argument turns the noisy-weight cache on (1) or off (0) in every GIFT-SW layer.
 void BM_step_ratio(benchmark::State& state) {
   auto& f = shared();
   const gm::token_matrix tokens = f.tokens(state.range(0));
+  f.set_noisy_weight_cache(state.range(1) != 0);
   f.install(true);
   gift::optim::adamw<float> optimizer(f.parameters, 0.0);
   std::uint32_t step = 0;
@@ -165,6 +175,7 @@ void BM_step_ratio(benchmark::State& state) {
   }
   state.counters["ratio"] = frozen_seconds > 0 ? gift_sw_seconds / frozen_seconds : 0.0;
   f.install(false);
+  f.set_noisy_weight_cache(false);
 }
 
 // The noise of one 576-wide weight row after another (the shape of SmolLM2's attention and
@@ -213,7 +224,12 @@ BENCHMARK(BM_noise_simd)->DenseRange(0, 3);
 BENCHMARK(BM_forward)->Arg(128)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_train_step_frozen)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_train_step_gift_sw)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_step_ratio)->Arg(128)->Arg(512)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(4);
+BENCHMARK(BM_step_ratio)
+    ->ArgsProduct({{128, 512}, {0, 1}})
+    ->ArgNames({"tokens", "cache"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseManualTime()
+    ->Iterations(4);
 
 // Prints the ratios after the usual console output.
 class ratio_reporter : public benchmark::ConsoleReporter {

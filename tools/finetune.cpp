@@ -85,6 +85,9 @@ void declare_finetune_options(arguments& args) {
       .option("alpha", "grid100", "scale search for that delta: max | grid<N> (the paper's grid; default grid100) "
                                   "| ref80")
       .flag("no-noise", "gift_sw without noise injection (ablation)")
+      .flag("noisy-weight-cache", "gift_sw on --device eigen: keep each layer's noisy weight from forward to backward "
+                                  "instead of generating the noise twice (faster; the same bits; as much more memory "
+                                  "as the linear weights take)")
       .integer_option("rank", "8", "LoRA/DoRA rank r", 1, 65536)
       .number_option("lora-alpha", "16", "LoRA/DoRA alpha (the update is scaled by alpha / r)", 1e-6, 1e6)
       .option("svft-pattern", "plain", "svft: which entries of M train: plain (diagonal) | banded | random | top_k")
@@ -139,6 +142,9 @@ finetune_request read_request(const arguments& args, device chosen) {
                 "--method lora, dora or quik_lora and give --salient");
   gift::require(!args.on("no-noise") || method == finetune_method::gift_sw || method == finetune_method::npft,
                 "gift finetune: --no-noise applies to --method gift_sw and npft only");
+  gift::require(!args.on("noisy-weight-cache") || (method == finetune_method::gift_sw && r.chosen == device::eigen),
+                "gift finetune: --noisy-weight-cache applies to --method gift_sw on --device eigen (the other "
+                "devices' layers generate the noise twice); drop it");
   try {
     r.svft_pattern = model::parse_svft_pattern(args.get("svft-pattern"));
   } catch (const error&) {
@@ -186,6 +192,7 @@ method_settings settings_of(const arguments& args, const finetune_request& r, co
   const std::int64_t npft_epochs = std::min(args.integer("npft-epochs"), r.steps);
   settings.npft_steps_per_draw = (r.steps + npft_epochs - 1) / npft_epochs;
   settings.npft_noise_scale = args.number("npft-noise-scale");
+  settings.noisy_weight_cache = args.on("noisy-weight-cache");
   gift::require(!trains_adapter(r.method) || settings.adapter.rank <= totals.max_rank, "gift finetune: --rank ",
                 settings.adapter.rank, " exceeds the narrowest layer (", totals.max_rank, ")");
   return settings;

@@ -1,6 +1,7 @@
 // gift_linear on the CPU: the same W̃ in forward and backward and equal to
 // add_quantization_noise, clean weights in evaluation mode, finite-difference gradients in
-// double, frozen columns bit-identical after training, panel size irrelevant to the result.
+// double, frozen columns bit-identical after training, panel size irrelevant to the result, the
+// noisy-weight cache irrelevant to every bit.
 #include <boost/test/unit_test.hpp>
 
 #include "fixtures.hpp"
@@ -87,6 +88,39 @@ BOOST_AUTO_TEST_CASE(panel_size_does_not_change_the_result) {
     BOOST_TEST((dx - dx_ref).cwiseAbs().maxCoeff() <= 1e-5f * dx_ref.cwiseAbs().maxCoeff());
     BOOST_TEST(bit_identical(layer.salient_gradient(), reference.salient_gradient()));
   }
+}
+
+BOOST_AUTO_TEST_CASE(the_noisy_weight_cache_changes_no_bit) {
+  // The same layer with and without the cache, several panels per pass, trained over steps (the
+  // salient block changes between them, so a stale W̃ would show), then an evaluation forward
+  // with its backward (the cache holds an older step's W̃ there and must not be read).
+  const Eigen::Index out = 40, in = 96, tokens = 6;
+  const auto salient = every_nth(in, 7, 2);
+  auto plain = make_layer(out, in, salient, true);
+  auto cached = make_layer(out, in, salient, true);
+  static_assert(decltype(cached)::noisy_weight_cache_supported);
+  cached.set_noisy_weight_cache(true);
+  BOOST_TEST(cached.noisy_weight_cache());
+  BOOST_TEST(!plain.noisy_weight_cache());
+  for (auto* layer : {&plain, &cached}) layer->set_panel_elements(96 * 8);  // 5 row panels, several column panels
+  gift::optim::adamw<float> plain_optimizer(plain.parameters(), 0.1), cached_optimizer(cached.parameters(), 0.1);
+  for (std::uint32_t step = 0; step < 4; ++step) {
+    const bool training = step < 3;
+    plain.set_training(training);
+    cached.set_training(training);
+    const gift::matrix_f x = normal_matrix(tokens, in, 200 + step);
+    const gift::matrix_f dy = normal_matrix(tokens, out, 300 + step);
+    const gift::matrix_f y_plain = plain.forward(x, step), y_cached = cached.forward(x, step);
+    const gift::matrix_f dx_plain = plain.backward(dy), dx_cached = cached.backward(dy);
+    BOOST_TEST(bit_identical(y_cached, y_plain), "forward, step " << step);
+    BOOST_TEST(bit_identical(dx_cached, dx_plain), "backward, step " << step);
+    BOOST_TEST(bit_identical(cached.salient_gradient(), plain.salient_gradient()), "salient gradient, step " << step);
+    plain_optimizer.step(1e-2);
+    cached_optimizer.step(1e-2);
+    plain_optimizer.zero_grad();
+    cached_optimizer.zero_grad();
+  }
+  BOOST_TEST(bit_identical(cached.merged_weight(), plain.merged_weight()));
 }
 
 BOOST_AUTO_TEST_CASE(gradients_match_finite_differences_in_double) {

@@ -1,7 +1,8 @@
 // gift::pipeline methods: names round-trip; each method's slot trains the count its definition
 // gives (GIFT-SW out·k, LoRA r·(in + out), DoRA that + out, full out·in) and, where its trainable
 // part starts at zero, computes the layer's own output at first; matching_rank equals a brute-force
-// search over every rank; layer_totals_of adds up the layers by hand; missing inputs are refused.
+// search over every rank; layer_totals_of adds up the layers by hand; missing inputs are refused;
+// the noisy-weight cache setting reaches the GIFT-SW layer.
 #include <boost/test/unit_test.hpp>
 
 #include <gift/error.hpp>
@@ -58,6 +59,21 @@ BOOST_AUTO_TEST_CASE(each_slot_trains_its_defined_count) {
     gift::matrix<float> y(x.rows(), out);
     slot->forward(x, y, gm::forward_context{});
     BOOST_TEST((y - reference).cwiseAbs().maxCoeff() <= 1e-5f * reference.cwiseAbs().maxCoeff(), gp::name_of(method));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_noisy_weight_cache_reaches_the_gift_sw_layer) {
+  const Eigen::Index out = 6, in = 8;
+  const gift::matrix<float> weight = gift::matrix<float>::Constant(out, in, 0.25f);
+  const auto salient = gift::salient_columns::from_indices(std::vector<std::int64_t>{1}, static_cast<std::size_t>(in));
+  const gift::vector<float> delta = gift::vector<float>::Constant(out, 0.1f);
+  for (const bool cache : {false, true}) {
+    gp::method_settings settings;
+    settings.noisy_weight_cache = cache;
+    auto slot = gp::make_slot(settings, weight, {&salient, &delta, {}, gm::projection::q}, 0);
+    auto* gift_sw = dynamic_cast<gm::gift_sw_linear<float>*>(slot.get());
+    BOOST_TEST_REQUIRE(gift_sw != nullptr);
+    BOOST_TEST(gift_sw->layer().noisy_weight_cache() == cache);
   }
 }
 

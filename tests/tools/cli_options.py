@@ -55,6 +55,7 @@ probe(["finetune", "--out", "o", "--method", "ste"], "--method ste needs --salie
 probe(["finetune", "--out", "o", "--method", "full", "--match-params"], "--match-params sizes a LoRA/DoRA rank")
 probe(["finetune", "--out", "o", "--method", "lora", "--match-params"], "and give --salient")
 probe(["finetune", "--out", "o", "--method", "lora", "--no-noise"], "--no-noise applies to --method gift_sw and npft only")
+probe(["finetune", "--out", "o", "--method", "lora", "--noisy-weight-cache"], "--noisy-weight-cache applies to --method gift_sw on --device eigen")
 probe(["finetune", "--out", "o", "--method", "svft", "--svft-pattern", "diagonal"], "--svft-pattern must be plain, banded, random or top_k", "'diagonal'")
 probe(["finetune", "--out", "o", "--method", "npft", "--npft-share", "0"], "--npft-share must be in [1e-06, 1]")
 probe(["finetune", "--out", "o", "--method", "npft", "--npft-noise-scale", "-1"], "--npft-noise-scale must be in [0, 1e+06]")

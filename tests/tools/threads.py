@@ -2,7 +2,8 @@
 """Same bits on any thread count, through the command line on SmolLM2 cut to its first 4 blocks
 (tool_test.smollm2_cut: the real model's shapes and code at 4/30 of the cost):
 `gift calibrate --gram`, `gift eval` and `gift finetune` (GIFT-SW, and LoRA) run with --threads 1,
-2 and 3 write byte-identical files and report identical perplexities and losses.
+2 and 3 write byte-identical files and report identical perplexities and losses; GIFT-SW with the
+noisy-weight cache writes the same bytes as without it.
 
 Usage: threads.py <path to the gift binary>. Exits 77 (skipped) without the model."""
 import filecmp
@@ -34,6 +35,13 @@ try:
                       "--out", f"ft{t}.safetensors", "--json")
         lora = gift_run("finetune", "--method", "lora", "--rank", "4", "--steps", "2", "--seq", "64", "--threads", t,
                         "--out", f"lora{t}.safetensors", "--json")
+        # The noisy-weight cache changes no bit either (on three threads: several panels each).
+        if threads == 3:
+            cached = gift_run("finetune", "--salient", "salient.txt", "--steps", "2", "--seq", "64", "--threads", t,
+                              "--noisy-weight-cache", "--out", "ft_cached.safetensors", "--json")
+            check(cached["last_loss"] == ft["last_loss"] and filecmp.cmp(
+                os.path.join(work, "ft3.safetensors"), os.path.join(work, "ft_cached.safetensors"), shallow=False),
+                "finetune gift_sw --noisy-weight-cache: the same loss and a byte-identical weights file")
         results[threads] = (cal, ev, ft, lora)
     for threads in (2, 3):
         t = str(threads)

@@ -101,6 +101,10 @@ struct method_settings {
   model::svft_options svft;     ///< SVFT's pattern (seed and layer are filled per layer)
   std::int64_t npft_steps_per_draw = 1;  ///< NPFT: steps between re-draws of the perturbation
   double npft_noise_scale = 1;           ///< NPFT: multiplies the perturbation
+  /// GIFT-SW: keep each layer's noisy weight W̃ from forward to backward instead of generating
+  /// the noise twice (`nn::gift_linear::set_noisy_weight_cache`): the same bits, faster, for as
+  /// many more bytes as the model's linear weights.
+  bool noisy_weight_cache = false;
 };
 
 /// What a method needs of one layer beyond its weight.
@@ -128,8 +132,11 @@ struct layer_inputs {
                     " (layer_inputs::", what, ")");
   }
   switch (settings.method) {
-    case finetune_method::gift_sw:
-      return std::make_unique<model::gift_sw_linear<float>>(weight, *inputs.salient, *inputs.delta, settings.seed, layer);
+    case finetune_method::gift_sw: {
+      auto slot = std::make_unique<model::gift_sw_linear<float>>(weight, *inputs.salient, *inputs.delta, settings.seed, layer);
+      slot->layer().set_noisy_weight_cache(settings.noisy_weight_cache);
+      return slot;
+    }
     case finetune_method::lora: return std::make_unique<model::lora_linear<float>>(weight, adapter, "lora");
     case finetune_method::quik_lora: return std::make_unique<model::lora_linear<float>>(weight, adapter, "quik_lora");
     case finetune_method::dora: return std::make_unique<model::dora_linear<float>>(weight, adapter);

@@ -63,6 +63,18 @@ public:
     panel_elements_ = elements;
   }
 
+  /// Keeps W̃ (the noisy weight of the last training `forward`) for `backward`, which then reads it
+  /// instead of generating the noise a second time: the step generates its noise once instead of
+  /// twice, at the cost of one out × in matrix of the layer's scalar per layer (held between
+  /// steps once made; for a whole model as many bytes as its linear weights). The results are
+  /// bit-identical with the cache on or off: backward multiplies the same panels of the same
+  /// values. Off by default. The CPU (Eigen) layer implements it; the Thrust and CUDA layers
+  /// regenerate the noise whatever the setting (each layer's `noisy_weight_cache_supported` says
+  /// which at compile time).
+  void set_noisy_weight_cache(bool on) { noisy_weight_cache_ = on; }
+  /// Whether `set_noisy_weight_cache(true)` was asked for.
+  [[nodiscard]] bool noisy_weight_cache() const noexcept { return noisy_weight_cache_; }
+
 protected:
   /// Checks `selection` against the layer's `in` columns and `delta` against its `out` rows.
   /// \throws gift::error naming `where`.
@@ -82,6 +94,7 @@ protected:
   bool has_bias_ = false;            ///< a bias is trained
   bool training_ = true;             ///< noise in `forward`
   std::size_t panel_elements_ = std::size_t{1} << 22;  ///< scratch per panel
+  bool noisy_weight_cache_ = false;                    ///< backward reads W̃ kept by forward
 };
 
 }  // namespace detail

@@ -124,6 +124,8 @@ struct implementation<ops::gift_linear, cuda> {
 
     /// The scalar of the trained blocks: fp32 masters, whatever T is.
     using master_scalar = float;
+    /// `set_noisy_weight_cache` has no effect here yet: backward regenerates the noise.
+    static constexpr bool noisy_weight_cache_supported = false;
 
     /// Device views of everything this layer trains (fp32 salient master, then the bias); the
     /// front end turns them into optimizer parameters of the CUDA backend.

@@ -150,7 +150,11 @@ struct implementation<ops::gift_linear, eigen> {
       constexpr const char* where = "gift::nn::gift_linear::forward";
       check_input(x, where);
       gift::detail::check_step(step, where);
-      gift::matrix<T> y = multiply_by_transpose(x, training_, static_cast<std::uint32_t>(step));
+      // With the cache on, a training forward writes W̃ into the cache and multiplies from there.
+      const bool keep = training_ && noisy_weight_cache_;
+      gift::matrix<T> y = keep ? multiply_and_keep(x, static_cast<std::uint32_t>(step))
+                               : multiply_by_transpose(x, training_, static_cast<std::uint32_t>(step));
+      cache_holds_step_ = keep;
       // Cache x_S only: dx needs dy and W̃ (regenerated), dW_S needs x_S.
       cached_salient_input_.resize(x.rows(), static_cast<Eigen::Index>(salient_indices().size()));
       for (Eigen::Index t = 0; t < x.rows(); ++t)
@@ -187,6 +191,11 @@ struct implementation<ops::gift_linear, eigen> {
       // in whole generator batches: each row's stretch of noise is then made without a wasted tail.
       const Eigen::Index width = panel_extent(out, in, 4 * backend::detail::noise_tail_batch_blocks);
       for_each_panel(in, width, out * width, [&](Eigen::Index first, Eigen::Index count, T* scratch) {
+        if (cache_holds_step_) {
+          // The kept W̃, read in place: the GEMM packs the same values, so the bits are the same.
+          dx.middleCols(first, count).noalias() = dy.template cast<T>() * noisy_weight_.middleCols(first, count);
+          return;
+        }
         Eigen::Map<gift::matrix<T>> block(scratch, out, count);
         fill_panel(block, 0, first, cached_noisy_, cached_step_);
         dx.middleCols(first, count).noalias() = dy.template cast<T>() * block;
@@ -195,6 +204,9 @@ struct implementation<ops::gift_linear, eigen> {
       if (has_bias_) bias_gradient_ += dy.template cast<T>().colwise().sum().transpose();
       return dx;
     }
+
+    /// Whether `set_noisy_weight_cache(true)` takes effect on this backend (it does on the CPU).
+    static constexpr bool noisy_weight_cache_supported = true;
 
     /// The dense weight with the trained salient columns written back (out × in), e.g. for saving
     /// or quantizing after fine-tuning.
@@ -379,6 +391,24 @@ struct implementation<ops::gift_linear, eigen> {
       return y;
     }
 
+    /// x W̃ᵀ (+ b) as `multiply_by_transpose` computes it in training mode (the same row panels,
+    /// the same GEMMs, so the same bits), with the panels written into `noisy_weight_` instead of
+    /// a scratch buffer, where backward finds them.
+    template <class Input>
+    gift::matrix<T> multiply_and_keep(const Eigen::MatrixBase<Input>& x, std::uint32_t step) {
+      const Eigen::Index tokens = x.rows(), in = in_features(), out = out_features();
+      noisy_weight_.resize(out, in);
+      gift::matrix<T> y(tokens, out);
+      const Eigen::Index height = panel_extent(in, out, 8);
+      for_each_panel(out, height, 0, [&](Eigen::Index first, Eigen::Index count, T*) {
+        Eigen::Map<gift::matrix<T>> block(noisy_weight_.data() + first * in, count, in);  // row-major rows
+        fill_panel(block, first, 0, true, step);
+        y.middleCols(first, count).noalias() = x.template cast<T>() * block.transpose();
+      });
+      if (has_bias_) y.rowwise() += bias_.transpose();
+      return y;
+    }
+
     gift::matrix<T> weight_;            // out × in, frozen (salient columns: original values, unused)
     gift::matrix<T> salient_weight_;    // out × k, trainable master copy
     gift::matrix<T> salient_gradient_;  // out × k
@@ -390,6 +420,9 @@ struct implementation<ops::gift_linear, eigen> {
     std::uint32_t cached_step_ = 0;
     bool cached_noisy_ = false;
     bool has_cache_ = false;
+    // W̃ of the last training forward, kept when the noisy-weight cache is on (out × in).
+    gift::matrix<T> noisy_weight_;
+    bool cache_holds_step_ = false;
   };
 };
 

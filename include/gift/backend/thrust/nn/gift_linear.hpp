@@ -87,6 +87,8 @@ struct implementation<ops::gift_linear, thrust<System>> {
     using scalar = T;
     /// The scalar of the trained blocks.
     using master_scalar = T;
+    /// `set_noisy_weight_cache` has no effect here yet: backward regenerates the noise.
+    static constexpr bool noisy_weight_cache_supported = false;
 
     /// Builds the layer from `weight` (out × in, in the system's memory), its salient columns,
     /// the per-row scale `delta` (out entries, finite, > 0) and the noise stream (`base.step` is
