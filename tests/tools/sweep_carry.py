@@ -90,10 +90,10 @@ with tempfile.TemporaryDirectory() as work:
     check(not os.path.exists(os.path.join(other, "results.jsonl")), "a refused restore wrote files")
 
     # save refuses a destination that is not a carried sweep, and a source that is not a sweep.
-    write(os.path.join(work, "notes", "todo.txt"), "keep me\n")
+    write(os.path.join(work, "notes", "mine.txt"), "a file of the user's\n")
     clobber = run("save", run_dir, os.path.join(work, "notes"))
     check(clobber.returncode == 2 and "carried.json" in clobber.stderr, f"save over a foreign folder: {clobber.stderr!r}")
-    check(os.path.isfile(os.path.join(work, "notes", "todo.txt")), "save removed a foreign folder")
+    check(os.path.isfile(os.path.join(work, "notes", "mine.txt")), "save removed a foreign folder")
     not_sweep = run("save", os.path.join(work, "notes"), os.path.join(work, "x"))
     check(not_sweep.returncode == 2 and "config.json" in not_sweep.stderr, f"save of a non-sweep: {not_sweep.stderr!r}")
 
