@@ -12,6 +12,7 @@
 #include "cli/text.hpp"
 
 #include <gift/model/memory_estimate.hpp>
+#include <gift/nn/stored_weight.hpp>
 #include <gift/io/sequence_losses.hpp>
 #include <gift/pipeline/evaluate.hpp>
 #include <gift/pipeline/multiple_choice.hpp>
@@ -128,6 +129,8 @@ int run_eval_task(const arguments& args, device chosen, Model& model, const io::
       .add("accuracy_norm_ci_high", high_norm)
       .add("chance", 1.0 / static_cast<double>(choices))
       .add("device", args.get("device"))
+      .add("storage", args.get("storage"))
+      .add("peak_resident_mib", static_cast<double>(model::peak_resident_bytes()) / (1 << 20))
       .add("seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   out.emit(args.on("json"), args.get("output-json"));
   return 0;
@@ -158,6 +161,8 @@ void declare_eval_options(arguments& args) {
       .integer_option("task-choices", "4", "with --task: candidates per item", 2, 26)
       .option("item-results", "", "with --task: write every item's correctness (1 − correct as a loss of one "
                                   "token, so gift compare gives the paired accuracy difference) to this CSV file")
+      .option("storage", "f32", "--device eigen: hold the linear weights as f32 or bf16 (half the memory, each "
+                                "weight rounded once; products stay fp32)")
       .option("label", "", "a name for this result in the table/JSON")
       .flag("json", "print the result as JSON on stdout (the table goes to stderr)")
       .option("output-json", "", "also write the JSON result to this file");
@@ -251,6 +256,8 @@ int run_eval_perplexity(arguments& args, device chosen, const distributed::shard
       .add("mean_nll", loss.mean())
       .add("perplexity", loss.perplexity())
       .add("device", args.get("device"))
+      .add("storage", args.get("storage"))
+      .add("peak_resident_mib", static_cast<double>(model::peak_resident_bytes()) / (1 << 20))
       .add("shards", plan.shards())
       .add("ranks", static_cast<std::int64_t>(world().size()))
       .add("forward_seconds", forward_seconds)
@@ -279,7 +286,11 @@ int run_eval(int argc, char** argv) {
                 "leave --shards at 1");
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
-  auto model = load_model(args);
+  const auto storage = nn::weight_storage_named(args.get("storage"));
+  gift::require(storage.has_value(), "gift eval: --storage must be f32 or bf16, but is '", args.get("storage"), "'");
+  gift::require(*storage == nn::weight_storage::f32 || chosen == device::eigen,
+                "gift eval: --storage bf16 runs on --device eigen; drop it for --device ", args.get("device"));
+  auto model = load_model(args, "", *storage);
   if (args.get("task").empty()) require_within_context(model, args.integer("seq"), "--seq");
   else
     require_within_context(model, args.integer("task-context") + args.integer("task-continuation"),

@@ -18,6 +18,7 @@
 #include <gift/model/data_parallel.hpp>
 #include <gift/model/memory_estimate.hpp>
 #include <gift/model/empirical_fisher.hpp>
+#include <gift/nn/stored_weight.hpp>
 #include <gift/io/safetensors.hpp>
 #include <gift/io/salient_file.hpp>
 #include <gift/io/training_checkpoint.hpp>
@@ -61,6 +62,9 @@ io::training_run run_settings_of(const arguments& args) {
                   {"gift.tokens", integer("tokens")},     {"gift.data", args.get("data")},
                   {"gift.split", args.get("split")},      {"gift.bits", integer("bits")},
                   {"gift.alpha", args.get("alpha")},      {"gift.method", args.get("method")}};
+  // Recorded only when not the default, so checkpoints written before --storage existed resume;
+  // read_inputs refuses a bf16 checkpoint resumed without --storage bf16 (the key is absent then).
+  if (args.get("storage") != "f32") run.settings["gift.storage"] = args.get("storage");
   return run;
 }
 
@@ -88,6 +92,8 @@ void declare_finetune_options(arguments& args) {
       .flag("noisy-weight-cache", "gift_sw on --device eigen: keep each layer's noisy weight from forward to backward "
                                   "instead of generating the noise twice (faster; the same bits; as much more memory "
                                   "as the linear weights take)")
+      .option("storage", "f32", "gift_sw on --device eigen: how the frozen weights are held: f32 | bf16 (half the "
+                                "memory, each weight rounded once; salient columns, noise and products stay fp32)")
       .integer_option("rank", "8", "LoRA/DoRA rank r", 1, 65536)
       .number_option("lora-alpha", "16", "LoRA/DoRA alpha (the update is scaled by alpha / r)", 1e-6, 1e6)
       .option("svft-pattern", "plain", "svft: which entries of M train: plain (diagonal) | banded | random | top_k")
@@ -125,6 +131,7 @@ struct finetune_request {
   std::int64_t steps = 0, batch = 0, length = 0;
   distributed::shard_plan plan{1, 1};
   std::string resume;
+  nn::weight_storage storage = nn::weight_storage::f32;
 };
 
 finetune_request read_request(const arguments& args, device chosen) {
@@ -145,6 +152,12 @@ finetune_request read_request(const arguments& args, device chosen) {
   gift::require(!args.on("noisy-weight-cache") || (method == finetune_method::gift_sw && r.chosen == device::eigen),
                 "gift finetune: --noisy-weight-cache applies to --method gift_sw on --device eigen (the other "
                 "devices' layers generate the noise twice); drop it");
+  const auto storage = nn::weight_storage_named(args.get("storage"));
+  gift::require(storage.has_value(), "gift finetune: --storage must be f32 or bf16, but is '", args.get("storage"), "'");
+  r.storage = *storage;
+  gift::require(r.storage == nn::weight_storage::f32 || (method == finetune_method::gift_sw && r.chosen == device::eigen),
+                "gift finetune: --storage bf16 applies to --method gift_sw on --device eigen (the other methods and ",
+                "devices hold f32 weights); drop it or use --storage f32");
   try {
     r.svft_pattern = model::parse_svft_pattern(args.get("svft-pattern"));
   } catch (const error&) {
@@ -193,6 +206,7 @@ method_settings settings_of(const arguments& args, const finetune_request& r, co
   settings.npft_steps_per_draw = (r.steps + npft_epochs - 1) / npft_epochs;
   settings.npft_noise_scale = args.number("npft-noise-scale");
   settings.noisy_weight_cache = args.on("noisy-weight-cache");
+  settings.storage = r.storage;
   gift::require(!trains_adapter(r.method) || settings.adapter.rank <= totals.max_rank, "gift finetune: --rank ",
                 settings.adapter.rank, " exceeds the narrowest layer (", totals.max_rank, ")");
   return settings;
@@ -352,7 +366,12 @@ finetune_inputs read_inputs(const arguments& args, const finetune_request& reque
   io::training_run record = run_settings_of(args);
   std::optional<io::training_checkpoint> checkpoint;
   if (!resume.empty()) checkpoint.emplace(io::training_checkpoint::open(resume, "gift finetune: --resume"));
-  auto model = load_model(args, resume);
+  // bf16 from the base model alone: read into bf16 layer by layer (the fp32 model is never held;
+  // the salient columns then start from the rounded values, as from a bf16 checkpoint). From
+  // --weights or a checkpoint: read in fp32, so the slots take the file's salient columns exactly
+  // (a resume continues the same bits) and round only the frozen ones.
+  const bool from_file = !resume.empty() || !args.get("weights").empty();
+  auto model = load_model(args, resume, from_file ? nn::weight_storage::f32 : request.storage);
   require_within_context(model, request.length, "--seq");
   // A step's saved activations, estimated before any data is read (host backends; one shard's
   // share of the batch per process): a batch too large for the machine is refused at once.
@@ -379,7 +398,12 @@ finetune_inputs read_inputs(const arguments& args, const finetune_request& reque
       {"gift.salient_fingerprint",
        {hex64(io::salient_fingerprint(selection)), "another salient set (--salient's columns differ)"}}};
   const std::int64_t first_step = checkpoint ? checkpoint->step() : 0;
-  if (checkpoint) checkpoint->require_same_run(record, plan.shards(), request.steps);
+  if (checkpoint) {
+    checkpoint->require_same_run(record, plan.shards(), request.steps);
+    gift::require(request.storage != nn::weight_storage::f32 || checkpoint->value("gift.storage") == "(none)",
+                  "gift finetune: --resume ", resume, " was written with storage = ", checkpoint->value("gift.storage"),
+                  ", but this run has f32; resume with the options of the original run");
+  }
   std::optional<io::safetensors_file> weights_file;
   if (checkpoint) {
     weights_file.emplace(io::safetensors_file::open(resume));  // the deltas are read through it
@@ -485,6 +509,8 @@ report report_of(const arguments& args, const finetune_request& request, const m
       .add("train_tokens_per_second",
            static_cast<double>(std::max<std::int64_t>(0, stop_after - first_step) * request.batch * request.length) /
                seconds)
+      .add("storage", args.get("storage"))
+      .add("peak_resident_mib", static_cast<double>(model::peak_resident_bytes()) / (1 << 20))
       .add("out", args.get("out"))
       .add("seconds", seconds);
   return result;

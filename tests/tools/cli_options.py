@@ -56,6 +56,10 @@ probe(["finetune", "--out", "o", "--method", "full", "--match-params"], "--match
 probe(["finetune", "--out", "o", "--method", "lora", "--match-params"], "and give --salient")
 probe(["finetune", "--out", "o", "--method", "lora", "--no-noise"], "--no-noise applies to --method gift_sw and npft only")
 probe(["finetune", "--out", "o", "--method", "lora", "--noisy-weight-cache"], "--noisy-weight-cache applies to --method gift_sw on --device eigen")
+# Weight storage: a name that is not one, and bf16 where only f32 is implemented.
+probe(["finetune", "--out", "o", "--salient", "s", "--storage", "fp16"], "--storage must be f32 or bf16", "'fp16'")
+probe(["finetune", "--out", "o", "--method", "lora", "--storage", "bf16"], "--storage bf16 applies to --method gift_sw")
+probe(["eval", "--storage", "bfloat"], "--storage must be f32 or bf16", "'bfloat'")
 probe(["finetune", "--out", "o", "--method", "svft", "--svft-pattern", "diagonal"], "--svft-pattern must be plain, banded, random or top_k", "'diagonal'")
 probe(["finetune", "--out", "o", "--method", "npft", "--npft-share", "0"], "--npft-share must be in [1e-06, 1]")
 probe(["finetune", "--out", "o", "--method", "npft", "--npft-noise-scale", "-1"], "--npft-noise-scale must be in [0, 1e+06]")

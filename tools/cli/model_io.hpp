@@ -8,6 +8,8 @@
 #include <gift/model/linear_module.hpp>
 #include <gift/model/load_gguf.hpp>
 #include <gift/model/open_model.hpp>
+#include <gift/model/stored_linear.hpp>
+#include <gift/nn/stored_weight.hpp>
 #include <gift/salient_columns.hpp>
 
 #include <cstdint>
@@ -67,8 +69,9 @@ inline void require_within_context(const model::llama_model<float>& model, std::
                 " tokens (max_position_embeddings); use at most ", context);
 }
 
-inline model::llama_model<float> load_model(const arguments& args, const std::string& weights_override = "") {
-  auto model = model::open_llama(std::filesystem::path(model_path(args)));
+inline model::llama_model<float> load_model(const arguments& args, const std::string& weights_override = "",
+                                            nn::weight_storage storage = nn::weight_storage::f32) {
+  auto model = model::open_llama(std::filesystem::path(model_path(args)), storage);
   const std::string weights = weights_override.empty() ? args.get("weights") : weights_override;
   if (weights.empty()) return model;
   const auto file = io::safetensors_file::open(weights);
@@ -121,8 +124,12 @@ inline model::llama_model<float> load_model(const arguments& args, const std::st
     if (!w.allFinite()) gift::throw_first_non_finite(w, ("gift: '" + weights + "'").c_str(), name.c_str());
     replacements.emplace_back(layer, std::move(w));
   }
-  for (auto& [layer, w] : replacements)
-    model.replace_linear(layer.first, layer.second, std::make_unique<model::frozen_linear<float>>(std::move(w)));
+  for (auto& [layer, w] : replacements) {
+    if (storage == nn::weight_storage::f32)
+      model.replace_linear(layer.first, layer.second, std::make_unique<model::frozen_linear<float>>(std::move(w)));
+    else
+      model.replace_linear(layer.first, layer.second, std::make_unique<model::stored_linear<float>>(w, storage));
+  }
   if (!nested_command) std::cerr << "gift: " << replacements.size() << " linear layers from " << weights << "\n";
   return model;
 }

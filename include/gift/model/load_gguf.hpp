@@ -1,13 +1,16 @@
 #pragma once
 /// \file gift/model/load_gguf.hpp
 /// \brief Builds a `llama_model<float>` from a GGUF file: configuration from the metadata,
-/// every tensor dequantized to fp32, every linear layer a `frozen_linear`.
+/// every tensor dequantized to fp32, every linear layer a `frozen_linear` (or, with bf16 storage,
+/// a `stored_linear` holding the weight in bf16: one layer's fp32 copy at a time, never the model's).
 
 #include <gift/error.hpp>
 #include <gift/io/gguf.hpp>
 #include <gift/model/config.hpp>
 #include <gift/model/linear_module.hpp>
 #include <gift/model/llama.hpp>
+#include <gift/model/stored_linear.hpp>
+#include <gift/nn/stored_weight.hpp>
 
 #include <filesystem>
 #include <memory>
@@ -22,9 +25,11 @@ namespace gift::model {
 }
 
 /// Loads the model stored in `file` (tensor names as written by llama.cpp's converter; q and k
-/// in its RoPE row order, which `apply_rope` expects). Every linear layer starts frozen.
+/// in its RoPE row order, which `apply_rope` expects). Every linear layer starts frozen, its
+/// weight held in `storage`; the embedding, head and norms stay fp32.
 /// \throws gift::error if a tensor is missing or has the wrong shape.
-[[nodiscard]] inline llama_model<float> load_llama(const io::gguf_file& file) {
+[[nodiscard]] inline llama_model<float> load_llama(const io::gguf_file& file,
+                                                   nn::weight_storage storage = nn::weight_storage::f32) {
   const llama_config config = llama_config::from_gguf(file);
   const auto load_vector = [&](const std::string& name, Eigen::Index size) {
     Eigen::VectorXf values = file.dequantize_vector(name);
@@ -39,8 +44,10 @@ namespace gift::model {
     norms[static_cast<std::size_t>(b)].attention = load_vector(prefix + "attn_norm.weight", config.hidden);
     norms[static_cast<std::size_t>(b)].feed_forward = load_vector(prefix + "ffn_norm.weight", config.hidden);
     for (projection p : all_projections) {
-      linears[static_cast<std::size_t>(b)][static_cast<std::size_t>(p)] =
-          std::make_unique<frozen_linear<float>>(matrix<float>(file.dequantize(gguf_weight_name(b, p))));
+      matrix<float> weight = file.dequantize(gguf_weight_name(b, p));
+      auto& slot = linears[static_cast<std::size_t>(b)][static_cast<std::size_t>(p)];
+      if (storage == nn::weight_storage::f32) slot = std::make_unique<frozen_linear<float>>(std::move(weight));
+      else slot = std::make_unique<stored_linear<float>>(weight, storage);
     }
   }
   matrix<float> head;
@@ -50,9 +57,10 @@ namespace gift::model {
                             std::move(head));
 }
 
-/// Opens `path` and loads the model in it.
-[[nodiscard]] inline llama_model<float> load_llama(const std::filesystem::path& path) {
-  return load_llama(io::gguf_file::open(path));
+/// Opens `path` and loads the model in it, linear weights held in `storage`.
+[[nodiscard]] inline llama_model<float> load_llama(const std::filesystem::path& path,
+                                                   nn::weight_storage storage = nn::weight_storage::f32) {
+  return load_llama(io::gguf_file::open(path), storage);
 }
 
 }  // namespace gift::model

@@ -134,6 +134,17 @@ inline long double working_values_per_token(const llama_config& c) {
   return room;
 }
 
+/// The largest resident set this process has had so far, in bytes (`getrusage`'s `ru_maxrss`):
+/// what a run really needed, for reports beside the estimates above. 0 where the system does not
+/// say (other than Linux).
+[[nodiscard]] inline std::uint64_t peak_resident_bytes() {
+#if defined(__linux__)
+  rusage usage{};
+  if (::getrusage(RUSAGE_SELF, &usage) == 0 && usage.ru_maxrss > 0) return static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
+#endif
+  return 0;
+}
+
 /// Refuses work whose estimate `need` exceeds `allocatable_bytes()`: the message says what needs
 /// the memory (`what`, e.g. "gift eval: a batch of 4096 sequences of 256 tokens"), both figures
 /// in GiB, and the option to lower (`lower`, e.g. "--batch").

@@ -11,6 +11,8 @@
 #include <gift/model/llama.hpp>
 #include <gift/model/load_gguf.hpp>
 #include <gift/model/model_card.hpp>
+#include <gift/model/stored_linear.hpp>
+#include <gift/nn/stored_weight.hpp>
 
 #include <filesystem>
 #include <string>
@@ -42,11 +44,18 @@ enum class model_format {
   return model_format::gguf;
 }
 
-/// The model at `path` (a GGUF file or a checkpoint folder, dense or packed).
-[[nodiscard]] inline llama_model<float> open_llama(const std::filesystem::path& path) {
+/// The model at `path` (a GGUF file or a checkpoint folder, dense or packed), linear weights held
+/// in `storage` (bf16: a GGUF file is read one layer at a time into bf16; a checkpoint folder is
+/// read in fp32 and then moved into bf16, so its peak memory is the fp32 model's).
+[[nodiscard]] inline llama_model<float> open_llama(const std::filesystem::path& path,
+                                                   nn::weight_storage storage = nn::weight_storage::f32) {
   std::error_code status;
-  if (std::filesystem::is_directory(path, status)) return load_llama(io::hf_checkpoint::open(path));
-  return load_llama(io::gguf_file::open(path));
+  if (std::filesystem::is_directory(path, status)) {
+    auto model = load_llama(io::hf_checkpoint::open(path));
+    if (storage != nn::weight_storage::f32) (void)store_frozen_weights(model, storage);
+    return model;
+  }
+  return load_llama(io::gguf_file::open(path), storage);
 }
 
 /// The tokenizer of the model at `path`: from the GGUF metadata or the folder's tokenizer.json.

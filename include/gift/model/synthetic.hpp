@@ -7,6 +7,8 @@
 #include <gift/model/config.hpp>
 #include <gift/model/linear_module.hpp>
 #include <gift/model/llama.hpp>
+#include <gift/model/stored_linear.hpp>
+#include <gift/nn/stored_weight.hpp>
 #include <gift/random.hpp>
 
 #include <cmath>
@@ -29,9 +31,12 @@ matrix<T> random_matrix(Eigen::Index rows, Eigen::Index cols, double scale, nois
 }  // namespace detail
 
 /// A model of shape `config` with N(0, 1/in) linear weights (so activations keep their scale),
-/// N(0, 1) embeddings and norm weights near 1. Every linear layer starts frozen.
+/// N(0, 1) embeddings and norm weights near 1. Every linear layer starts frozen, held in `storage`
+/// (bf16: each layer generated in `T` and stored at once, so a model too large for fp32 memory can
+/// be built; the values are the fp32 model's, rounded).
 template <std::floating_point T>
-[[nodiscard]] llama_model<T> make_synthetic_llama(const llama_config& config, std::uint64_t seed) {
+[[nodiscard]] llama_model<T> make_synthetic_llama(const llama_config& config, std::uint64_t seed,
+                                                  nn::weight_storage storage = nn::weight_storage::f32) {
   config.validate();
   std::uint32_t stream = 0;
   const auto next = [&] { return noise_key{seed, stream++, 0}; };
@@ -48,8 +53,10 @@ template <std::floating_point T>
       if (p == projection::k || p == projection::v) out = config.kv_width();
       if (p == projection::gate || p == projection::up) out = config.ffn;
       if (p == projection::down) in = config.ffn;
-      linears[static_cast<std::size_t>(b)][static_cast<std::size_t>(p)] = std::make_unique<frozen_linear<T>>(
-          detail::random_matrix<T>(out, in, 1.0 / std::sqrt(static_cast<double>(in)), next()));
+      matrix<T> weight = detail::random_matrix<T>(out, in, 1.0 / std::sqrt(static_cast<double>(in)), next());
+      auto& slot = linears[static_cast<std::size_t>(b)][static_cast<std::size_t>(p)];
+      if (storage == nn::weight_storage::f32) slot = std::make_unique<frozen_linear<T>>(std::move(weight));
+      else slot = std::make_unique<stored_linear<T>>(weight, storage);
     }
   }
   matrix<T> embedding = detail::random_matrix<T>(config.vocab, config.hidden, 1.0, next());

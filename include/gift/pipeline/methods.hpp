@@ -30,6 +30,7 @@
 #include <gift/model/npft_linear.hpp>
 #include <gift/model/ste_linear.hpp>
 #include <gift/model/svft_linear.hpp>
+#include <gift/nn/stored_weight.hpp>
 #include <gift/salient_columns.hpp>
 
 #include <algorithm>
@@ -105,6 +106,9 @@ struct method_settings {
   /// the noise twice (`nn::gift_linear::set_noisy_weight_cache`): the same bits, faster, for as
   /// many more bytes as the model's linear weights.
   bool noisy_weight_cache = false;
+  /// GIFT-SW: how each layer's frozen weight is held (`nn::weight_storage::bf16`: half the memory,
+  /// rounded once; the salient block, noise and products stay fp32). The other methods take f32.
+  nn::weight_storage storage = nn::weight_storage::f32;
 };
 
 /// What a method needs of one layer beyond its weight.
@@ -117,8 +121,9 @@ struct layer_inputs {
 
 /// The module of `settings.method` for one layer whose current dense weight is `weight`; `layer`
 /// is its `model::layer_id` (it keys the noise and the adapters' initialisation).
-/// \throws gift::error when GIFT-SW or STE get no salient columns or Δ, or what the module's
-/// constructor throws (a rank above the layer's width, ...).
+/// \throws gift::error when GIFT-SW or STE get no salient columns or Δ, when a method other than
+/// GIFT-SW is asked for bf16 storage, or what the module's constructor throws (a rank above the
+/// layer's width, ...).
 [[nodiscard]] inline std::unique_ptr<model::trainable_linear<float>> make_slot(const method_settings& settings,
                                                                              const gift::matrix<float>& weight,
                                                                              layer_inputs inputs, std::uint32_t layer) {
@@ -131,9 +136,13 @@ struct layer_inputs {
       gift::require(given, "gift::pipeline::make_slot: method ", name_of(settings.method), " needs the layer's ", what,
                     " (layer_inputs::", what, ")");
   }
+  gift::require(settings.method == finetune_method::gift_sw || settings.storage == nn::weight_storage::f32,
+                "gift::pipeline::make_slot: method ", name_of(settings.method), " holds its weights in f32; bf16 storage ",
+                "(method_settings::storage) is implemented for gift_sw");
   switch (settings.method) {
     case finetune_method::gift_sw: {
-      auto slot = std::make_unique<model::gift_sw_linear<float>>(weight, *inputs.salient, *inputs.delta, settings.seed, layer);
+      auto slot = std::make_unique<model::gift_sw_linear<float>>(weight, *inputs.salient, *inputs.delta, settings.seed,
+                                                                 layer, settings.storage);
       slot->layer().set_noisy_weight_cache(settings.noisy_weight_cache);
       return slot;
     }

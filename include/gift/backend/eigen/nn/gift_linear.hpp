@@ -8,6 +8,9 @@
 /// input columns and no scatter of the input gradient; the compact alternative (W_N as
 /// out × (in − k) plus W_S) saves k·out floats (≈3 %) but costs two GEMMs and a copy of x_N and of
 /// dx_N per pass. The original values of the salient columns inside W are never read.
+/// W is a `gift::nn::stored_weight`: fp32, or bf16 (half the memory) widened to fp32 as each panel
+/// is filled, so the noise is added and the product computed in fp32 either way; the salient block
+/// is taken from the weight as given, before any rounding.
 ///
 /// Noise without a full-size temporary. A training forward computes `y = x W̃ᵀ` where W̃ is W with
 /// `½ Δ_i Ω_ij` added to the frozen columns and the current salient block in the salient ones.
@@ -26,6 +29,7 @@
 #include <gift/detail/noise.hpp>
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
+#include <gift/nn/stored_weight.hpp>
 #include <gift/random.hpp>
 #include <gift/salient_columns.hpp>
 
@@ -61,39 +65,42 @@ struct implementation<ops::gift_linear, eigen> {
     /// Builds the layer from `weight` (out × in), its salient columns (selected for this layer's
     /// width), the per-row quantization scale `delta` (out entries, finite, > 0) and the noise
     /// stream's `seed` and `layer` (the step field of `base` is ignored: each forward call names
-    /// its step). No bias.
+    /// its step). No bias. `storage` says how the frozen weight is held (`weight_storage::bf16`:
+    /// rounded once, half the memory; the salient block and all arithmetic stay in `T`).
     /// \throws gift::error on empty or non-finite weights, a selection of another width or a bad
     /// scale.
     template <class Weight>
     layer(const Eigen::MatrixBase<Weight>& weight, const gift::salient_columns& salient,
-                const gift::vector<float>& delta, noise_key base)
-        : layer(weight, gift::vector<T>(), false, salient, delta, base) {}
+                const gift::vector<float>& delta, noise_key base, gift::nn::weight_storage storage = gift::nn::weight_storage::f32)
+        : layer(weight, gift::vector<T>(), false, salient, delta, base, storage) {}
 
     /// As above, with the salient columns as indices (any order), validated by
     /// `gift::salient_columns::from_indices` against the weight's width.
     /// \throws gift::error for an index out of range or repeated, or as above.
     template <class Weight>
     layer(const Eigen::MatrixBase<Weight>& weight, std::span<const std::int64_t> salient_indices,
-                const gift::vector<float>& delta, noise_key base)
+                const gift::vector<float>& delta, noise_key base, gift::nn::weight_storage storage = gift::nn::weight_storage::f32)
         : layer(weight,
                       gift::salient_columns::from_indices(salient_indices, static_cast<std::size_t>(weight.cols()),
                                                           "gift::nn::gift_linear"),
-                      delta, base) {}
+                      delta, base, storage) {}
 
     /// As above, with a bias of `out` entries (trainable, like the salient block).
     template <class Weight, class Bias>
     layer(const Eigen::MatrixBase<Weight>& weight, const Eigen::MatrixBase<Bias>& bias,
-                const gift::salient_columns& salient, const gift::vector<float>& delta, noise_key base)
-        : layer(weight, gift::vector<T>(bias.template cast<T>()), true, salient, delta, base) {}
+                const gift::salient_columns& salient, const gift::vector<float>& delta, noise_key base,
+                gift::nn::weight_storage storage = gift::nn::weight_storage::f32)
+        : layer(weight, gift::vector<T>(bias.template cast<T>()), true, salient, delta, base, storage) {}
 
     /// As above (bias), with the salient columns as indices (any order).
     template <class Weight, class Bias>
     layer(const Eigen::MatrixBase<Weight>& weight, const Eigen::MatrixBase<Bias>& bias,
-                std::span<const std::int64_t> salient_indices, const gift::vector<float>& delta, noise_key base)
+                std::span<const std::int64_t> salient_indices, const gift::vector<float>& delta, noise_key base,
+                gift::nn::weight_storage storage = gift::nn::weight_storage::f32)
         : layer(weight, bias,
                       gift::salient_columns::from_indices(salient_indices, static_cast<std::size_t>(weight.cols()),
                                                           "gift::nn::gift_linear"),
-                      delta, base) {}
+                      delta, base, storage) {}
 
     /// Output features (rows of W).
     [[nodiscard]] std::int64_t out_features() const noexcept { return weight_.rows(); }
@@ -211,22 +218,30 @@ struct implementation<ops::gift_linear, eigen> {
     /// The dense weight with the trained salient columns written back (out × in), e.g. for saving
     /// or quantizing after fine-tuning.
     [[nodiscard]] gift::matrix<T> merged_weight() const {
-      gift::matrix<T> merged = weight_;
+      gift::matrix<T> merged = weight_.to_matrix();
       for (std::size_t s = 0; s < salient_indices().size(); ++s)
         merged.col(salient_indices()[s]) = salient_weight_.col(static_cast<Eigen::Index>(s));
       return merged;
     }
 
-    /// The frozen weight as stored (out × in); its salient columns hold the ORIGINAL values.
-    [[nodiscard]] const gift::matrix<T>& frozen_weight() const noexcept { return weight_; }
+    /// The frozen weight (out × in) as the layer reads it: a dense copy in `T` (bf16 storage:
+    /// the rounded values, widened); its salient columns hold the ORIGINAL values (rounded too).
+    [[nodiscard]] gift::matrix<T> frozen_weight() const { return weight_.to_matrix(); }
+
+    /// How the frozen weight is held (`weight_storage::f32` or `bf16`).
+    [[nodiscard]] gift::nn::weight_storage storage() const noexcept { return weight_.storage(); }
+
+    /// Bytes the frozen weight takes (out · in · 4 for f32, · 2 for bf16).
+    [[nodiscard]] std::size_t frozen_weight_bytes() const noexcept { return weight_.bytes(); }
 
   private:
     template <class Weight>
     layer(const Eigen::MatrixBase<Weight>& weight, gift::vector<T> bias, bool has_bias,
-                const gift::salient_columns& salient, const gift::vector<float>& delta, noise_key base)
+                const gift::salient_columns& salient, const gift::vector<float>& delta, noise_key base,
+                gift::nn::weight_storage storage)
         : gift::detail::gift_linear_settings(salient, delta, base, has_bias, checked_rows(weight), weight.cols(),
                                              "gift::nn::gift_linear"),
-          weight_(weight.template cast<T>()), bias_(std::move(bias)) {
+          weight_(weight, storage), bias_(std::move(bias)) {
       constexpr const char* where = "gift::nn::gift_linear";
       if (has_bias_) {
         gift::detail::require(bias_.size() == weight_.rows(), where, ": argument 'bias' must have out = ", weight_.rows(),
@@ -237,7 +252,9 @@ struct implementation<ops::gift_linear, eigen> {
       for (Eigen::Index i = 0; i < weight_.rows(); ++i) half_delta_(i) = gift::detail::half_delta<T>(delta_(i));
       const auto k = static_cast<Eigen::Index>(salient_indices().size());
       salient_weight_.resize(weight_.rows(), k);
-      for (Eigen::Index s = 0; s < k; ++s) salient_weight_.col(s) = weight_.col(salient_indices()[static_cast<std::size_t>(s)]);
+      // From the weight as given: the trained block starts from the exact values, whatever the storage.
+      for (Eigen::Index s = 0; s < k; ++s)
+        salient_weight_.col(s) = weight.col(salient_indices()[static_cast<std::size_t>(s)]).template cast<T>();
       salient_gradient_ = gift::matrix<T>::Zero(weight_.rows(), k);
       bias_gradient_ = gift::vector<T>::Zero(has_bias_ ? weight_.rows() : 0);
     }
@@ -342,18 +359,20 @@ struct implementation<ops::gift_linear, eigen> {
           for (Eigen::Index r = first_in_group; r < last; ++r) {
             const Eigen::Index i = first_row + r;
             T* destination = panel.data() + r * cols;
-            const T* source = weight_.data() + i * in + first_col;
-            // A column panel reads a short stretch of every row, `in` apart: too short for the
-            // hardware prefetcher, so each stretch would wait on memory. Ask for a later row's now.
-            if (r + prefetch_rows < rows) prefetch_stretch(source + prefetch_rows * in, cols);
-            if (noisy) {
-              const float* row_omega = omega.data() + (r - first_in_group) * cols;
-              const T half = half_delta_(i);
-              for (Eigen::Index c = 0; c < cols; ++c)
-                destination[c] = gift::detail::noisy_weight(source[c], half, row_omega[c]);
-            } else {
-              std::copy(source, source + cols, destination);
-            }
+            weight_.visit_row(i, first_col, [&](const auto* source) {
+              using stored = gift::nn::stored_weight<T>;
+              // A column panel reads a short stretch of every row, `in` apart: too short for the
+              // hardware prefetcher, so each stretch would wait on memory. Ask for a later row's now.
+              if (r + prefetch_rows < rows) prefetch_stretch(source + prefetch_rows * in, cols);
+              if (noisy) {
+                const float* row_omega = omega.data() + (r - first_in_group) * cols;
+                const T half = half_delta_(i);
+                for (Eigen::Index c = 0; c < cols; ++c)
+                  destination[c] = gift::detail::noisy_weight(stored::widen(source[c]), half, row_omega[c]);
+              } else {
+                for (Eigen::Index c = 0; c < cols; ++c) destination[c] = stored::widen(source[c]);
+              }
+            });
             for (Eigen::Index s = first_salient; s < first_salient + salient_count; ++s)
               destination[salient_indices()[static_cast<std::size_t>(s)] - first_col] = salient_weight_(i, s);
           }
@@ -365,9 +384,10 @@ struct implementation<ops::gift_linear, eigen> {
     static constexpr Eigen::Index prefetch_rows = 8;
 
     /// Requests the cache lines of `count` weights from `first` (a hint; no effect on results).
-    static void prefetch_stretch(const T* first, Eigen::Index count) {
+    template <class Stored>
+    static void prefetch_stretch(const Stored* first, Eigen::Index count) {
   #if defined(__GNUC__)
-      constexpr Eigen::Index per_line = 64 / static_cast<Eigen::Index>(sizeof(T));
+      constexpr Eigen::Index per_line = 64 / static_cast<Eigen::Index>(sizeof(Stored));
       for (Eigen::Index c = 0; c < count; c += per_line) __builtin_prefetch(first + c);
   #else
       (void)first;
@@ -409,7 +429,7 @@ struct implementation<ops::gift_linear, eigen> {
       return y;
     }
 
-    gift::matrix<T> weight_;            // out × in, frozen (salient columns: original values, unused)
+    gift::nn::stored_weight<T> weight_;  // out × in, frozen (salient columns: original values, unused)
     gift::matrix<T> salient_weight_;    // out × k, trainable master copy
     gift::matrix<T> salient_gradient_;  // out × k
     gift::vector<T> bias_;
