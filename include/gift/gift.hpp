@@ -33,6 +33,7 @@
 
 // Training
 #include <gift/nn/gift_linear.hpp>
+#include <gift/nn/stored_weight.hpp>
 #include <gift/noise.hpp>
 #include <gift/optim/optim.hpp>
 
@@ -44,6 +45,7 @@
 // LLaMA-family model
 #include <gift/model/llama.hpp>
 #include <gift/model/load_gguf.hpp>
+#include <gift/model/stored_linear.hpp>
 
 // Fine-tuning methods as model slots
 #include <gift/model/dora_linear.hpp>
