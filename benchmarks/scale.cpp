@@ -97,7 +97,7 @@ void BM_llama2_7b_shape_bf16(benchmark::State& state) {
     const gm::llama_config config = llama2_7b_shape(blocks);
     std::optional<gm::llama_model<float>> model;
     state.counters["build_s"] =
-        seconds_of([&] { model.emplace(gm::make_synthetic_llama<float>(config, 7, gift::nn::weight_storage::bf16)); });
+        seconds_of([&] { model.emplace(gm::make_synthetic_llama<float>(config, 7, gift::weight_storage::bf16)); });
     state.counters["peak_after_build_gib"] = gib(gm::peak_resident_bytes());
 
     gp::calibration calibration(config.layers);
@@ -117,7 +117,7 @@ void BM_llama2_7b_shape_bf16(benchmark::State& state) {
 
     gp::quantized_model quantized;
     gp::quantize_options rtn{.method = gp::quantize_method::rtn, .bits = 4, .search = gift::alpha_search::paper_grid(100),
-                             .group_size = 0, .storage = gift::nn::weight_storage::bf16};
+                             .group_size = 0, .storage = gift::weight_storage::bf16};
     state.counters["quantize_rtn_s"] = seconds_of([&] {
       quantized = gp::quantize_model(*model, [&](int b, gm::projection p, std::size_t) { return salient_of(b, p); }, rtn);
     });
@@ -130,7 +130,7 @@ void BM_llama2_7b_shape_bf16(benchmark::State& state) {
         for (gm::projection p : gm::all_projections) {
           auto slot = std::make_unique<gm::gift_sw_linear<float>>(
               model->linear(b, p).effective_weight(), salient_of(b, p), quantized.steps.at(gm::layer_name(b, p) + ".delta"),
-              0, static_cast<std::uint32_t>(gm::layer_id(b, p)), gift::nn::weight_storage::bf16);
+              0, static_cast<std::uint32_t>(gm::layer_id(b, p)), gift::weight_storage::bf16);
           for (auto& view : slot->parameters()) parameters.push_back(view);
           model->replace_linear(b, p, std::move(slot));
         }

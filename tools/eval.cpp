@@ -12,7 +12,7 @@
 #include "cli/text.hpp"
 
 #include <gift/model/memory_estimate.hpp>
-#include <gift/nn/stored_weight.hpp>
+#include <gift/stored_weight.hpp>
 #include <gift/io/sequence_losses.hpp>
 #include <gift/pipeline/evaluate.hpp>
 #include <gift/pipeline/multiple_choice.hpp>
@@ -286,9 +286,9 @@ int run_eval(int argc, char** argv) {
                 "leave --shards at 1");
   set_threads(args);
   const auto start = std::chrono::steady_clock::now();
-  const auto storage = nn::weight_storage_named(args.get("storage"));
+  const auto storage = gift::weight_storage_named(args.get("storage"));
   gift::require(storage.has_value(), "gift eval: --storage must be f32 or bf16, but is '", args.get("storage"), "'");
-  gift::require(*storage == nn::weight_storage::f32 || chosen == device::eigen,
+  gift::require(*storage == gift::weight_storage::f32 || chosen == device::eigen,
                 "gift eval: --storage bf16 runs on --device eigen; drop it for --device ", args.get("device"));
   auto model = load_model(args, "", *storage);
   if (args.get("task").empty()) require_within_context(model, args.integer("seq"), "--seq");

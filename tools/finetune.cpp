@@ -18,7 +18,7 @@
 #include <gift/model/data_parallel.hpp>
 #include <gift/model/memory_estimate.hpp>
 #include <gift/model/empirical_fisher.hpp>
-#include <gift/nn/stored_weight.hpp>
+#include <gift/stored_weight.hpp>
 #include <gift/io/safetensors.hpp>
 #include <gift/io/salient_file.hpp>
 #include <gift/io/training_checkpoint.hpp>
@@ -131,7 +131,7 @@ struct finetune_request {
   std::int64_t steps = 0, batch = 0, length = 0;
   distributed::shard_plan plan{1, 1};
   std::string resume;
-  nn::weight_storage storage = nn::weight_storage::f32;
+  gift::weight_storage storage = gift::weight_storage::f32;
 };
 
 finetune_request read_request(const arguments& args, device chosen) {
@@ -152,10 +152,10 @@ finetune_request read_request(const arguments& args, device chosen) {
   gift::require(!args.on("noisy-weight-cache") || (method == finetune_method::gift_sw && r.chosen == device::eigen),
                 "gift finetune: --noisy-weight-cache applies to --method gift_sw on --device eigen (the other "
                 "devices' layers generate the noise twice); drop it");
-  const auto storage = nn::weight_storage_named(args.get("storage"));
+  const auto storage = gift::weight_storage_named(args.get("storage"));
   gift::require(storage.has_value(), "gift finetune: --storage must be f32 or bf16, but is '", args.get("storage"), "'");
   r.storage = *storage;
-  gift::require(r.storage == nn::weight_storage::f32 || (method == finetune_method::gift_sw && r.chosen == device::eigen),
+  gift::require(r.storage == gift::weight_storage::f32 || (method == finetune_method::gift_sw && r.chosen == device::eigen),
                 "gift finetune: --storage bf16 applies to --method gift_sw on --device eigen (the other methods and ",
                 "devices hold f32 weights); drop it or use --storage f32");
   try {
@@ -371,7 +371,7 @@ finetune_inputs read_inputs(const arguments& args, const finetune_request& reque
   // --weights or a checkpoint: read in fp32, so the slots take the file's salient columns exactly
   // (a resume continues the same bits) and round only the frozen ones.
   const bool from_file = !resume.empty() || !args.get("weights").empty();
-  auto model = load_model(args, resume, from_file ? nn::weight_storage::f32 : request.storage);
+  auto model = load_model(args, resume, from_file ? gift::weight_storage::f32 : request.storage);
   require_within_context(model, request.length, "--seq");
   // A step's saved activations, estimated before any data is read (host backends; one shard's
   // share of the batch per process): a batch too large for the machine is refused at once.
@@ -400,7 +400,7 @@ finetune_inputs read_inputs(const arguments& args, const finetune_request& reque
   const std::int64_t first_step = checkpoint ? checkpoint->step() : 0;
   if (checkpoint) {
     checkpoint->require_same_run(record, plan.shards(), request.steps);
-    gift::require(request.storage != nn::weight_storage::f32 || checkpoint->value("gift.storage") == "(none)",
+    gift::require(request.storage != gift::weight_storage::f32 || checkpoint->value("gift.storage") == "(none)",
                   "gift finetune: --resume ", resume, " was written with storage = ", checkpoint->value("gift.storage"),
                   ", but this run has f32; resume with the options of the original run");
   }

@@ -17,6 +17,7 @@
 #include <gift/fwd.hpp>
 #include <gift/norm.hpp>
 #include <gift/random.hpp>
+#include <gift/stored_weight.hpp>
 #include <gift/fill_standard_normal.hpp>
 #include <gift/type_list.hpp>
 #include <gift/version.hpp>
@@ -33,7 +34,6 @@
 
 // Training
 #include <gift/nn/gift_linear.hpp>
-#include <gift/nn/stored_weight.hpp>
 #include <gift/noise.hpp>
 #include <gift/optim/optim.hpp>
 

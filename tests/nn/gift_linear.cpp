@@ -1,14 +1,17 @@
 // gift_linear on the CPU: the same W̃ in forward and backward and equal to
 // add_quantization_noise, clean weights in evaluation mode, finite-difference gradients in
 // double, frozen columns bit-identical after training, panel size irrelevant to the result, the
-// noisy-weight cache irrelevant to every bit.
+// noisy-weight cache irrelevant to every bit, and a frozen weight stored in bf16 computing exactly
+// what the fp32 layer computes on the rounded weight.
 #include <boost/test/unit_test.hpp>
 
 #include "fixtures.hpp"
 
 #include <gift/nn/gift_linear.hpp>
 #include <gift/noise.hpp>
+#include <gift/io/half.hpp>
 #include <gift/optim/adam.hpp>
+#include <gift/stored_weight.hpp>
 
 #include <cmath>
 
@@ -20,6 +23,7 @@
 BOOST_AUTO_TEST_SUITE(nn_eigen)
 
 using namespace gift_test;
+using gift::weight_storage;
 
 namespace {
 const gift::noise_key base{1234, 17, 0};
@@ -232,5 +236,59 @@ BOOST_AUTO_TEST_CASE(a_training_step_allocates_no_out_by_in_temporary) {
   BOOST_TEST(dx.allFinite());
 }
 #endif
+
+namespace {
+const gift::noise_key stored_base{99, 4, 0};
+
+/// `weight` with every column except the salient ones rounded to bf16 (what the bf16 layer reads).
+gift::matrix_f rounded_except(const gift::matrix_f& weight, const std::vector<std::int64_t>& salient) {
+  gift::matrix_f rounded = weight;
+  for (Eigen::Index i = 0; i < weight.rows(); ++i)
+    for (Eigen::Index j = 0; j < weight.cols(); ++j)
+      rounded(i, j) = gift::io::bfloat16_to_float(gift::io::float_to_bfloat16(weight(i, j)));
+  for (auto j : salient) rounded.col(j) = weight.col(j);
+  return rounded;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_bf16_layer_computes_exactly_what_the_fp32_layer_computes_on_the_rounded_weight) {
+  // Several panels per pass, a bias, the salient block trained over steps: every output of the
+  // bf16-stored layer equals, bit for bit, the fp32 layer built on the weight with its frozen
+  // columns rounded (widening is exact, the noise is added in fp32 to the widened value).
+  const Eigen::Index out = 40, in = 96, tokens = 6;
+  const auto salient = every_nth(in, 7, 2);
+  const gift::matrix_f weight = normal_matrix(out, in, 31, 0.1f);
+  const gift::matrix_f bias = normal_matrix(out, 1, 32);
+  gift::nn::gift_linear<float> stored(weight, bias, salient, row_scales(out), stored_base, weight_storage::bf16);
+  gift::nn::gift_linear<float> reference(rounded_except(weight, salient), bias, salient, row_scales(out), stored_base);
+  BOOST_TEST(stored.storage() == weight_storage::bf16);
+  BOOST_TEST(stored.frozen_weight_bytes() == static_cast<std::size_t>(out * in * 2));
+  BOOST_TEST(reference.frozen_weight_bytes() == static_cast<std::size_t>(out * in * 4));
+  // The trained block starts from the exact values, not the rounded ones.
+  BOOST_TEST(bit_identical(stored.salient_weight(), reference.salient_weight()));
+  for (auto* layer : {&stored, &reference}) layer->set_panel_elements(96 * 8);
+  gift::optim::adamw<float> stored_optimizer(stored.parameters(), 0.1), reference_optimizer(reference.parameters(), 0.1);
+  for (std::uint32_t step = 0; step < 3; ++step) {
+    const gift::matrix_f x = normal_matrix(tokens, in, 40 + step);
+    const gift::matrix_f dy = normal_matrix(tokens, out, 50 + step);
+    BOOST_TEST(bit_identical(stored.forward(x, step), reference.forward(x, step)), "forward, step " << step);
+    BOOST_TEST(bit_identical(stored.backward(dy), reference.backward(dy)), "backward, step " << step);
+    BOOST_TEST(bit_identical(stored.salient_gradient(), reference.salient_gradient()), "gradient, step " << step);
+    stored_optimizer.step(1e-2);
+    reference_optimizer.step(1e-2);
+    stored_optimizer.zero_grad();
+    reference_optimizer.zero_grad();
+  }
+  const gift::matrix_f x = normal_matrix(tokens, in, 60);
+  BOOST_TEST(bit_identical(stored.forward_eval(x), reference.forward_eval(x)));
+  BOOST_TEST(bit_identical(stored.merged_weight(), reference.merged_weight()));
+  // Frozen columns are the rounded originals, untouched by three steps of training.
+  const gift::matrix_f frozen = stored.frozen_weight();
+  std::vector<char> is_salient(in, 0);
+  for (auto j : salient) is_salient[static_cast<std::size_t>(j)] = 1;
+  for (Eigen::Index j = 0; j < in; ++j)
+    if (!is_salient[static_cast<std::size_t>(j)])
+      BOOST_TEST(bit_identical(gift::matrix_f(stored.merged_weight().col(j)), gift::matrix_f(frozen.col(j))), "column " << j);
+}
 
 BOOST_AUTO_TEST_SUITE_END()  // nn_eigen

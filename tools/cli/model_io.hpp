@@ -9,7 +9,7 @@
 #include <gift/model/load_gguf.hpp>
 #include <gift/model/open_model.hpp>
 #include <gift/model/stored_linear.hpp>
-#include <gift/nn/stored_weight.hpp>
+#include <gift/stored_weight.hpp>
 #include <gift/salient_columns.hpp>
 
 #include <cstdint>
@@ -70,7 +70,7 @@ inline void require_within_context(const model::llama_model<float>& model, std::
 }
 
 inline model::llama_model<float> load_model(const arguments& args, const std::string& weights_override = "",
-                                            nn::weight_storage storage = nn::weight_storage::f32) {
+                                            gift::weight_storage storage = gift::weight_storage::f32) {
   auto model = model::open_llama(std::filesystem::path(model_path(args)), storage);
   const std::string weights = weights_override.empty() ? args.get("weights") : weights_override;
   if (weights.empty()) return model;
@@ -125,7 +125,7 @@ inline model::llama_model<float> load_model(const arguments& args, const std::st
     replacements.emplace_back(layer, std::move(w));
   }
   for (auto& [layer, w] : replacements) {
-    if (storage == nn::weight_storage::f32)
+    if (storage == gift::weight_storage::f32)
       model.replace_linear(layer.first, layer.second, std::make_unique<model::frozen_linear<float>>(std::move(w)));
     else
       model.replace_linear(layer.first, layer.second, std::make_unique<model::stored_linear<float>>(w, storage));

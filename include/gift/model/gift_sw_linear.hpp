@@ -11,7 +11,7 @@
 #include <gift/model/linear_module.hpp>
 #include <gift/model/trainable_linear.hpp>
 #include <gift/nn/gift_linear.hpp>
-#include <gift/nn/stored_weight.hpp>
+#include <gift/stored_weight.hpp>
 #include <gift/salient_columns.hpp>
 
 #include <concepts>
@@ -42,11 +42,11 @@ public:
 
   /// Builds the layer from the dense host `weight` (out × in), the salient columns, the per-row
   /// quantization scale and the noise stream (`seed`, `layer_id`); `storage` says how the frozen
-  /// weight is held (`nn::weight_storage::bf16`: half the memory, on the CPU layer).
+  /// weight is held (`gift::weight_storage::bf16`: half the memory, on the CPU layer).
   /// \throws gift::error as the layer's constructor does (shapes, scales, non-finite weights), or
   /// for bf16 storage on a backend other than Eigen.
   gift_sw_linear(const matrix<T>& weight, const salient_columns& salient, const vector<float>& delta,
-                 std::uint64_t seed, std::uint32_t layer_id, nn::weight_storage storage = nn::weight_storage::f32)
+                 std::uint64_t seed, std::uint32_t layer_id, gift::weight_storage storage = gift::weight_storage::f32)
       : layer_(make_layer(weight, salient, delta, noise_key{seed, layer_id, 0}, storage)) {}
 
   [[nodiscard]] Eigen::Index in_features() const override { return static_cast<Eigen::Index>(layer_.in_features()); }
@@ -83,11 +83,11 @@ public:
 
 private:
   static layer_type make_layer(const matrix<T>& weight, const salient_columns& salient, const vector<float>& delta,
-                               noise_key key, nn::weight_storage storage) {
+                               noise_key key, gift::weight_storage storage) {
     if constexpr (std::is_same_v<Backend, backend::eigen>) {
       return layer_type(weight, salient, delta, key, storage);
     } else {
-      gift::require(storage == nn::weight_storage::f32, "gift::model::gift_sw_linear: argument 'storage' is bf16, which ",
+      gift::require(storage == gift::weight_storage::f32, "gift::model::gift_sw_linear: argument 'storage' is bf16, which ",
                     "the CPU (Eigen) layer implements; on this backend pass weight_storage::f32 (on CUDA, ",
                     "gift_linear<__nv_bfloat16, backend::cuda> stores bf16)");
       if constexpr (std::is_same_v<Backend, backend::cuda>) {

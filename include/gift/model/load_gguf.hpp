@@ -10,7 +10,7 @@
 #include <gift/model/linear_module.hpp>
 #include <gift/model/llama.hpp>
 #include <gift/model/stored_linear.hpp>
-#include <gift/nn/stored_weight.hpp>
+#include <gift/stored_weight.hpp>
 
 #include <filesystem>
 #include <memory>
@@ -29,7 +29,7 @@ namespace gift::model {
 /// weight held in `storage`; the embedding, head and norms stay fp32.
 /// \throws gift::error if a tensor is missing or has the wrong shape.
 [[nodiscard]] inline llama_model<float> load_llama(const io::gguf_file& file,
-                                                   nn::weight_storage storage = nn::weight_storage::f32) {
+                                                   gift::weight_storage storage = gift::weight_storage::f32) {
   const llama_config config = llama_config::from_gguf(file);
   const auto load_vector = [&](const std::string& name, Eigen::Index size) {
     Eigen::VectorXf values = file.dequantize_vector(name);
@@ -46,7 +46,7 @@ namespace gift::model {
     for (projection p : all_projections) {
       matrix<float> weight = file.dequantize(gguf_weight_name(b, p));
       auto& slot = linears[static_cast<std::size_t>(b)][static_cast<std::size_t>(p)];
-      if (storage == nn::weight_storage::f32) slot = std::make_unique<frozen_linear<float>>(std::move(weight));
+      if (storage == gift::weight_storage::f32) slot = std::make_unique<frozen_linear<float>>(std::move(weight));
       else slot = std::make_unique<stored_linear<float>>(weight, storage);
     }
   }
@@ -59,7 +59,7 @@ namespace gift::model {
 
 /// Opens `path` and loads the model in it, linear weights held in `storage`.
 [[nodiscard]] inline llama_model<float> load_llama(const std::filesystem::path& path,
-                                                   nn::weight_storage storage = nn::weight_storage::f32) {
+                                                   gift::weight_storage storage = gift::weight_storage::f32) {
   return load_llama(io::gguf_file::open(path), storage);
 }
 

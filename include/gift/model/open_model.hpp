@@ -12,7 +12,7 @@
 #include <gift/model/load_gguf.hpp>
 #include <gift/model/model_card.hpp>
 #include <gift/model/stored_linear.hpp>
-#include <gift/nn/stored_weight.hpp>
+#include <gift/stored_weight.hpp>
 
 #include <filesystem>
 #include <string>
@@ -48,11 +48,11 @@ enum class model_format {
 /// in `storage` (bf16: a GGUF file is read one layer at a time into bf16; a checkpoint folder is
 /// read in fp32 and then moved into bf16, so its peak memory is the fp32 model's).
 [[nodiscard]] inline llama_model<float> open_llama(const std::filesystem::path& path,
-                                                   nn::weight_storage storage = nn::weight_storage::f32) {
+                                                   gift::weight_storage storage = gift::weight_storage::f32) {
   std::error_code status;
   if (std::filesystem::is_directory(path, status)) {
     auto model = load_llama(io::hf_checkpoint::open(path));
-    if (storage != nn::weight_storage::f32) (void)store_frozen_weights(model, storage);
+    if (storage != gift::weight_storage::f32) (void)store_frozen_weights(model, storage);
     return model;
   }
   return load_llama(io::gguf_file::open(path), storage);

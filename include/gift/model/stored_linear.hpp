@@ -1,7 +1,7 @@
 #pragma once
 /// \file gift/model/stored_linear.hpp
 /// \brief `gift::model::stored_linear<T>`: a frozen dense layer whose weight is held in a storage
-/// type (`nn::weight_storage`: fp32 or bf16) and widened to `T` a panel at a time inside the
+/// type (`gift::weight_storage`: fp32 or bf16) and widened to `T` a panel at a time inside the
 /// product, and `store_frozen_weights`, which moves a model's frozen layers into that storage.
 ///
 /// With bf16 storage a model's linear weights take half the memory; the products, activations
@@ -15,7 +15,7 @@
 #include <gift/fwd.hpp>
 #include <gift/model/linear_module.hpp>
 #include <gift/model/llama.hpp>
-#include <gift/nn/stored_weight.hpp>
+#include <gift/stored_weight.hpp>
 
 #include <Eigen/Core>
 
@@ -27,14 +27,14 @@
 
 namespace gift::model {
 
-/// A frozen `out × in` layer on the CPU whose weight is a `nn::stored_weight<T>`: forward and
+/// A frozen `out × in` layer on the CPU whose weight is a `gift::stored_weight<T>`: forward and
 /// input gradient only, one GEMM per panel of at most `panel_rows` rows widened into a scratch.
 template <std::floating_point T>
 class stored_linear final : public linear_module<T> {
 public:
   /// Stores `weight` (out × in) in `storage`.
   /// \throws gift::error when the weight is empty or holds a non-finite value.
-  stored_linear(const matrix<T>& weight, nn::weight_storage storage) : weight_(checked(weight), storage) {}
+  stored_linear(const matrix<T>& weight, gift::weight_storage storage) : weight_(checked(weight), storage) {}
 
   [[nodiscard]] Eigen::Index in_features() const override { return weight_.cols(); }
   [[nodiscard]] Eigen::Index out_features() const override { return weight_.rows(); }
@@ -70,7 +70,7 @@ public:
   [[nodiscard]] matrix<T> effective_weight() const override { return weight_.to_matrix(); }
 
   /// The stored weight.
-  [[nodiscard]] const nn::stored_weight<T>& weight() const noexcept { return weight_; }
+  [[nodiscard]] const gift::stored_weight<T>& weight() const noexcept { return weight_; }
 
   /// Rows per panel for a weight `in` wide: about 4 M values (16 MB of fp32 scratch), at least 8.
   [[nodiscard]] static Eigen::Index panel_rows(Eigen::Index in) noexcept {
@@ -88,7 +88,7 @@ private:
     for (Eigen::Index r = 0; r < count; ++r) weight_.read(first + r, 0, in_features(), panel.data() + r * in_features());
   }
 
-  nn::stored_weight<T> weight_;
+  gift::stored_weight<T> weight_;
 };
 
 /// Replaces every frozen (non-trainable) linear layer of `model` by a `stored_linear` holding its
@@ -96,7 +96,7 @@ private:
 /// Trainable slots, the embedding, the output head and the norms are left as they are.
 /// \returns the number of layers replaced.
 template <std::floating_point T>
-int store_frozen_weights(llama_model<T>& model, nn::weight_storage storage) {
+int store_frozen_weights(llama_model<T>& model, gift::weight_storage storage) {
   int replaced = 0;
   for (int b = 0; b < model.config().layers; ++b)
     for (projection p : all_projections) {

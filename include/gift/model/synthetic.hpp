@@ -8,7 +8,7 @@
 #include <gift/model/linear_module.hpp>
 #include <gift/model/llama.hpp>
 #include <gift/model/stored_linear.hpp>
-#include <gift/nn/stored_weight.hpp>
+#include <gift/stored_weight.hpp>
 #include <gift/random.hpp>
 
 #include <cmath>
@@ -36,7 +36,7 @@ matrix<T> random_matrix(Eigen::Index rows, Eigen::Index cols, double scale, nois
 /// be built; the values are the fp32 model's, rounded).
 template <std::floating_point T>
 [[nodiscard]] llama_model<T> make_synthetic_llama(const llama_config& config, std::uint64_t seed,
-                                                  nn::weight_storage storage = nn::weight_storage::f32) {
+                                                  gift::weight_storage storage = gift::weight_storage::f32) {
   config.validate();
   std::uint32_t stream = 0;
   const auto next = [&] { return noise_key{seed, stream++, 0}; };
@@ -55,7 +55,7 @@ template <std::floating_point T>
       if (p == projection::down) in = config.ffn;
       matrix<T> weight = detail::random_matrix<T>(out, in, 1.0 / std::sqrt(static_cast<double>(in)), next());
       auto& slot = linears[static_cast<std::size_t>(b)][static_cast<std::size_t>(p)];
-      if (storage == nn::weight_storage::f32) slot = std::make_unique<frozen_linear<T>>(std::move(weight));
+      if (storage == gift::weight_storage::f32) slot = std::make_unique<frozen_linear<T>>(std::move(weight));
       else slot = std::make_unique<stored_linear<T>>(weight, storage);
     }
   }

@@ -37,7 +37,7 @@ namespace gift::nn {
 /// - `gift_linear(weight, salient, delta, key)` and `gift_linear(weight, bias, salient, delta,
 ///   key)`: the frozen weight (out × in), its `gift::salient_columns` (or indices, validated by
 ///   the same factory), Δ per output row (finite, > 0) and the noise stream (`key.step` unused);
-///   on the CPU a last argument `nn::weight_storage::bf16` holds the frozen weight in bf16 (half
+///   on the CPU a last argument `gift::weight_storage::bf16` holds the frozen weight in bf16 (half
 ///   the memory; widened per panel, so noise and products stay fp32; `storage()`,
 ///   `frozen_weight_bytes()`);
 /// - `M forward(x, step)`: `x W̃ᵀ (+ b)` with the noise of `step` on the frozen columns in

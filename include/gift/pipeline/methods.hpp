@@ -30,7 +30,7 @@
 #include <gift/model/npft_linear.hpp>
 #include <gift/model/ste_linear.hpp>
 #include <gift/model/svft_linear.hpp>
-#include <gift/nn/stored_weight.hpp>
+#include <gift/stored_weight.hpp>
 #include <gift/salient_columns.hpp>
 
 #include <algorithm>
@@ -106,9 +106,9 @@ struct method_settings {
   /// the noise twice (`nn::gift_linear::set_noisy_weight_cache`): the same bits, faster, for as
   /// many more bytes as the model's linear weights.
   bool noisy_weight_cache = false;
-  /// GIFT-SW: how each layer's frozen weight is held (`nn::weight_storage::bf16`: half the memory,
+  /// GIFT-SW: how each layer's frozen weight is held (`gift::weight_storage::bf16`: half the memory,
   /// rounded once; the salient block, noise and products stay fp32). The other methods take f32.
-  nn::weight_storage storage = nn::weight_storage::f32;
+  gift::weight_storage storage = gift::weight_storage::f32;
 };
 
 /// What a method needs of one layer beyond its weight.
@@ -136,7 +136,7 @@ struct layer_inputs {
       gift::require(given, "gift::pipeline::make_slot: method ", name_of(settings.method), " needs the layer's ", what,
                     " (layer_inputs::", what, ")");
   }
-  gift::require(settings.method == finetune_method::gift_sw || settings.storage == nn::weight_storage::f32,
+  gift::require(settings.method == finetune_method::gift_sw || settings.storage == gift::weight_storage::f32,
                 "gift::pipeline::make_slot: method ", name_of(settings.method), " holds its weights in f32; bf16 storage ",
                 "(method_settings::storage) is implemented for gift_sw");
   switch (settings.method) {

@@ -20,7 +20,7 @@
 #include <gift/model/linear_module.hpp>
 #include <gift/model/llama.hpp>
 #include <gift/model/stored_linear.hpp>
-#include <gift/nn/stored_weight.hpp>
+#include <gift/stored_weight.hpp>
 #include <gift/quant/gptq.hpp>
 #include <gift/quant/options.hpp>
 #include <gift/quant/symmetric.hpp>
@@ -58,7 +58,7 @@ struct quantize_options {
   std::size_t group_size = 0;                      ///< rtn: columns per scale (0: one per row); gptq needs 0
   /// `quantize_model`: how each quantized layer is held (bf16, Eigen only: half the memory, each
   /// value q·Δ rounded once more to bf16; what a 7B-shaped model needs to fit 24 GiB).
-  nn::weight_storage storage = nn::weight_storage::f32;
+  gift::weight_storage storage = gift::weight_storage::f32;
 };
 
 /// One quantized layer: the mixed-precision weight and its quantization steps.
@@ -133,7 +133,7 @@ quantized_model quantize_model(model::llama_model<float, Backend>& model, const 
   gift::require(options.method == quantize_method::rtn || static_cast<bool>(grams),
                 "gift::pipeline::quantize_model: quantize_method::gptq needs argument 'grams' (each layer's XᵀX, e.g. ",
                 "from pipeline::calibrate with calibrate_options::gram)");
-  gift::require(std::is_same_v<Backend, backend::eigen> || options.storage == nn::weight_storage::f32,
+  gift::require(std::is_same_v<Backend, backend::eigen> || options.storage == gift::weight_storage::f32,
                 "gift::pipeline::quantize_model: quantize_options::storage bf16 is implemented on the Eigen backend; ",
                 "use weight_storage::f32 on this one");
   gift::require(static_cast<bool>(salient), "gift::pipeline::quantize_model: argument 'salient' is empty; return ",
@@ -156,7 +156,7 @@ quantized_model quantize_model(model::llama_model<float, Backend>& model, const 
       result.steps.emplace(model::layer_name(b, p) + (options.group_size == 0 ? ".delta" : ".group_delta"),
                            std::move(q.steps));
       if constexpr (std::is_same_v<Backend, backend::eigen>) {
-        if (options.storage != nn::weight_storage::f32) {
+        if (options.storage != gift::weight_storage::f32) {
           model.replace_linear(b, p, std::make_unique<model::stored_linear<float>>(q.weight, options.storage));
           if (on_layer) on_layer();
           continue;

@@ -8,7 +8,7 @@
 /// input columns and no scatter of the input gradient; the compact alternative (W_N as
 /// out × (in − k) plus W_S) saves k·out floats (≈3 %) but costs two GEMMs and a copy of x_N and of
 /// dx_N per pass. The original values of the salient columns inside W are never read.
-/// W is a `gift::nn::stored_weight`: fp32, or bf16 (half the memory) widened to fp32 as each panel
+/// W is a `gift::stored_weight`: fp32, or bf16 (half the memory) widened to fp32 as each panel
 /// is filled, so the noise is added and the product computed in fp32 either way; the salient block
 /// is taken from the weight as given, before any rounding.
 ///
@@ -29,7 +29,7 @@
 #include <gift/detail/noise.hpp>
 #include <gift/error.hpp>
 #include <gift/fwd.hpp>
-#include <gift/nn/stored_weight.hpp>
+#include <gift/stored_weight.hpp>
 #include <gift/random.hpp>
 #include <gift/salient_columns.hpp>
 
@@ -71,7 +71,7 @@ struct implementation<ops::gift_linear, eigen> {
     /// scale.
     template <class Weight>
     layer(const Eigen::MatrixBase<Weight>& weight, const gift::salient_columns& salient,
-                const gift::vector<float>& delta, noise_key base, gift::nn::weight_storage storage = gift::nn::weight_storage::f32)
+                const gift::vector<float>& delta, noise_key base, gift::weight_storage storage = gift::weight_storage::f32)
         : layer(weight, gift::vector<T>(), false, salient, delta, base, storage) {}
 
     /// As above, with the salient columns as indices (any order), validated by
@@ -79,7 +79,7 @@ struct implementation<ops::gift_linear, eigen> {
     /// \throws gift::error for an index out of range or repeated, or as above.
     template <class Weight>
     layer(const Eigen::MatrixBase<Weight>& weight, std::span<const std::int64_t> salient_indices,
-                const gift::vector<float>& delta, noise_key base, gift::nn::weight_storage storage = gift::nn::weight_storage::f32)
+                const gift::vector<float>& delta, noise_key base, gift::weight_storage storage = gift::weight_storage::f32)
         : layer(weight,
                       gift::salient_columns::from_indices(salient_indices, static_cast<std::size_t>(weight.cols()),
                                                           "gift::nn::gift_linear"),
@@ -89,14 +89,14 @@ struct implementation<ops::gift_linear, eigen> {
     template <class Weight, class Bias>
     layer(const Eigen::MatrixBase<Weight>& weight, const Eigen::MatrixBase<Bias>& bias,
                 const gift::salient_columns& salient, const gift::vector<float>& delta, noise_key base,
-                gift::nn::weight_storage storage = gift::nn::weight_storage::f32)
+                gift::weight_storage storage = gift::weight_storage::f32)
         : layer(weight, gift::vector<T>(bias.template cast<T>()), true, salient, delta, base, storage) {}
 
     /// As above (bias), with the salient columns as indices (any order).
     template <class Weight, class Bias>
     layer(const Eigen::MatrixBase<Weight>& weight, const Eigen::MatrixBase<Bias>& bias,
                 std::span<const std::int64_t> salient_indices, const gift::vector<float>& delta, noise_key base,
-                gift::nn::weight_storage storage = gift::nn::weight_storage::f32)
+                gift::weight_storage storage = gift::weight_storage::f32)
         : layer(weight, bias,
                       gift::salient_columns::from_indices(salient_indices, static_cast<std::size_t>(weight.cols()),
                                                           "gift::nn::gift_linear"),
@@ -229,7 +229,7 @@ struct implementation<ops::gift_linear, eigen> {
     [[nodiscard]] gift::matrix<T> frozen_weight() const { return weight_.to_matrix(); }
 
     /// How the frozen weight is held (`weight_storage::f32` or `bf16`).
-    [[nodiscard]] gift::nn::weight_storage storage() const noexcept { return weight_.storage(); }
+    [[nodiscard]] gift::weight_storage storage() const noexcept { return weight_.storage(); }
 
     /// Bytes the frozen weight takes (out · in · 4 for f32, · 2 for bf16).
     [[nodiscard]] std::size_t frozen_weight_bytes() const noexcept { return weight_.bytes(); }
@@ -238,7 +238,7 @@ struct implementation<ops::gift_linear, eigen> {
     template <class Weight>
     layer(const Eigen::MatrixBase<Weight>& weight, gift::vector<T> bias, bool has_bias,
                 const gift::salient_columns& salient, const gift::vector<float>& delta, noise_key base,
-                gift::nn::weight_storage storage)
+                gift::weight_storage storage)
         : gift::detail::gift_linear_settings(salient, delta, base, has_bias, checked_rows(weight), weight.cols(),
                                              "gift::nn::gift_linear"),
           weight_(weight, storage), bias_(std::move(bias)) {
@@ -360,7 +360,7 @@ struct implementation<ops::gift_linear, eigen> {
             const Eigen::Index i = first_row + r;
             T* destination = panel.data() + r * cols;
             weight_.visit_row(i, first_col, [&](const auto* source) {
-              using stored = gift::nn::stored_weight<T>;
+              using stored = gift::stored_weight<T>;
               // A column panel reads a short stretch of every row, `in` apart: too short for the
               // hardware prefetcher, so each stretch would wait on memory. Ask for a later row's now.
               if (r + prefetch_rows < rows) prefetch_stretch(source + prefetch_rows * in, cols);
@@ -429,7 +429,7 @@ struct implementation<ops::gift_linear, eigen> {
       return y;
     }
 
-    gift::nn::stored_weight<T> weight_;  // out × in, frozen (salient columns: original values, unused)
+    gift::stored_weight<T> weight_;  // out × in, frozen (salient columns: original values, unused)
     gift::matrix<T> salient_weight_;    // out × k, trainable master copy
     gift::matrix<T> salient_gradient_;  // out × k
     gift::vector<T> bias_;

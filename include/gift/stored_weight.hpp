@@ -1,7 +1,7 @@
 #pragma once
-/// \file gift/nn/stored_weight.hpp
-/// \brief `gift::nn::stored_weight<T>`: a frozen weight held in a storage type (fp32 or bf16)
-/// and read in the compute type `T`, and `gift::nn::weight_storage`, the choice between them.
+/// \file gift/stored_weight.hpp
+/// \brief `gift::stored_weight<T>`: a frozen weight held in a storage type (fp32 or bf16)
+/// and read in the compute type `T`, and `gift::weight_storage`, the choice between them.
 ///
 /// Why: a frozen weight is only ever read, a panel at a time, into the product; holding it in
 /// bf16 halves its memory (a LLaMA-2-7B's linear weights: 27 GB in fp32, 13.5 GB in bf16) while
@@ -9,7 +9,7 @@
 /// bf16-stored layer computes exactly what the fp32 layer computes on the bf16-rounded weight.
 ///
 /// \code
-/// gift::nn::stored_weight<float> w(W, gift::nn::weight_storage::bf16);  // W rounded once
+/// gift::stored_weight<float> w(W, gift::weight_storage::bf16);  // W rounded once
 /// std::vector<float> row(w.cols());
 /// w.read(0, 0, w.cols(), row.data());  // row 0, widened to fp32
 /// \endcode
@@ -30,7 +30,7 @@
 #include <string_view>
 #include <vector>
 
-namespace gift::nn {
+namespace gift {
 
 /// How a frozen weight is held in memory. The compute type (fp32) does not change.
 enum class weight_storage {
@@ -71,7 +71,7 @@ public:
   template <class Weight>
   stored_weight(const Eigen::MatrixBase<Weight>& weight, weight_storage storage)
       : rows_(weight.rows()), cols_(weight.cols()), storage_(storage) {
-    constexpr const char* where = "gift::nn::stored_weight";
+    constexpr const char* where = "gift::stored_weight";
     gift::require_all_finite(weight, where, "weight");
     const auto size = static_cast<std::size_t>(rows_ * cols_);
     if (storage_ == weight_storage::f32) {
@@ -150,4 +150,4 @@ private:
   std::vector<std::uint16_t> bf16_;  // bf16 storage, row-major
 };
 
-}  // namespace gift::nn
+}  // namespace gift
