@@ -6,9 +6,10 @@ Usage: python3 tools/plot_sweep.py <sweep --out folder> [--title TEXT]
 Reads <out>/results.jsonl (the last row of every cell) and the per-cell loss logs, and writes
 into <out>/plots/:
   ppl_vs_bits.png   perplexity after quantization against bit-width, one line per metric, one
-                    panel per (quantizer, text): the cells without training (method "none");
-  ppl_by_metric.png the same cells as bars per metric, one panel per (quantizer, bits) that did
-                    not collapse (perplexity < 1000), linear scale;
+                    panel per (quantizer, text): the cells without training (method "none"), the
+                    mean over seeds with its 95 % t-interval;
+  ppl_by_metric.png the same means and intervals per metric, one panel per (quantizer, bits)
+                    that did not collapse (perplexity < 1000), linear scale;
   methods.png       perplexity after fine-tuning per method (and setting, bit-width): the mean
                     over seeds with its 95 % t-interval (a single run is drawn hollow, without an
                     interval: it has none), in-domain and out-of-domain;
@@ -134,28 +135,49 @@ def series_label(r, rows):
     return r["metric"]
 
 
-def plot_bits(rows, path, title):
+def quantized_groups(rows):
+    """The untrained quantized cells (method "none") grouped over their seeds: (quantizer label,
+    bits, series label) -> rows, in the order the cells first appear."""
+    groups = collections.OrderedDict()
     quantized = [r for r in rows if r["method"] == "none"]
-    if not quantized:
+    for r in quantized:
+        groups.setdefault((quantizer_label(r), r["bits"], series_label(r, quantized)), []).append(r)
+    return groups
+
+
+def mean_t_interval(members, key):
+    """Mean over a group's runs of one measure and the half-width of its 95 % t-interval (nan for
+    a single run: it has no interval)."""
+    m, sd, n = mean_std([r.get(key) for r in members])
+    return m, t_half_width(sd, n), n
+
+
+def plot_bits(rows, path, title):
+    groups = quantized_groups(rows)
+    if not groups:
         return False
-    quantizers = sorted({quantizer_label(r) for r in quantized})
+    quantizers = sorted({q for q, _, _ in groups})
     texts = [("quantized_ppl_in", "linux-doc (in-domain)"), ("quantized_ppl_ood", "fortunes (out-of-domain)")]
     fig, axes = plt.subplots(len(texts), len(quantizers), figsize=(6 * len(quantizers), 4.2 * len(texts)),
                              squeeze=False)
-    metrics = list(dict.fromkeys(series_label(r, quantized) for r in quantized))
+    metrics = list(dict.fromkeys(s for _, _, s in groups))
+    runs = max(len(members) for members in groups.values())
     for row_index, (key, label) in enumerate(texts):
         for col, q in enumerate(quantizers):
             ax = axes[row_index][col]
             for metric in metrics:
-                points = sorted((r["bits"], r[key]) for r in quantized if quantizer_label(r) == q
-                                and series_label(r, quantized) == metric and r.get(key) is not None)
+                points = sorted((bits,) + mean_t_interval(members, key)[:2] for (gq, bits, s), members in groups.items()
+                                if gq == q and s == metric)
+                points = [p for p in points if math.isfinite(p[1])]
                 if points:
-                    ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=metric)
+                    ax.errorbar([p[0] for p in points], [p[1] for p in points],
+                                yerr=[0 if math.isnan(p[2]) else p[2] for p in points],
+                                marker="o", capsize=3, label=metric)
             ax.set_yscale("log")
             ax.set_xlabel("bits (non-salient columns)")
-            ax.set_ylabel("perplexity (log scale)")
+            ax.set_ylabel("perplexity (log scale)" + ("\nmean, 95% t-interval over seeds" if runs > 1 else ""))
             ax.set_title(f"{q.upper()}: {label}")
-            ax.set_xticks(sorted({r["bits"] for r in quantized}))
+            ax.set_xticks(sorted({bits for _, bits, _ in groups}))
             ax.grid(True, which="both", alpha=0.3)
     axes[0][0].legend(fontsize=7, ncol=2)
     fig.suptitle(title)
@@ -166,34 +188,48 @@ def plot_bits(rows, path, title):
 
 
 def plot_metric_bars(rows, path, title):
-    """Bars per metric for every (quantizer, bits) whose perplexities stay below 1000: the log-scale
-    line plot is dominated by the bit-widths where every metric collapses."""
-    quantized = [r for r in rows if r["method"] == "none"]
-    panels = sorted({(quantizer_label(r), r["bits"]) for r in quantized})
-    panels = [p for p in panels if max(r["quantized_ppl_in"] for r in quantized if (quantizer_label(r), r["bits"]) == p) < 1e3]
+    """Per metric, the mean perplexity over seeds with its 95 % t-interval, for every (quantizer,
+    bits) whose perplexities stay below 1000: the log-scale line plot is dominated by the
+    bit-widths where every metric collapses. Points, not bars from zero, so that the axis can
+    start near the values."""
+    groups = quantized_groups(rows)
+    panels = sorted({(q, bits) for q, bits, _ in groups})
+    panels = [p for p in panels
+              if max(r["quantized_ppl_in"] for (q, bits, _), members in groups.items() if (q, bits) == p for r in members) < 1e3]
     if not panels:
         return False
-    metrics = list(dict.fromkeys(series_label(r, quantized) for r in quantized))
+    metrics = list(dict.fromkeys(s for _, _, s in groups))
+    runs = max(len(members) for members in groups.values())
     fig, axes = plt.subplots(2, len(panels), figsize=(3.2 * len(panels) + 1, 7.5), squeeze=False)
     for col, (q, bits) in enumerate(panels):
         for row_index, (key, label) in enumerate((("quantized_ppl_in", "linux-doc"), ("quantized_ppl_ood", "fortunes"))):
             ax = axes[row_index][col]
-            values = []
-            for metric in metrics:
-                match = [r[key] for r in quantized if quantizer_label(r) == q and r["bits"] == bits
-                         and series_label(r, quantized) == metric]
-                values.append(match[0] if match else float("nan"))
-            colors = ["#c44e52" if m == "gift_sw" else "#4c72b0" for m in metrics]
-            ax.bar(range(len(metrics)), values, color=colors)
-            finite = [v for v in values if math.isfinite(v)]
-            if finite:
-                ax.set_ylim(min(finite) * 0.95, max(finite) * 1.03)
+            low, high = [], []
+            for x, metric in enumerate(metrics):
+                members = groups.get((q, bits, metric))
+                if not members:
+                    continue
+                m, half, n = mean_t_interval(members, key)
+                if not math.isfinite(m):
+                    continue
+                color = "#c44e52" if metric == "gift_sw" else "#4c72b0"
+                if n > 1:
+                    ax.errorbar([x], [m], yerr=[half], marker="o", capsize=4, color=color)
+                else:
+                    ax.plot([x], [m], marker="o", color=color, markerfacecolor="white")
+                low.append(m - (half if n > 1 else 0))
+                high.append(m + (half if n > 1 else 0))
+            if low:
+                span = max(high) - min(low) or max(high) * 0.05
+                ax.set_ylim(min(low) - 0.08 * span, max(high) + 0.08 * span)
             ax.set_xticks(range(len(metrics)))
             ax.set_xticklabels(metrics, rotation=70, ha="right", fontsize=7)
             ax.set_title(f"{q.upper()} {bits}-bit: {label}", fontsize=9)
             ax.grid(True, axis="y", alpha=0.3)
-        axes[0][col].set_ylabel("perplexity (lower is better)") if col == 0 else None
-    fig.suptitle(title + " — perplexity per metric (gift_sw in red)")
+        if col == 0:
+            axes[0][col].set_ylabel("perplexity (lower is better)" +
+                                    ("\nmean, 95% t-interval over seeds" if runs > 1 else ""))
+    fig.suptitle(title + " — perplexity per metric (gift_sw in red" + ("; hollow: one run)" if runs == 1 else ")"))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -312,8 +348,10 @@ def plot_methods_vs_bits(rows, path, title):
     """Perplexity of the final model against bit-width, one line per (method, setting, quantizer,
     salient share), the untrained quantized models included: E4's comparison across bit-widths."""
     series = collections.OrderedDict()
+    several_metrics = len({r["metric"] for r in rows}) > 1
     for r in rows:
-        key = (method_label(r), r.get("setting", "-"), quantizer_label(r), salient_label(r))
+        key = (method_label(r), r.get("setting", "-"), quantizer_label(r),
+               salient_label(r) + (f", {r['metric']}" if several_metrics else ""))
         series.setdefault(key, collections.defaultdict(list))[r["bits"]].append(r)
     series = {k: v for k, v in series.items() if len(v) > 1}
     if not series:
@@ -419,8 +457,14 @@ def statistics_tables(out):
     lines = []
     groups = [g for g in read_csv(os.path.join(out, "groups.csv")) if g.get("acc_mean")]
     if groups:
-        lines += ["## Zero-shot accuracy (next_passage; mean over runs, 95 % interval: t over seeds, "
-                  "Wilson for one run)", "", "| arm | runs | text | accuracy | 95 % interval |", "|---|---|---|---|---|"]
+        task = "zero-shot"
+        try:
+            with open(os.path.join(out, "config.json")) as f:
+                task = json.load(f)["eval"]["task"]["name"]
+        except (OSError, KeyError, TypeError, json.JSONDecodeError):
+            pass  # an older run without its config: the heading names no task
+        lines += [f"## Zero-shot accuracy ({task}; mean over runs; 95 % interval: the hull of the t-interval "
+                  "over seeds and the Wilson interval over the items, Wilson alone for one run)", "", "| arm | runs | text | accuracy | 95 % interval |", "|---|---|---|---|---|"]
         names = short_names([g["arm"] for g in groups])
         for g in groups:
             text = "linux-doc" if g["domain"] == "in" else "fortunes"
@@ -449,13 +493,17 @@ def statistics_tables(out):
 
 def summary(rows, path):
     lines = []
-    quantized = [r for r in rows if r["method"] == "none"]
+    quantized = quantized_groups(rows)
     if quantized:
-        lines += ["## Perplexity after quantization (no training)", "",
+        lines += ["## Perplexity after quantization (no training; mean ± std over seeds, n = seeds)", "",
                   "| metric | salient (fp32) | quantizer | bits | linux-doc | fortunes |", "|---|---|---|---|---|---|"]
-        for r in sorted(quantized, key=lambda r: (quantizer_label(r), r["bits"], r["quantized_ppl_in"])):
-            lines.append(f"| {r['metric']} | {salient_label(r)} | {r['quantizer']} | {r['bits']} | "
-                         f"{r['quantized_ppl_in']:.3f} | {fmt(*mean_std([r.get('quantized_ppl_ood')]))} |")
+        ordered = sorted(quantized.items(),
+                         key=lambda item: (item[0][0], item[0][1], mean_std([r["quantized_ppl_in"] for r in item[1]])[0]))
+        for (q, bits, _), members in ordered:
+            r = members[0]
+            lines.append(f"| {r['metric']} | {salient_label(r)} | {q} | {bits} | "
+                         f"{fmt(*mean_std([m.get('quantized_ppl_in') for m in members]))} | "
+                         f"{fmt(*mean_std([m.get('quantized_ppl_ood') for m in members]))} |")
         lines.append("")
     groups = grouped(rows)
     if groups:
