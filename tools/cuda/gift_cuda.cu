@@ -2,13 +2,13 @@
 // on the GPU (llama_model<float, backend::cuda>: Thrust kernels on the CUDA system, cuBLAS GEMMs,
 // the CUDA GIFT-SW layer, AdamW on the device). `gift --device cuda` hands its arguments over to
 // this executable, installed beside it by a CUDA build; it also runs directly
-// (`gift-cuda eval --device cuda ...`). One process: the data-parallel runs are gift's.
-#define GIFT_TOOL_CUDA 1
-#include <gift/backend/cuda.cuh>
+// (`gift-cuda eval --device cuda ...`). One process: the data-parallel runs are gift's. The
+// commands are gift's own eval.cpp and finetune.cpp, compiled by nvcc with GIFT_TOOL_CUDA=1
+// (tools/cuda/CMakeLists.txt).
+#include <gift/error.hpp>
 #include <gift/io/atomic_file.hpp>
 
-#include "../eval.cpp"
-#include "../finetune.cpp"
+#include "cli/commands.hpp"
 
 #include <cuda_runtime.h>
 
