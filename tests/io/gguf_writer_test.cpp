@@ -4,6 +4,8 @@
 // with PyPI `gguf`: values, and Q8_0/F16/BF16 bytes equal to gguf's own quantizers.
 #include <boost/test/unit_test.hpp>
 
+#include "expect_error.hpp"
+
 #include <gift/io/gguf.hpp>
 #include <gift/io/gguf_writer.hpp>
 
@@ -42,15 +44,7 @@ gift::matrix<float> sample(Eigen::Index rows, Eigen::Index cols, float scale) {
   return m;
 }
 
-template <class F>
-void expect_error(F&& action, const std::string& fragment) {
-  try {
-    action();
-    BOOST_ERROR("no error, but one mentioning '" << fragment << "' was expected");
-  } catch (const gift::error& e) {
-    BOOST_TEST(std::string(e.what()).find(fragment) != std::string::npos, "'" << e.what() << "' lacks '" << fragment << "'");
-  }
-}
+using gift_test::expect_error;
 
 // The file the Python check reads: every writable type of the same values, plus metadata.
 gguf_writer shared_file() {

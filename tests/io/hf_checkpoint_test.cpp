@@ -4,6 +4,8 @@
 // a rewrite in the other layout leaves no stale files.
 #include <boost/test/unit_test.hpp>
 
+#include "expect_error.hpp"
+
 #include <gift/io/hf_checkpoint.hpp>
 #include <gift/io/hf_tokenizer.hpp>
 #include <gift/io/tokenizer.hpp>
@@ -24,15 +26,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-template <class F>
-void expect_error(F&& action, const std::string& fragment) {
-  try {
-    action();
-    BOOST_ERROR("no error, but one mentioning '" << fragment << "' was expected");
-  } catch (const gift::error& e) {
-    BOOST_TEST(std::string(e.what()).find(fragment) != std::string::npos, "'" << e.what() << "' lacks '" << fragment << "'");
-  }
-}
+using gift_test::expect_error;
 
 std::string symbol(unsigned char byte) {
   std::string s;

@@ -9,6 +9,8 @@
 #include <gift/model/llama.hpp>
 #include <gift/model/synthetic.hpp>
 
+#include "backend_agreement.hpp"
+
 #include "fixtures.hpp"
 
 #include <cstdint>
@@ -27,14 +29,11 @@ using gift::backend::eigen;
 using gift::backend::thrust_cpp;
 using gift::backend::thrust_omp;
 
-namespace {
+using gift_test::relative_difference;
+using gift_test::sample_tokens;
+using gift_test::trainable;
 
-gm::token_matrix sample_tokens(Eigen::Index batch, Eigen::Index sequence, int vocab) {
-  gm::token_matrix tokens(batch, sequence);
-  for (Eigen::Index b = 0; b < batch; ++b)
-    for (Eigen::Index t = 0; t < sequence; ++t) tokens(b, t) = static_cast<std::int32_t>((5 * b + 11 * t + t * t) % vocab);
-  return tokens;
-}
+namespace {
 
 template <class M>
 gift::matrix<float> host(const M& m) {
@@ -45,25 +44,7 @@ gift::matrix<float> host(const M& m) {
   }
 }
 
-// A model of SmolLM2's proportions (GQA 3:1, SwiGLU), small enough for a test.
-gm::llama_config config() { return gm::tiny_llama_config(/*layers=*/3, /*hidden=*/48, /*heads=*/6, /*kv_heads=*/2, /*ffn=*/80, /*vocab=*/97); }
-
-// Every linear layer becomes GIFT-SW over every 5th input column (Δ = 0.02), noise seed 7.
-template <class Backend>
-gm::llama_model<float, Backend> trainable(const gm::llama_model<float, eigen>& source) {
-  auto model = gm::to_backend<Backend>(source);
-  for (int b = 0; b < model.config().layers; ++b) {
-    for (gm::projection p : gm::all_projections) {
-      const gift::matrix<float> w = model.linear(b, p).effective_weight();
-      const auto salient = gift::salient_columns::from_indices(gift_test::every_nth(w.cols(), 5, 1),
-                                                              static_cast<std::size_t>(w.cols()));
-      model.replace_linear(b, p, std::make_unique<gm::gift_sw_linear<float, Backend>>(
-                                     w, salient, gift::vector<float>::Constant(w.rows(), 0.02f), 7,
-                                     static_cast<std::uint32_t>(gm::layer_id(b, p))));
-    }
-  }
-  return model;
-}
+gm::llama_config config() { return gift_test::agreement_config(); }
 
 // The loss of one noisy training pass and every layer's salient gradient, on the host.
 struct training_pass {
@@ -80,10 +61,6 @@ training_pass train_once(gm::llama_model<float, Backend>& model, const gm::token
       result.gradients.push_back(
           host(dynamic_cast<gm::gift_sw_linear<float, Backend>&>(model.linear(b, p)).layer().salient_gradient()));
   return result;
-}
-
-double relative_difference(const gift::matrix<float>& a, const gift::matrix<float>& b) {
-  return (a - b).cwiseAbs().maxCoeff() / std::max(1e-30f, b.cwiseAbs().maxCoeff());
 }
 
 }  // namespace

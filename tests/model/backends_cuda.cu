@@ -9,6 +9,8 @@
 #include <gift/model/llama.hpp>
 #include <gift/model/synthetic.hpp>
 
+#include "backend_agreement.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -20,37 +22,13 @@ namespace gm = gift::model;
 using cuda_backend = gift::backend::cuda;
 using gift::backend::eigen;
 
+using gift_test::relative_difference;
+using gift_test::sample_tokens;
+using gift_test::trainable;
+
 namespace {
 
-gm::token_matrix sample_tokens(Eigen::Index batch, Eigen::Index sequence, int vocab) {
-  gm::token_matrix tokens(batch, sequence);
-  for (Eigen::Index b = 0; b < batch; ++b)
-    for (Eigen::Index t = 0; t < sequence; ++t) tokens(b, t) = static_cast<std::int32_t>((5 * b + 11 * t + t * t) % vocab);
-  return tokens;
-}
-
-gm::llama_config config() { return gm::tiny_llama_config(3, 48, 6, 2, 80, 97); }
-
-template <class Backend>
-gm::llama_model<float, Backend> trainable(const gm::llama_model<float, eigen>& source) {
-  auto model = gm::to_backend<Backend>(source);
-  for (int b = 0; b < model.config().layers; ++b) {
-    for (gm::projection p : gm::all_projections) {
-      const gift::matrix<float> w = model.linear(b, p).effective_weight();
-      std::vector<std::int64_t> columns;
-      for (std::int64_t j = 1; j < w.cols(); j += 5) columns.push_back(j);
-      const auto salient = gift::salient_columns::from_indices(columns, static_cast<std::size_t>(w.cols()));
-      model.replace_linear(b, p, std::make_unique<gm::gift_sw_linear<float, Backend>>(
-                                     w, salient, gift::vector<float>::Constant(w.rows(), 0.02f), 7,
-                                     static_cast<std::uint32_t>(gm::layer_id(b, p))));
-    }
-  }
-  return model;
-}
-
-double relative_difference(const gift::matrix<float>& a, const gift::matrix<float>& b) {
-  return (a - b).cwiseAbs().maxCoeff() / std::max(1e-30f, b.cwiseAbs().maxCoeff());
-}
+gm::llama_config config() { return gift_test::agreement_config(); }
 
 }  // namespace
 

@@ -13,6 +13,8 @@
 //   test instead of the machine; a config.json key given twice is refused by name.
 #include <boost/test/unit_test.hpp>
 
+#include "expect_error.hpp"
+
 #include <gift/io/gguf.hpp>
 #include <gift/io/hf_checkpoint.hpp>
 #include <gift/model/hf_checkpoint.hpp>
@@ -47,20 +49,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-template <class F>
-void expect_error(F&& action, const std::string& fragment) {
-  try {
-    action();
-    BOOST_ERROR("no error, but one mentioning '" << fragment << "' was expected");
-  } catch (const gift::error& e) {
-    BOOST_TEST(std::string(e.what()).find(fragment) != std::string::npos, "'" << e.what() << "' lacks '" << fragment << "'");
-  }
-}
-
-bool same_bits(const gift::matrix<float>& a, const gift::matrix<float>& b) {
-  return a.rows() == b.rows() && a.cols() == b.cols() &&
-         std::memcmp(a.data(), b.data(), static_cast<std::size_t>(a.size()) * sizeof(float)) == 0;
-}
+using gift_test::expect_error;
 
 // A byte-level tokenizer of exactly `vocab` tokens: two control tokens, single letters, merges.
 io::tokenizer tiny_tokenizer(int vocab) {
@@ -245,8 +234,8 @@ BOOST_AUTO_TEST_CASE(hf_folder_round_trip_is_bit_identical) {
       BOOST_TEST(fs::exists(folder / "model.safetensors.index.json") == (shard != 0));
       BOOST_TEST((gm::model_format_of(folder) == gm::model_format::hf));
       auto back = gm::open_llama(folder);
-      compare_models(model, back, same_bits);
-      BOOST_TEST(same_bits(model.logits(prompt(config.vocab)), back.logits(prompt(config.vocab))));
+      compare_models(model, back, gift_test::bit_identical<gift::matrix<float>, gift::matrix<float>>);
+      BOOST_TEST(gift_test::bit_identical(model.logits(prompt(config.vocab)), back.logits(prompt(config.vocab))));
       // The tokenizer and the card travel with the folder.
       const io::tokenizer tok_back = gm::open_tokenizer(folder);
       BOOST_TEST(tok_back.vocab_size() == tok.vocab_size());
@@ -277,7 +266,7 @@ BOOST_AUTO_TEST_CASE(hf_folder_in_half_precision_holds_the_rounded_tensors) {
                                                             : io::bfloat16_to_float(io::float_to_bfloat16(out.data()[i]));
       return out;
     };
-    compare_models(model, back, [&](const gift::matrix<float>& a, const gift::matrix<float>& b) { return same_bits(round(a), b); });
+    compare_models(model, back, [&](const gift::matrix<float>& a, const gift::matrix<float>& b) { return gift_test::bit_identical(round(a), b); });
     fs::remove_all(folder);
   }
 }
@@ -298,8 +287,8 @@ BOOST_AUTO_TEST_CASE(gguf_round_trip_is_bit_identical_and_carries_the_tokenizer)
     BOOST_TEST(file.metadata("tokenizer.ggml.pre").as_string() == "smollm");
     BOOST_TEST(file.metadata("llama.context_length").as_uint() == 128u);
     auto back = gm::load_llama(file);
-    compare_models(model, back, same_bits);
-    BOOST_TEST(same_bits(model.logits(prompt(config.vocab)), back.logits(prompt(config.vocab))));
+    compare_models(model, back, gift_test::bit_identical<gift::matrix<float>, gift::matrix<float>>);
+    BOOST_TEST(gift_test::bit_identical(model.logits(prompt(config.vocab)), back.logits(prompt(config.vocab))));
     const auto tok_back = io::tokenizer::from_gguf(file);
     BOOST_TEST((std::vector<std::string>(tok_back.merges().begin(), tok_back.merges().end()) ==
                 std::vector<std::string>(tok.merges().begin(), tok.merges().end())));
@@ -312,7 +301,7 @@ BOOST_AUTO_TEST_CASE(gguf_round_trip_is_bit_identical_and_carries_the_tokenizer)
     gm::save_gguf(model, tok, card, path, io::ggml_type::q8_0);
     auto q8 = gm::open_llama(path);
     compare_models(model, q8, [](const gift::matrix<float>& a, const gift::matrix<float>& b) {
-      if (a.rows() == 1 || a.cols() == 1) return same_bits(a, b);  // norms stay F32
+      if (a.rows() == 1 || a.cols() == 1) return gift_test::bit_identical(a, b);  // norms stay F32
       return (a - b).cwiseAbs().maxCoeff() <= 0.6f * a.cwiseAbs().maxCoeff() / 127.0f;
     });
     fs::remove_all(path);
@@ -334,7 +323,7 @@ BOOST_AUTO_TEST_CASE(packed_model_computes_the_dense_models_logits_bit_for_bit) 
       return quantized.plans[static_cast<std::size_t>(gm::layer_id(b, p))];
     });
     BOOST_TEST(dynamic_cast<const gm::packed_linear*>(&quantized.model.linear(1, gm::projection::k)) != nullptr);
-    BOOST_TEST(same_bits(quantized.model.logits(prompt(config.vocab)), dense_logits));
+    BOOST_TEST(gift_test::bit_identical(quantized.model.logits(prompt(config.vocab)), dense_logits));
     BOOST_TEST(quantized.model.evaluate(prompt(config.vocab)).nll == dense_loss.nll);
     // Saved (salient columns in F32) and loaded: packed again, same logits; the file's q/k rows in HF order.
     const fs::path folder = fresh("packed");
@@ -344,8 +333,8 @@ BOOST_AUTO_TEST_CASE(packed_model_computes_the_dense_models_logits_bit_for_bit) 
     BOOST_TEST(read_text(folder / "config.json").find("\"quant_method\": \"gift_packed\"") != std::string::npos);
     auto back = gm::open_llama(folder);
     BOOST_TEST(dynamic_cast<const gm::packed_linear*>(&back.linear(0, gm::projection::q)) != nullptr);
-    BOOST_TEST(same_bits(back.logits(prompt(config.vocab)), dense_logits));
-    compare_models(dense, back, same_bits);
+    BOOST_TEST(gift_test::bit_identical(back.logits(prompt(config.vocab)), dense_logits));
+    compare_models(dense, back, gift_test::bit_identical<gift::matrix<float>, gift::matrix<float>>);
     const auto checkpoint = io::hf_checkpoint::open(folder);
     const auto [file, info] = checkpoint.tensor("model.layers.0.self_attn.q_proj.qweight");
     BOOST_TEST(info->dtype == io::safetensors_dtype::u32);

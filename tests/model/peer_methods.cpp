@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "fixtures.hpp"
+#include "svft_patterns.hpp"
 #include "module_check.hpp"
 
 #include <gift/fisher_diagonal.hpp>
@@ -37,13 +38,7 @@ const Eigen::Index tokens = 5;
 using position = std::pair<Eigen::Index, Eigen::Index>;
 
 gm::svft_options pattern(gm::svft_pattern p, int width, std::int64_t k) {
-  gm::svft_options options;
-  options.pattern = p;
-  options.width = width;
-  options.k = k;
-  options.seed = 11;
-  options.layer = 3;
-  return options;
+  return gift_test::svft_pattern_options(p, width, k);
 }
 }  // namespace
 

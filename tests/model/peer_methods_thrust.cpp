@@ -6,6 +6,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include "fixtures.hpp"
+#include "svft_patterns.hpp"
+#include "module_check.hpp"
 
 #include <gift/backend/thrust.hpp>
 #include <gift/model/empirical_fisher.hpp>
@@ -56,13 +58,7 @@ auto host(const M& m) {
 const Eigen::Index tokens = 5;
 
 gm::svft_options pattern(gm::svft_pattern p, int width, std::int64_t k) {
-  gm::svft_options options;
-  options.pattern = p;
-  options.width = width;
-  options.k = k;
-  options.seed = 11;
-  options.layer = 3;
-  return options;
+  return gift_test::svft_pattern_options(p, width, k);
 }
 
 std::vector<position> some_outliers() { return {{0, 1}, {0, 4}, {0, 7}, {2, 2}, {2, 3}, {5, 8}, {5, 0}}; }
@@ -108,25 +104,6 @@ pass run_once(gm::trainable_linear<double, Backend>& slot, const md& x, const md
   return result;
 }
 
-// Central differences of L = Σ G ⊙ y (noisy forward at step 2) against `analytic`.
-void check_entries(std::span<double> values, const std::vector<double>& analytic, const std::function<double()>& loss,
-                   const std::string& what) {
-  BOOST_TEST_CONTEXT(what) {
-    BOOST_TEST(values.size() == analytic.size());
-    for (std::size_t e = 0; e < values.size(); ++e) {
-      const double saved = values[e], h = 1e-6;
-      values[e] = saved + h;
-      const double plus = loss();
-      values[e] = saved - h;
-      const double minus = loss();
-      values[e] = saved;
-      const double numeric = (plus - minus) / (2 * h);
-      BOOST_TEST(std::abs(numeric - analytic[e]) <= 1e-7 * std::max(1.0, std::abs(numeric)),
-                 "entry " << e << ": numeric " << numeric << " analytic " << analytic[e]);
-    }
-  }
-}
-
 bool same_bits(const pass& a, const pass& b) {
   bool same = gift_test::bit_identical(a.y, b.y) && gift_test::bit_identical(a.dx, b.dx) &&
               a.gradients.size() == b.gradients.size();
@@ -154,9 +131,9 @@ BOOST_AUTO_TEST_CASE(thrust_slots_gradients_match_central_differences) {
     std::size_t p = 0;
     for (auto& view : slot.parameters()) {
       BOOST_TEST(std::abs(once.gradients[p][0]) + std::abs(once.gradients[p].back()) > 0.0);
-      check_entries(view.value, once.gradients[p++], loss, std::string(slot_name(s)) + " " + view.name);
+      gift_test::check_entries(view.value, once.gradients[p++], loss, std::string(slot_name(s)) + " " + view.name);
     }
-    check_entries({x.data(), static_cast<std::size_t>(x.size())}, std::vector<double>(once.dx.data(), once.dx.data() + once.dx.size()),
+    gift_test::check_entries({x.data(), static_cast<std::size_t>(x.size())}, std::vector<double>(once.dx.data(), once.dx.data() + once.dx.size()),
                   loss, std::string(slot_name(s)) + " dx");
     gift::thrust_matrix<double, gift::backend::system::omp> clean;
     slot.forward(on<thrust_omp>(x0), clean, {false, 0, false});

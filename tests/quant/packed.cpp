@@ -9,6 +9,7 @@
 #include <gift/quant/packed.hpp>
 #include <gift/quant/symmetric.hpp>
 
+#include "expect_error.hpp"
 #include "fixtures.hpp"
 
 #include <cstdint>
@@ -27,20 +28,7 @@ BOOST_AUTO_TEST_SUITE(quant_packed)
 
 namespace {
 
-template <class F>
-void expect_error(F&& action, const std::string& fragment) {
-  try {
-    action();
-    BOOST_ERROR("no error, but one mentioning '" << fragment << "' was expected");
-  } catch (const gift::error& e) {
-    BOOST_TEST(std::string(e.what()).find(fragment) != std::string::npos, "'" << e.what() << "' lacks '" << fragment << "'");
-  }
-}
-
-bool same_bits(const gift::matrix<float>& a, const gift::matrix<float>& b) {
-  return a.rows() == b.rows() && a.cols() == b.cols() &&
-         std::memcmp(a.data(), b.data(), static_cast<std::size_t>(a.size()) * sizeof(float)) == 0;
-}
+using gift_test::expect_error;
 
 struct mixed_layer {
   gift::matrix<float> weights;
@@ -96,7 +84,7 @@ BOOST_AUTO_TEST_CASE(packing_quantizer_output_is_exact) {
     BOOST_TEST(packed.salient_count() == static_cast<std::int64_t>(layer.salient.size()));
     BOOST_TEST(packed.kept() + packed.salient_count() == 45);
     BOOST_TEST(packed.words_per_row() == (packed.kept() * bits + 31) / 32);
-    BOOST_TEST(same_bits(packed.dequantize(), layer.weights));
+    BOOST_TEST(gift_test::bit_identical(packed.dequantize(), layer.weights));
     // Every code times its step is the weight; codes lie in the b-bit range.
     for (std::int64_t r = 0; r < packed.rows(); ++r) {
       for (const std::int32_t j : packed.kept_columns()) {
@@ -159,7 +147,7 @@ BOOST_AUTO_TEST_CASE(corrupt_parts_are_refused) {
   const auto build = [&](auto w, auto d, auto s, auto v, int bits = 3) {
     return gift::packed_matrix::from_parts(bits, 4, 40, std::move(w), std::move(d), std::move(s), std::move(v), "test");
   };
-  BOOST_TEST(same_bits(build(words, delta, salient, values).dequantize(), layer.weights));
+  BOOST_TEST(gift_test::bit_identical(build(words, delta, salient, values).dequantize(), layer.weights));
   auto short_words = words;
   short_words.pop_back();
   expect_error([&] { (void)build(short_words, delta, salient, values); }, "15 code words, but 4 rows");
@@ -192,7 +180,7 @@ BOOST_AUTO_TEST_CASE(packed_matmul_equals_the_dense_product_bit_for_bit) {
       gift::matrix<float> dense, ours;
       gift::detail::product_any_threads(dense, x, layer.weights.transpose());
       gift::packed_matmul(packed, x, ours);
-      BOOST_TEST(same_bits(ours, dense), "bits " << bits << " tokens " << tokens);
+      BOOST_TEST(gift_test::bit_identical(ours, dense), "bits " << bits << " tokens " << tokens);
       const Eigen::MatrixXd reference = x.cast<double>() * layer.weights.cast<double>().transpose();
       BOOST_TEST((ours.cast<double>() - reference).cwiseAbs().maxCoeff() <= 1e-5 * reference.cwiseAbs().maxCoeff());
     }
@@ -215,7 +203,7 @@ BOOST_AUTO_TEST_CASE(packed_matmul_bits_do_not_depend_on_the_thread_count) {
   omp_set_num_threads(3);
   gift::packed_matmul(packed, x, three);
   omp_set_num_threads(saved);
-  BOOST_TEST(same_bits(one, three));
+  BOOST_TEST(gift_test::bit_identical(one, three));
 #else
   BOOST_TEST_MESSAGE("built without OpenMP: one thread only");
 #endif

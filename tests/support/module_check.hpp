@@ -13,6 +13,7 @@
 #include <cmath>
 #include <functional>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace gift_test {
@@ -33,7 +34,7 @@ inline double weighted_output(gm::linear_module<double>& module, const md& x, co
 
 // Central differences of `loss` in every entry of `values` against `analytic`.
 inline void check_entries(std::span<double> values, std::span<const double> analytic, const std::function<double()>& loss,
-                   const char* what) {
+                          const std::string& what) {
   BOOST_TEST_CONTEXT(what) {
     BOOST_TEST(values.size() == analytic.size());
     for (std::size_t e = 0; e < values.size(); ++e) {

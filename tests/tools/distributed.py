@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from tool_test import smollm2_cut
+from tool_test import checklist, smollm2_cut
 
 gift = os.path.abspath(sys.argv[1])
 mpiexec = [sys.argv[2], *sys.argv[3:]]
@@ -34,7 +34,8 @@ work = tempfile.mkdtemp(prefix="gift_distributed_")
 model = smollm2_cut("distributed", work, layers=4)
 env = dict(os.environ, GIFT_MODEL=model, OMP_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
            OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-failures = []
+checks = checklist()
+failures, check = checks.failures, checks.check
 
 
 def run(command, expect_ok=True, timeout=600):
@@ -55,12 +56,6 @@ def single(*args):
 
 def ranks(n, *args):
     return last_json(run([*mpiexec, "-np", str(n), gift, *args, "--threads", "1", "--json"])[0])
-
-
-def check(condition, what):
-    print(("ok   " if condition else "FAIL ") + what, flush=True)
-    if not condition:
-        failures.append(what)
 
 
 def read_stats(path):
@@ -187,5 +182,4 @@ try:
 finally:
     shutil.rmtree(work, ignore_errors=True)
 
-print(f"distributed: {len(failures)} failure(s)")
-sys.exit(1 if failures else 0)
+checks.finish("distributed")

@@ -23,7 +23,7 @@ import tempfile
 
 import numpy as np
 
-from tool_test import smollm2_cut
+from tool_test import checklist, smollm2_cut
 
 gift = os.path.abspath(sys.argv[1])
 try:
@@ -41,13 +41,8 @@ LAYERS = ["blk.0.attn_v", "blk.0.ffn_down", "blk.3.ffn_gate", "blk.3.attn_output
 work = tempfile.mkdtemp(prefix="gift_quantize_full_")
 model = smollm2_cut("quantize_full", work, layers=4)
 env = dict(os.environ, GIFT_MODEL=model, OMP_NUM_THREADS="2")
-failures = []
-
-
-def check(condition, what):
-    print(("ok   " if condition else "FAIL ") + what)
-    if not condition:
-        failures.append(what)
+checks = checklist()
+failures, check = checks.failures, checks.check
 
 
 def run(args):
@@ -169,5 +164,4 @@ try:
 finally:
     shutil.rmtree(work, ignore_errors=True)
 
-print(f"quantize_full: {len(failures)} failure(s)")
-sys.exit(1 if failures else 0)
+checks.finish("quantize_full")

@@ -18,20 +18,15 @@ import subprocess
 import sys
 import tempfile
 
-from tool_test import smollm2_cut
+from tool_test import checklist, smollm2_cut
 
 gift = os.path.abspath(sys.argv[1])
 
 work = tempfile.mkdtemp(prefix="gift_sweep_")
 model = smollm2_cut("sweep_resume", work, layers=4)
 env = dict(os.environ, GIFT_MODEL=model, OMP_NUM_THREADS="2")
-failures = []
-
-
-def check(condition, what):
-    print(("ok   " if condition else "FAIL ") + what)
-    if not condition:
-        failures.append(what)
+checks = checklist()
+failures, check = checks.failures, checks.check
 
 
 def sweep(config_name, *extra):
@@ -435,5 +430,4 @@ try:
 finally:
     shutil.rmtree(work, ignore_errors=True)
 
-print(f"sweep_resume: {len(failures)} failure(s)")
-sys.exit(1 if failures else 0)
+checks.finish("sweep_resume")

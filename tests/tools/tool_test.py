@@ -53,12 +53,29 @@ def smollm2_cut(test, folder, layers=4):
     return path
 
 
-class gift_runner:
+class checklist:
+    """Checks that print "ok" or "FAIL" with what they check and collect the failures; finish()
+    prints their count and exits 1 when there is one."""
+
+    def __init__(self):
+        self.failures = []
+
+    def check(self, condition, what):
+        print(("ok   " if condition else "FAIL ") + what, flush=True)
+        if not condition:
+            self.failures.append(what)
+
+    def finish(self, test):
+        print(f"{test}: {len(self.failures)} failure(s)")
+        sys.exit(1 if self.failures else 0)
+
+
+class gift_runner(checklist):
     """Runs the gift binary in `work` with `env`; `checks` collects the failures."""
 
     def __init__(self, gift, work, env):
+        super().__init__()
         self.gift, self.work, self.env = os.path.abspath(gift), work, env
-        self.failures = []
 
     def run(self, *args):
         return subprocess.run([self.gift, *args], capture_output=True, text=True, timeout=900, env=self.env,
@@ -70,12 +87,3 @@ class gift_runner:
         if r.returncode != 0:
             raise RuntimeError(f"gift {' '.join(args)} failed: {r.stderr[-800:]}")
         return json.loads(r.stdout.strip().splitlines()[-1])
-
-    def check(self, condition, what):
-        print(("ok   " if condition else "FAIL ") + what)
-        if not condition:
-            self.failures.append(what)
-
-    def finish(self, test):
-        print(f"{test}: {len(self.failures)} failure(s)")
-        sys.exit(1 if self.failures else 0)
