@@ -88,6 +88,9 @@ void declare_finetune_options(arguments& args) {
                                    "when --weights holds no <layer>.delta", 2, 8)
       .option("alpha", "grid100", "scale search for that delta: max | grid<N> (the paper's grid; default grid100) "
                                   "| ref80")
+      .integer_option("noise-bits", "0", "gift_sw: scale the noise by the step of this grid instead (the noise-grid "
+                                         "ablation), computed from the trained weights even when --weights holds a "
+                                         "<layer>.delta (0: --bits, or the file's delta)", 0, 8)
       .flag("no-noise", "gift_sw without noise injection (ablation)")
       .flag("noisy-weight-cache", "gift_sw on --device eigen: keep each layer's noisy weight from forward to backward "
                                   "instead of generating the noise twice (faster; the same bits; as much more memory "
@@ -132,6 +135,7 @@ struct finetune_request {
   distributed::shard_plan plan{1, 1};
   std::string resume;
   gift::weight_storage storage = gift::weight_storage::f32;
+  int noise_bits = 0;  ///< --noise-bits: 0, or the grid whose step scales GIFT-SW's noise
 };
 
 finetune_request read_request(const arguments& args, device chosen) {
@@ -152,6 +156,10 @@ finetune_request read_request(const arguments& args, device chosen) {
   gift::require(!args.on("noisy-weight-cache") || (method == finetune_method::gift_sw && r.chosen == device::eigen),
                 "gift finetune: --noisy-weight-cache applies to --method gift_sw on --device eigen (the other "
                 "devices' layers generate the noise twice); drop it");
+  r.noise_bits = static_cast<int>(args.integer("noise-bits"));
+  gift::require(r.noise_bits != 1, "gift finetune: --noise-bits must be 0 (off) or 2..8, but is 1");
+  gift::require(r.noise_bits == 0 || method == finetune_method::gift_sw,
+                "gift finetune: --noise-bits sets gift_sw's noise grid; drop it for --method ", method_name);
   const auto storage = gift::weight_storage_named(args.get("storage"));
   gift::require(storage.has_value(), "gift finetune: --storage must be f32 or bf16, but is '", args.get("storage"), "'");
   r.storage = *storage;
@@ -258,7 +266,11 @@ method_slots install_method(model::llama_model<float>& model, const arguments& a
       const salient_columns salient = salient_or_none(name, weight.cols());
       gift::vector<float> delta;
       if (uses_salient(method)) {
-        if (weights_file && weights_file->find_tensor(name + ".delta") != nullptr) {
+        // A quantized --weights carries the target grid's Δ; --noise-bits asks for another grid's,
+        // computed from the weights. A resumed run reuses the Δ its checkpoint saved.
+        const bool file_delta = weights_file && weights_file->find_tensor(name + ".delta") != nullptr &&
+                                (r.noise_bits == 0 || !r.resume.empty());
+        if (file_delta) {
           const auto count = weights_file->find_tensor(name + ".delta")->element_count;
           gift::require(count == static_cast<std::uint64_t>(weight.rows()), "gift finetune: '", name,
                         ".delta' in the weights file holds ", count, " noise scales, but the layer has ",
@@ -266,7 +278,7 @@ method_slots install_method(model::llama_model<float>& model, const arguments& a
           delta = weights_file->read_vector(name + ".delta");
           ++out.delta_from_file;
         } else {
-          delta = row_deltas(weight, settings.bits, noise_alpha, salient);
+          delta = row_deltas(weight, r.noise_bits > 0 ? r.noise_bits : settings.bits, noise_alpha, salient);
         }
         out.deltas.emplace(name + ".delta", delta);
       }

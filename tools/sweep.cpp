@@ -327,8 +327,13 @@ struct sweep_run {
     }
     // post: train from the quantized model; pre: train the original, then quantize.
     if (const fs::path quantized_model = quantized_path(cell);
-        !quantized_model.empty() && (cell.setting == "post" || method == "quik_lora"))
+        !quantized_model.empty() && (cell.setting == "post" || method == "quik_lora")) {
       words.insert(words.end(), {"--weights", quantized_model.string()});
+      // The quantized file carries the target grid's Δ, which gift finetune would take over --bits:
+      // another noise grid is asked for by name.
+      if (method == "gift_sw" && cell.noise_bits > 0 && cell.noise_bits != cell.bits)
+        words.insert(words.end(), {"--noise-bits", std::to_string(cell.noise_bits)});
+    }
     return words;
   }
   // "pre-<hash of the training words>" for a pre cell whose model is shared, else "".

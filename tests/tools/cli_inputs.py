@@ -292,6 +292,27 @@ if os.path.isfile(os.path.join(work, "straight.st")) and os.path.isfile(os.path.
 probe(tune[:-6] + ["--lr", "0.002", "--schedule", "cosine", "--warmup", "0.25", "--out", "x.st", "--resume", "half.st"],
       "was written with lr = 0.001", "this run has 0.002")
 probe(tune + ["--out", "x.st", "--resume", "half.st", "--weights", "half.st"], "give --resume or --weights")
+# Issue 26: --noise-bits. A quantized --weights carries its grid's Δ (<layer>.delta), which
+# finetune takes over --bits; --noise-bits N computes Δ from the weights at N bits instead (the
+# noise-grid ablation of E3's post cells), so the saved Δ and the first noisy loss change.
+probe(["quantize", "--salient", salient, "--bits", "3", "--out", "q3.st"], code=0)
+one_step = ["finetune", "--salient", salient, "--weights", "q3.st", "--steps", "1", "--seq", "32", "--batch", "1",
+            "--json"]
+from_file = probe(one_step + ["--bits", "4", "--out", "nb_file.st"], code=0)
+as_asked = probe(one_step + ["--noise-bits", "4", "--out", "nb4.st"], code=0)
+if from_file.returncode == 0 and as_asked.returncode == 0:
+    a = json.loads(from_file.stdout.strip().splitlines()[-1])
+    b = json.loads(as_asked.stdout.strip().splitlines()[-1])
+    check(a["delta_from_weights_file"] > 0 and b["delta_from_weights_file"] == 0,
+          f"--noise-bits did not replace the file's delta ({a['delta_from_weights_file']}, {b['delta_from_weights_file']})")
+    check(a["first_loss"] != b["first_loss"], "--noise-bits 4 left the first noisy loss unchanged")
+    saved_file, saved_asked = tensors(os.path.join(work, "nb_file.st")), tensors(os.path.join(work, "nb4.st"))
+    deltas = [k for k in saved_file if k.endswith(".delta")]
+    check(deltas and all(saved_file[k] != saved_asked.get(k) for k in deltas),
+          "the checkpoint of --noise-bits 4 saved the file's deltas")
+    quantized = tensors(os.path.join(work, "q3.st"))
+    check(all(saved_file[k] == quantized[k] for k in deltas if k in quantized),
+          "without --noise-bits the checkpoint's deltas are not the quantized file's")
 # Issue 27: one writer per output. A lock held on quantize's --out (flock, as a running gift holds
 # it) makes a second writer stop before any work, naming the holder; an export that fails leaves
 # no folder behind.

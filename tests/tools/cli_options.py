@@ -57,6 +57,8 @@ probe(["finetune", "--out", "o", "--method", "lora", "--match-params"], "and giv
 probe(["finetune", "--out", "o", "--method", "lora", "--no-noise"], "--no-noise applies to --method gift_sw and npft only")
 probe(["finetune", "--out", "o", "--method", "lora", "--noisy-weight-cache"], "--noisy-weight-cache applies to --method gift_sw on --device eigen")
 # Weight storage: a name that is not one, and bf16 where only f32 is implemented.
+probe(["finetune", "--out", "o", "--salient", "s", "--noise-bits", "1"], "--noise-bits must be 0 (off) or 2..8, but is 1")
+probe(["finetune", "--out", "o", "--method", "lora", "--noise-bits", "4"], "--noise-bits sets gift_sw's noise grid")
 probe(["finetune", "--out", "o", "--salient", "s", "--storage", "fp16"], "--storage must be f32 or bf16", "'fp16'")
 probe(["finetune", "--out", "o", "--method", "lora", "--storage", "bf16"], "--storage bf16 applies to --method gift_sw")
 probe(["eval", "--storage", "bfloat"], "--storage must be f32 or bf16", "'bfloat'")

@@ -20,6 +20,8 @@
 ///   }
 /// \endcode
 
+#include <gift/backend/tags.hpp>
+#include <gift/concepts.hpp>
 #include <gift/error.hpp>
 #include <gift/model/dora_linear.hpp>
 #include <gift/model/full_linear.hpp>
@@ -42,6 +44,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -120,13 +123,19 @@ struct layer_inputs {
 };
 
 /// The module of `settings.method` for one layer whose current dense weight is `weight`; `layer`
-/// is its `model::layer_id` (it keys the noise and the adapters' initialisation).
+/// is its `model::layer_id` (it keys the noise and the adapters' initialisation). The module
+/// computes on `Backend`: Eigen (default) has every method; a Thrust system (with
+/// <gift/backend/thrust.hpp>) has gift_sw, lora, quik_lora, full, svft and npft, with the Eigen
+/// module's numbers.
 /// \throws gift::error when GIFT-SW or STE get no salient columns or Δ, when a method other than
-/// GIFT-SW is asked for bf16 storage, or what the module's constructor throws (a rank above the
-/// layer's width, ...).
-[[nodiscard]] inline std::unique_ptr<model::trainable_linear<float>> make_slot(const method_settings& settings,
-                                                                             const gift::matrix<float>& weight,
-                                                                             layer_inputs inputs, std::uint32_t layer) {
+/// GIFT-SW is asked for bf16 storage, when `Backend` has no module for the method (dora, ste) or
+/// no noisy-weight cache, or what the module's constructor throws (a rank above the layer's
+/// width, bf16 storage off Eigen, ...).
+template <backend_tag Backend = backend::eigen>
+[[nodiscard]] std::unique_ptr<model::trainable_linear<float, Backend>> make_slot(const method_settings& settings,
+                                                                               const gift::matrix<float>& weight,
+                                                                               layer_inputs inputs, std::uint32_t layer) {
+  constexpr bool on_eigen = std::is_same_v<Backend, backend::eigen>;
   model::lora_options adapter = settings.adapter;
   adapter.seed = settings.seed;
   adapter.layer = layer;
@@ -139,28 +148,42 @@ struct layer_inputs {
   gift::require(settings.method == finetune_method::gift_sw || settings.storage == gift::weight_storage::f32,
                 "gift::pipeline::make_slot: method ", name_of(settings.method), " holds its weights in f32; bf16 storage ",
                 "(method_settings::storage) is implemented for gift_sw");
+  if constexpr (!on_eigen) {
+    gift::require(settings.method != finetune_method::dora && settings.method != finetune_method::ste,
+                  "gift::pipeline::make_slot: method ", name_of(settings.method), " has no module on backend ",
+                  Backend::name(), " (model::", name_of(settings.method), "_linear is Eigen-only); train it with ",
+                  "backend::eigen, or choose gift_sw, lora, quik_lora, full, svft or npft");
+    gift::require(!settings.noisy_weight_cache, "gift::pipeline::make_slot: the noisy-weight cache ",
+                  "(method_settings::noisy_weight_cache) is implemented on backend::eigen only, not on ", Backend::name(),
+                  "; leave it off (the noise is regenerated in backward, the same bits)");
+  }
   switch (settings.method) {
     case finetune_method::gift_sw: {
-      auto slot = std::make_unique<model::gift_sw_linear<float>>(weight, *inputs.salient, *inputs.delta, settings.seed,
-                                                                 layer, settings.storage);
-      slot->layer().set_noisy_weight_cache(settings.noisy_weight_cache);
+      auto slot = std::make_unique<model::gift_sw_linear<float, Backend>>(weight, *inputs.salient, *inputs.delta,
+                                                                          settings.seed, layer, settings.storage);
+      if constexpr (on_eigen) slot->layer().set_noisy_weight_cache(settings.noisy_weight_cache);
       return slot;
     }
-    case finetune_method::lora: return std::make_unique<model::lora_linear<float>>(weight, adapter, "lora");
-    case finetune_method::quik_lora: return std::make_unique<model::lora_linear<float>>(weight, adapter, "quik_lora");
-    case finetune_method::dora: return std::make_unique<model::dora_linear<float>>(weight, adapter);
-    case finetune_method::full: return std::make_unique<model::full_linear<float>>(weight);
+    case finetune_method::lora: return std::make_unique<model::lora_linear<float, Backend>>(weight, adapter, "lora");
+    case finetune_method::quik_lora:
+      return std::make_unique<model::lora_linear<float, Backend>>(weight, adapter, "quik_lora");
+    case finetune_method::full: return std::make_unique<model::full_linear<float, Backend>>(weight);
+    case finetune_method::dora:
+      if constexpr (on_eigen) return std::make_unique<model::dora_linear<float>>(weight, adapter);
+      break;  // refused above
     case finetune_method::ste:
-      return std::make_unique<model::ste_linear<float>>(weight, *inputs.salient, *inputs.delta, settings.bits);
+      if constexpr (on_eigen)
+        return std::make_unique<model::ste_linear<float>>(weight, *inputs.salient, *inputs.delta, settings.bits);
+      break;  // refused above
     case finetune_method::svft: {
       model::svft_options svft = settings.svft;
       svft.seed = settings.seed;
       svft.layer = layer;
-      return std::make_unique<model::svft_linear<float>>(weight, svft);
+      return std::make_unique<model::svft_linear<float, Backend>>(weight, svft);
     }
     case finetune_method::npft: {
       const model::npft_options npft{settings.npft_steps_per_draw, settings.seed, layer, settings.npft_noise_scale};
-      return std::make_unique<model::npft_linear<float>>(
+      return std::make_unique<model::npft_linear<float, Backend>>(
           weight, std::move(inputs.outliers), npft,
           npft_adapts(inputs.projection) ? std::optional<model::lora_options>(adapter) : std::nullopt);
     }
