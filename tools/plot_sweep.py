@@ -152,6 +152,18 @@ def mean_t_interval(members, key):
     return m, t_half_width(sd, n), n
 
 
+def save_figure(fig, path, title=None, **title_style):
+    """Gives the figure its title (if any, in `title_style`), lays it out, writes it to `path` and
+    frees it; True, so that a plot function can end with `return save_figure(...)` (False means it
+    drew nothing)."""
+    if title is not None:
+        fig.suptitle(title, **title_style)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
 def plot_bits(rows, path, title):
     groups = quantized_groups(rows)
     if not groups:
@@ -180,11 +192,7 @@ def plot_bits(rows, path, title):
             ax.set_xticks(sorted({bits for _, bits, _ in groups}))
             ax.grid(True, which="both", alpha=0.3)
     axes[0][0].legend(fontsize=7, ncol=2)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
+    return save_figure(fig, path, title)
 
 
 def plot_metric_bars(rows, path, title):
@@ -229,11 +237,7 @@ def plot_metric_bars(rows, path, title):
         if col == 0:
             axes[0][col].set_ylabel("perplexity (lower is better)" +
                                     ("\nmean, 95% t-interval over seeds" if runs > 1 else ""))
-    fig.suptitle(title + " — perplexity per metric (gift_sw in red" + ("; hollow: one run)" if runs == 1 else ")"))
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
+    return save_figure(fig, path, title + " — perplexity per metric (gift_sw in red" + ("; hollow: one run)" if runs == 1 else ")"))
 
 
 def method_label(r):
@@ -297,10 +301,7 @@ def plot_lr_selection(out, rows, path, title):
     ax.set_title(f"{title}\nlearning rate chosen on dev (filled); validation never decides", fontsize=9)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
+    return save_figure(fig, path)
 
 
 def plot_methods(rows, path, title):
@@ -337,11 +338,7 @@ def plot_methods(rows, path, title):
             ax.set_ylim(low - 0.15 * (high - low + 1e-9), high + 0.15 * (high - low + 1e-9))
         ax.set_xlim(-0.5, len(labels) - 0.5)
         ax.grid(True, axis="y", alpha=0.3)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
+    return save_figure(fig, path, title)
 
 
 def plot_methods_vs_bits(rows, path, title):
@@ -370,11 +367,7 @@ def plot_methods_vs_bits(rows, path, title):
         ax.set_title(name)
         ax.grid(True, which="both", alpha=0.3)
     axes[0].legend(fontsize=7)
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
+    return save_figure(fig, path, title)
 
 
 def read_loss(out, cell):
@@ -409,10 +402,7 @@ def plot_losses(out, rows, path, title):
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7)
     ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
+    return save_figure(fig, path)
 
 
 def plot_comparisons(out, path, title):
@@ -445,11 +435,7 @@ def plot_comparisons(out, path, title):
         ax.set_xlabel(f"difference in {unit}")
         ax.set_title(f"{text}: {measure} vs {reference}", fontsize=9)
         ax.grid(True, axis="x", alpha=0.3)
-    fig.suptitle(f"{title}\n95% two-level bootstrap intervals (seeds x sequences); red: excludes 0", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
+    return save_figure(fig, path, f"{title}\n95% two-level bootstrap intervals (seeds x sequences); red: excludes 0", fontsize=9)
 
 
 def statistics_tables(out):
