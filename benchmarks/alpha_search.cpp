@@ -11,7 +11,6 @@
 #include <gift/quant/symmetric.hpp>
 #include <gift/fill_standard_normal.hpp>
 
-#include <cstring>
 #include <vector>
 
 namespace {
@@ -34,13 +33,7 @@ gift::alpha_search search_for(std::int64_t candidates, std::int64_t exponent_tim
 }
 
 void memory_copy(benchmark::State& state) {
-  const gift::matrix_f& w = weights();
-  std::vector<float> destination(static_cast<std::size_t>(w.size()));
-  for (auto _ : state) {
-    std::memcpy(destination.data(), w.data(), sizeof(float) * static_cast<std::size_t>(w.size()));
-    benchmark::DoNotOptimize(destination.data());
-    benchmark::ClobberMemory();
-  }
+  bench::copy_once_per_iteration(state, weights());
 }
 
 void alpha_search_eigen(benchmark::State& state) {

@@ -8,9 +8,6 @@
 #include <gift/column_norms.hpp>
 #include <gift/fill_standard_normal.hpp>
 
-#include <cstring>
-#include <vector>
-
 namespace {
 constexpr Eigen::Index size = 4096;
 
@@ -21,13 +18,7 @@ void set_bytes(benchmark::State& state) {
 }
 
 void memory_copy(benchmark::State& state) {
-  const gift::matrix_f& w = weights();
-  std::vector<float> destination(static_cast<std::size_t>(w.size()));
-  for (auto _ : state) {
-    std::memcpy(destination.data(), w.data(), sizeof(float) * static_cast<std::size_t>(w.size()));
-    benchmark::DoNotOptimize(destination.data());
-    benchmark::ClobberMemory();
-  }
+  bench::copy_once_per_iteration(state, weights());
   set_bytes(state);
 }
 BENCHMARK(memory_copy)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -17,6 +17,8 @@
 // GGUF file, otherwise a random model of the same shape (the timings depend on the shape only).
 #include <benchmark/benchmark.h>
 
+#include "fixtures.hpp"
+
 #include <gift/distributed/communicator.hpp>
 #include <gift/distributed/launcher.hpp>
 #include <gift/model/data_parallel.hpp>
@@ -60,15 +62,9 @@ struct fixture {
   std::string source;
 
   fixture() {
-    if (const char* path = std::getenv("GIFT_MODEL"); path != nullptr && *path != '\0') {
-      model.emplace(gm::load_llama(std::filesystem::path(path)));
-      source = "SmolLM2-135M";
-    } else {
-      gm::llama_config c = gm::tiny_llama_config(30, 576, 9, 3, 1536, 49152);
-      c.rope_base = 100000;
-      model.emplace(gm::make_synthetic_llama<float>(c, 1));
-      source = "SmolLM2-135M shape (synthetic)";
-    }
+    bench::timed_model timed = bench::smollm2_or_its_shape();
+    model.emplace(std::move(timed.model));
+    source = std::move(timed.source);
     const auto& c = model->config();
     for (int b = 0; b < c.layers; ++b) {
       for (gm::projection p : gm::all_projections) {

@@ -1,13 +1,25 @@
-// Inputs shared by the benchmarks: reproducible N(0, scale²) weight matrices, generated once per
-// shape and seed and kept for the whole run (generation is not what the benchmarks measure).
+// Inputs shared by the CPU benchmarks: reproducible N(0, scale²) weight matrices, generated once
+// per shape and seed and kept for the whole run (generation is not what the benchmarks measure);
+// the SmolLM2-135M model or a random one of its shape; and the memory-copy baseline that speeds
+// are reported against.
 #pragma once
+
+#include <benchmark/benchmark.h>
 
 #include <gift/fill_standard_normal.hpp>
 #include <gift/fwd.hpp>
+#include <gift/model/load_gguf.hpp>
+
+#include "model_shapes.hpp"
 
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <map>
+#include <string>
 #include <tuple>
+#include <vector>
 
 namespace bench {
 
@@ -22,6 +34,32 @@ inline const gift::matrix_f& normal_weights(Eigen::Index rows, Eigen::Index cols
     found = cache.emplace(key, w * scale).first;
   }
   return found->second;
+}
+
+/// Copies `w` once per iteration: the memory-bound baseline a kernel's bytes per second are
+/// compared with (the same bytes read once and written once).
+inline void copy_once_per_iteration(benchmark::State& state, const gift::matrix_f& w) {
+  std::vector<float> destination(static_cast<std::size_t>(w.size()));
+  for (auto _ : state) {
+    std::memcpy(destination.data(), w.data(), sizeof(float) * static_cast<std::size_t>(w.size()));
+    benchmark::DoNotOptimize(destination.data());
+    benchmark::ClobberMemory();
+  }
+}
+
+/// A model to time and where it came from (the benchmarks' label).
+struct timed_model {
+  gift::model::llama_model<float> model;
+  std::string source;
+};
+
+/// The real SmolLM2-135M when GIFT_MODEL names its GGUF file, otherwise random weights of its
+/// shape (seed 1): the timings depend on the shape only.
+inline timed_model smollm2_or_its_shape() {
+  if (const char* path = std::getenv("GIFT_MODEL"); path != nullptr && *path != '\0')
+    return {gift::model::load_llama(std::filesystem::path(path)), path};
+  return {gift::model::make_synthetic_llama<float>(smollm2_135m_shape(), 1),
+          "synthetic SmolLM2-135M shape (set GIFT_MODEL=<gguf> for the real model)"};
 }
 
 }  // namespace bench

@@ -31,6 +31,20 @@ gift::matrix_f random_matrix(Eigen::Index rows, Eigen::Index cols, std::uint32_t
   return m * scale;
 }
 
+/// Seconds of one forward and backward pass of `layer` (its gradients then cleared).
+double forward_backward_seconds(gift::nn::gift_linear<float>& layer, const gift::matrix_f& x, const gift::matrix_f& dy,
+                                std::uint32_t step) {
+  const auto start = clock_type::now();
+  {  // the results' release is part of the step
+    gift::matrix_f y = layer.forward(x, step);
+    gift::matrix_f dx = layer.backward(dy);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::DoNotOptimize(dx.data());
+    layer.zero_grad();
+  }
+  return seconds_since(start);
+}
+
 void training_step_vs_dense(benchmark::State& state) {
   const Eigen::Index tokens = state.range(0), out = state.range(1), in = state.range(2);
   const bool measure_clean = state.range(3) != 0;  // the third variant costs time on big shapes
@@ -61,25 +75,8 @@ void training_step_vs_dense(benchmark::State& state) {
     }
     const double dense = seconds_since(start);
 
-    start = clock_type::now();
-    {
-      gift::matrix_f y = layer.forward(x, step);
-      gift::matrix_f dx = layer.backward(dy);
-      benchmark::DoNotOptimize(y.data());
-      benchmark::DoNotOptimize(dx.data());
-      layer.zero_grad();
-    }
-    const double noisy = seconds_since(start);
-
-    start = clock_type::now();
-    if (measure_clean) {
-      gift::matrix_f y = clean.forward(x, step);
-      gift::matrix_f dx = clean.backward(dy);
-      benchmark::DoNotOptimize(y.data());
-      benchmark::DoNotOptimize(dx.data());
-      clean.zero_grad();
-    }
-    const double eval = seconds_since(start);
+    const double noisy = forward_backward_seconds(layer, x, dy, step);
+    const double eval = measure_clean ? forward_backward_seconds(clean, x, dy, step) : 0.0;
     ++step;
     state.SetIterationTime(noisy);
     gift_total += noisy;

@@ -10,6 +10,8 @@
 // of the same shape (the timings depend on the shape only).
 #include <benchmark/benchmark.h>
 
+#include "fixtures.hpp"
+
 #include <gift/backend/eigen/noise_rows.hpp>
 #include <gift/model/gift_sw_linear.hpp>
 #include <gift/model/load_gguf.hpp>
@@ -41,15 +43,9 @@ struct fixture {
   bool trainable_installed = false;
 
   fixture() {
-    if (const char* path = std::getenv("GIFT_MODEL"); path != nullptr && *path != '\0') {
-      model.emplace(gm::load_llama(std::filesystem::path(path)));
-      source = path;
-    } else {
-      gm::llama_config c = gm::tiny_llama_config(30, 576, 9, 3, 1536, 49152);
-      c.rope_base = 100000;
-      model.emplace(gm::make_synthetic_llama<float>(c, 1));
-      source = "synthetic SmolLM2-135M shape (set GIFT_MODEL=<gguf> for the real model)";
-    }
+    bench::timed_model timed = bench::smollm2_or_its_shape();
+    model.emplace(std::move(timed.model));
+    source = std::move(timed.source);
     const auto& c = model->config();
     for (int b = 0; b < c.layers; ++b) {
       for (gm::projection p : gm::all_projections) {

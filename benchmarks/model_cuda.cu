@@ -10,6 +10,8 @@
 //   bench_model_cuda --benchmark_min_time=2x
 #include <benchmark/benchmark.h>
 
+#include "model_shapes.hpp"
+
 #include <gift/backend/cuda.cuh>
 #include <gift/model/gift_sw_linear.hpp>
 #include <gift/model/llama.hpp>
@@ -29,25 +31,6 @@ namespace {
 namespace gm = gift::model;
 using cuda_backend = gift::backend::cuda;
 
-// SmolLM2-135M's configuration (the GGUF's metadata), with fewer positions for the RoPE table.
-gm::llama_config smollm2() {
-  gm::llama_config c;
-  c.layers = 30;
-  c.hidden = 576;
-  c.heads = 9;
-  c.kv_heads = 3;
-  c.head_dim = 64;
-  c.ffn = 1536;
-  c.vocab = 49152;
-  c.rope_dim = 64;
-  c.rope_base = 100000;
-  c.rms_epsilon = 1e-5;
-  c.tied_embeddings = true;
-  c.context_length = 8192;
-  c.validate();
-  return c;
-}
-
 gm::token_matrix tokens(Eigen::Index batch, Eigen::Index sequence, int vocab, std::uint32_t step) {
   gm::token_matrix t(batch, sequence);
   for (Eigen::Index i = 0; i < t.size(); ++i)
@@ -65,7 +48,7 @@ double seconds_of(const auto& f) {
 
 void whole_step(benchmark::State& state) {
   const Eigen::Index batch = state.range(0), sequence = state.range(1);
-  const auto config = smollm2();
+  const auto config = bench::smollm2_135m_shape();
   const auto host_model = gm::make_synthetic_llama<float>(config, 1);
   auto frozen = gm::to_backend<cuda_backend>(host_model);
   auto trained = gm::to_backend<cuda_backend>(host_model);

@@ -14,6 +14,8 @@
 // it, a random model of SmolLM2's shape is timed and no sizes are printed.
 #include <benchmark/benchmark.h>
 
+#include "fixtures.hpp"
+
 #include <gift/model/hf_checkpoint.hpp>
 #include <gift/model/kv_cache.hpp>
 #include <gift/model/load_gguf.hpp>
@@ -52,15 +54,9 @@ struct fixture {
   std::uint64_t dense_bytes = 0, packed_bytes = 0;
 
   fixture() {
-    if (const char* path = std::getenv("GIFT_MODEL"); path != nullptr && *path != '\0') {
-      model.emplace(gm::load_llama(std::filesystem::path(path)));
-      source = path;
-    } else {
-      gm::llama_config c = gm::tiny_llama_config(30, 576, 9, 3, 1536, 49152);
-      c.rope_base = 100000;
-      model.emplace(gm::make_synthetic_llama<float>(c, 1));
-      source = "synthetic SmolLM2-135M shape (set GIFT_MODEL=<gguf> for the real model)";
-    }
+    bench::timed_model timed = bench::smollm2_or_its_shape();
+    model.emplace(std::move(timed.model));
+    source = std::move(timed.source);
     const auto& c = model->config();
     for (int b = 0; b < c.layers; ++b) {
       for (const gm::projection p : gm::all_projections) {

@@ -14,6 +14,8 @@
 // Weights are random (`make_synthetic_llama`, a seed): the cost depends on the shape only.
 #include <benchmark/benchmark.h>
 
+#include "model_shapes.hpp"
+
 #include <gift/metric.hpp>
 #include <gift/model/gift_sw_linear.hpp>
 #include <gift/model/memory_estimate.hpp>
@@ -39,24 +41,7 @@ namespace gp = gift::pipeline;
 
 namespace {
 
-/// LLaMA-2-7B's shape with `blocks` decoder blocks.
-gm::llama_config llama2_7b_shape(int blocks) {
-  gm::llama_config c;
-  c.layers = blocks;
-  c.hidden = 4096;
-  c.heads = 32;
-  c.kv_heads = 32;
-  c.head_dim = 128;
-  c.ffn = 11008;
-  c.vocab = 32000;
-  c.rope_dim = 128;
-  c.rope_base = 10000;
-  c.rms_epsilon = 1e-5;
-  c.tied_embeddings = false;
-  c.context_length = 4096;
-  c.validate();
-  return c;
-}
+using bench::llama2_7b_shape;
 
 /// Reproducible token ids: `rows` sequences of `length`.
 gm::token_matrix ids(Eigen::Index rows, Eigen::Index length, int vocab, int salt) {
