@@ -30,8 +30,7 @@ int run_calibrate(int argc, char** argv) {
       .integer_option("seq", "256", "sequence length", 2, 1 << 20)
       .integer_option("batch", "4", "sequences per forward pass", 1, 4096)
       .flag("gram", "also accumulate X^T X per layer (needed by quantize --method gptq) into <out>/gram.safetensors")
-      .flag("json", "print the result as JSON on stdout")
-      .option("output-json", "", "also write the JSON result to this file");
+      .result_options();
   shard_options(args, "sequences");
   if (!args.parse(argc, argv, 2)) return 0;
   const bool writer = world().rank() == 0;  // rank 0 writes the folder for all ranks

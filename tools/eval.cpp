@@ -164,8 +164,7 @@ void declare_eval_options(arguments& args) {
       .option("storage", "f32", "--device eigen: hold the linear weights as f32 or bf16 (half the memory, each "
                                 "weight rounded once; products stay fp32)")
       .option("label", "", "a name for this result in the table/JSON")
-      .flag("json", "print the result as JSON on stdout (the table goes to stderr)")
-      .option("output-json", "", "also write the JSON result to this file");
+      .result_options("result", " (the table goes to stderr)");
   shard_options(args, "sequences");
   device_option(args);
 }

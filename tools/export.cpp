@@ -106,8 +106,7 @@ void declare_export_options(arguments& args) {
       .option("alpha", "grid100", "packed, when --weights holds no steps: scale search of the quantization done "
                                   "now: max | grid<N> | ref80")
       .option("salient-dtype", "f16", "packed: type of the salient columns' values: f16 | f32")
-      .flag("json", "print the result as JSON on stdout")
-      .option("output-json", "", "also write the JSON result to this file");
+      .result_options();
 }
 
 /// What the options ask for, checked before anything is read or written: the format, the tensor

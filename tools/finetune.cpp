@@ -85,7 +85,8 @@ void declare_finetune_options(arguments& args) {
       .number_option("weight-decay", "0", "AdamW decoupled weight decay", 0.0, 1.0)
       .number_option("clip", "1.0", "clip the global gradient norm to this (0: off)", 0.0, 1e6)
       .integer_option("bits", "4", "target bit-width: its step delta scales gift_sw's noise and is ste's grid, "
-                                   "when --weights holds no <layer>.delta", 2, 8)
+                                   "when --weights holds no <layer>.delta (--noise-bits overrides it for "
+                                   "gift_sw's noise)", 2, 8)
       .option("alpha", "grid100", "scale search for that delta: max | grid<N> (the paper's grid; default grid100) "
                                   "| ref80")
       .integer_option("noise-bits", "0", "gift_sw: scale the noise by the step of this grid instead (the noise-grid "
@@ -117,8 +118,7 @@ void declare_finetune_options(arguments& args) {
       .integer_option("stop-after", "0", "end this invocation after step N, writing the checkpoint (0: run all "
                                          "--steps); continue later with --resume", 0, 1000000000)
       .option("loss-log", "", "write the loss of every step of this invocation to this CSV file (step,loss)")
-      .flag("json", "print the result as JSON on stdout")
-      .option("output-json", "", "also write the JSON result to this file");
+      .result_options();
   shard_options(args, "each step's --batch sequences (and of --fisher-sequences)");
   device_option(args);
 }

@@ -67,8 +67,7 @@ int run_generate(int argc, char** argv) {
       .number_option("temperature", "0", "0: greedy; > 0: sample from softmax(logits / T)", 0.0, 100.0)
       .integer_option("top-k", "40", "sample among the k most likely tokens (0: all)", 0, 1 << 20)
       .integer_option("seed", "1", "sampling seed", 0, 9223372036854775807LL)
-      .flag("json", "print the result as JSON on stdout")
-      .option("output-json", "", "also write the JSON result to this file");
+      .result_options();
   if (!args.parse(argc, argv, 2)) return 0;
   (void)require_writable_outputs(args, out_kind::none, "generate");
   set_threads(args);

@@ -37,8 +37,7 @@ void declare_quantize_options(arguments& args) {
                                          "searched over its non-salient columns", 0, 1 << 20)
       .option("method", "rtn", "rtn (round to nearest) | gptq")
       .option("gram", "", "gram.safetensors from gift calibrate --gram (for --method gptq)")
-      .flag("json", "print the result as JSON on stdout")
-      .option("output-json", "", "also write the JSON result to this file");
+      .result_options();
 }
 
 }  // namespace

@@ -102,8 +102,7 @@ void declare_select_options(arguments& args) {
       .integer_option("k", "0", "salient columns per layer (0: use --fraction)", 0, 1 << 20)
       .number_option("fraction", "0.03125", "share of each layer's input columns (0.03125 = the paper's 128 of 4096)",
                      1e-9, 1.0)
-      .flag("json", "print the result as JSON on stdout")
-      .option("output-json", "", "also write the JSON result to this file");
+      .result_options();
 }
 
 }  // namespace

@@ -668,8 +668,7 @@ int run_sweep(int argc, char** argv) {
       .integer_option("threads", "0", "OpenMP threads (0: the runtime's default)", 0, 256)
       .option("docs", "/usr/share/doc/linux-doc-6.1/Documentation", "where linux-doc's .rst.gz files are")
       .flag("dry-run", "list the cells (and which are finished) without running anything")
-      .flag("json", "print the summary as JSON on stdout")
-      .option("output-json", "", "also write the JSON summary to this file");
+      .result_options("summary");
   if (!args.parse(argc, argv, 2)) return 0;
   const sweep_config config = read_sweep_config(args.get("config"));
   const fs::path out = args.get("out");

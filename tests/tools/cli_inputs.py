@@ -19,7 +19,7 @@ import tempfile
 
 import numpy as np
 
-from tool_test import smollm2_cut
+from tool_test import safetensors_blobs, smollm2_cut
 
 gift = os.path.abspath(sys.argv[1])
 
@@ -258,12 +258,7 @@ probe(["generate", "--prompt", "Hello", "--max-new", "9000"], "exceeds the model
 # Defect 11: an interrupted fine-tune resumes bit-identically: 4 steps in one run == 2 steps,
 # stop, --resume for the other 2 (weights, noise scales and optimizer state all equal).
 def tensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    header.pop("__metadata__", None)
-    return {k: data[v["data_offsets"][0]:v["data_offsets"][1]] for k, v in header.items()}
+    return safetensors_blobs(path)[1]
 
 
 tune = ["finetune", "--salient", salient, "--steps", "4", "--seq", "32", "--batch", "1", "--lr", "1e-3",

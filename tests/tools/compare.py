@@ -6,7 +6,8 @@ itself differs by exactly 0 with a zero-width interval; the original against a 3
 model gives the difference of the totals, with an interval that contains it and whose width
 agrees with the normal approximation computed here with numpy; evaluations of different samples
 are refused; `--task next_passage` reports the item file's accuracy with its Wilson interval, the
-same for the same seed; `--task final_word` asks for words that end a sentence at each item's source.
+same for the same seed; `--task final_word` asks for words that end a sentence at each item's source;
+replicate lists (comma-separated, paired by position) give the mean of the paired differences.
 
 Usage: compare.py <path to the gift binary>. Exits 77 (skipped) without the model."""
 import csv
@@ -69,6 +70,25 @@ try:
     check(0.6 * half <= got <= 1.4 * half, f"interval half-width {got:.4g} near the normal approximation {half:.4g}")
     check(abs(d["perplexity_ratio"] - math.exp(d["difference_nats_per_token"])) <= 1e-9 * d["perplexity_ratio"],
           "perplexity ratio = exp(difference)")
+
+    # Replicates (a sweep's seeds): lists paired by position. Two replicates, base -> q3 and
+    # base -> q4: the difference is the mean of the two single differences (numpy here); a side
+    # with one file pairs with every file of the other (the same numbers); unequal lists refused.
+    gift_run("quantize", "--no-salient", "--bits", "4", "--out", "q4.safetensors", "--json")
+    gift_run("eval", *sample, "--weights", "q4.safetensors", "--sequence-losses", "q4.csv", "--json")
+    c = np.array([float(row["nll"]) for row in rows("q4.csv")])
+    two = gift_run("compare", "--a", "base.csv,base.csv", "--b", "q3.csv,q4.csv", "--json")
+    one_side = gift_run("compare", "--a", "base.csv", "--b", "q3.csv,q4.csv", "--json")
+    expected_two = ((b.sum() - a.sum()) + (c.sum() - a.sum())) / 2 / (63 * len(a))
+    check(two["replicates"] == 2 and abs(two["difference_nats_per_token"] - expected_two) <= 1e-9 * abs(expected_two)
+          and two["ci_low"] <= two["difference_nats_per_token"] <= two["ci_high"],
+          f"two replicates: the mean of the two differences ({two['difference_nats_per_token']} vs {expected_two}), "
+          f"inside its interval")
+    check(all(one_side[k] == two[k] for k in ("difference_nats_per_token", "ci_low", "ci_high", "b_perplexity")),
+          "one file on a side pairs with every replicate of the other")
+    r = run("compare", "--a", "base.csv,base.csv", "--b", "q3.csv,q4.csv,q3.csv")
+    check(r.returncode == 1 and "--a lists 2 files and --b 3" in r.stderr,
+          f"unequal replicate lists are refused ({r.stderr.strip()[-160:]!r})")
 
     gift_run("eval", "--files", "16", "--seq", "64", "--sample-seed", "4", "--sequence-losses", "other.csv", "--json")
     r = run("compare", "--a", "base.csv", "--b", "other.csv")

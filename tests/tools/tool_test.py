@@ -3,6 +3,7 @@ exit code 77), running gift in a scratch folder, and collecting checks."""
 import importlib.util
 import json
 import os
+import struct
 import subprocess
 import sys
 
@@ -51,6 +52,18 @@ def smollm2_cut(test, folder, layers=4):
     writer.write_tensors_to_file()
     writer.close()
     return path
+
+
+def safetensors_blobs(path):
+    """A safetensors file read here rather than by gift (an independent reader): its header (each
+    tensor's dtype, shape and offsets; without __metadata__) and each tensor's bytes by name, for
+    comparing checkpoints bit for bit or converting with numpy."""
+    with open(path, "rb") as f:
+        size = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(size))
+        data = f.read()
+    header.pop("__metadata__", None)
+    return header, {name: data[entry["data_offsets"][0]:entry["data_offsets"][1]] for name, entry in header.items()}
 
 
 class checklist:

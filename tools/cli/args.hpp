@@ -44,6 +44,13 @@ public:
     return *this;
   }
 
+  /// Declares the two options every command's result has: `--json` (print it as JSON on stdout;
+  /// `json_note` says what else happens then) and `--output-json FILE` (also write it there).
+  arguments& result_options(const std::string& what = "result", const std::string& json_note = "") {
+    flag("json", "print the " + what + " as JSON on stdout" + json_note);
+    return option("output-json", "", "also write the JSON " + what + " to this file");
+  }
+
   /// Parses argv[first..]; returns false (after printing help) for `--help`.
   /// \throws gift::error naming an unknown option, a missing value or a missing required option.
   bool parse(int argc, char** argv, int first) {
