@@ -56,31 +56,18 @@ constexpr int iterations = 4;
 std::unique_ptr<gd::communicator> world_communicator;
 gd::single_process alone;
 
-struct fixture {
-  std::optional<gm::llama_model<float>> model;
+struct fixture : bench::smollm2_fixture {
   std::vector<gift::optim::parameter<float>> parameters;
-  std::string source;
 
   fixture() {
-    bench::timed_model timed = bench::smollm2_or_its_shape();
-    model.emplace(std::move(timed.model));
-    source = std::move(timed.source);
-    const auto& c = model->config();
-    for (int b = 0; b < c.layers; ++b) {
-      for (gm::projection p : gm::all_projections) {
-        const gift::matrix<float> w = model->linear(b, p).effective_weight();
-        // 3.125 % of the input columns (the paper's 128 of 4096; 18 of SmolLM2's 576), spread evenly.
-        const auto k = std::max<Eigen::Index>(1, w.cols() / 32);
-        std::vector<std::int64_t> salient;
-        for (Eigen::Index j = 0; j < k; ++j) salient.push_back(j * (w.cols() / k));
-        const gift::vector<float> delta = (w.cwiseAbs().rowwise().maxCoeff() / 7.0f).cwiseMax(1e-6f);
-        auto module = std::make_unique<gm::gift_sw_linear<float>>(
-            w, gift::salient_columns::from_indices(salient, static_cast<std::size_t>(w.cols())), delta, 42,
-            static_cast<std::uint32_t>(gm::layer_id(b, p)));
-        for (auto& view : module->layer().parameters()) parameters.push_back(view);
-        model->replace_linear(b, p, std::move(module));
-      }
-    }
+    each_linear([&](int b, gm::projection p, const gift::matrix<float>& w) {
+      // 3.125 % of the input columns (the paper's 128 of 4096; 18 of SmolLM2's 576), spread evenly.
+      const gift::vector<float> delta = (w.cwiseAbs().rowwise().maxCoeff() / 7.0f).cwiseMax(1e-6f);
+      auto module = std::make_unique<gm::gift_sw_linear<float>>(w, bench::spread_columns(w.cols(), w.cols() / 32), delta,
+                                                                42, static_cast<std::uint32_t>(gm::layer_id(b, p)));
+      for (auto& view : module->layer().parameters()) parameters.push_back(view);
+      model->replace_linear(b, p, std::move(module));
+    });
   }
   [[nodiscard]] gm::token_matrix tokens() const {
     gm::token_matrix t(batch, sequence);

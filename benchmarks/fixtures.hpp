@@ -9,14 +9,17 @@
 #include <gift/fill_standard_normal.hpp>
 #include <gift/fwd.hpp>
 #include <gift/model/load_gguf.hpp>
+#include <gift/salient_columns.hpp>
 
 #include "model_shapes.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -47,19 +50,39 @@ inline void copy_once_per_iteration(benchmark::State& state, const gift::matrix_
   }
 }
 
-/// A model to time and where it came from (the benchmarks' label).
-struct timed_model {
-  gift::model::llama_model<float> model;
-  std::string source;
-};
-
-/// The real SmolLM2-135M when GIFT_MODEL names its GGUF file, otherwise random weights of its
-/// shape (seed 1): the timings depend on the shape only.
-inline timed_model smollm2_or_its_shape() {
-  if (const char* path = std::getenv("GIFT_MODEL"); path != nullptr && *path != '\0')
-    return {gift::model::load_llama(std::filesystem::path(path)), path};
-  return {gift::model::make_synthetic_llama<float>(smollm2_135m_shape(), 1),
-          "synthetic SmolLM2-135M shape (set GIFT_MODEL=<gguf> for the real model)"};
+/// `count` of `cols` input columns (at least one), evenly spread from column 0: the benchmarks'
+/// salient columns (where they sit does not change a timing).
+inline gift::salient_columns spread_columns(Eigen::Index cols, Eigen::Index count) {
+  count = std::max<Eigen::Index>(1, count);
+  std::vector<std::int64_t> indices;
+  for (Eigen::Index j = 0; j < count; ++j) indices.push_back(j * (cols / count));
+  return gift::salient_columns::from_indices(indices, static_cast<std::size_t>(cols));
 }
+
+/// A benchmark's model, loaded once: the real SmolLM2-135M when GIFT_MODEL names its GGUF file,
+/// otherwise random weights of its shape (seed 1; the timings depend on the shape only), and
+/// where it came from (the benchmarks' label).
+struct smollm2_fixture {
+  std::optional<gift::model::llama_model<float>> model;
+  std::string source;
+
+  smollm2_fixture() {
+    if (const char* path = std::getenv("GIFT_MODEL"); path != nullptr && *path != '\0') {
+      model.emplace(gift::model::load_llama(std::filesystem::path(path)));
+      source = path;
+    } else {
+      model.emplace(gift::model::make_synthetic_llama<float>(smollm2_135m_shape(), 1));
+      source = "synthetic SmolLM2-135M shape (set GIFT_MODEL=<gguf> for the real model)";
+    }
+  }
+
+  /// Calls `visit(block, projection, weight)` for every linear layer, in layer-id order.
+  template <class Visit>
+  void each_linear(Visit&& visit) const {
+    for (int b = 0; b < model->config().layers; ++b)
+      for (const gift::model::projection p : gift::model::all_projections)
+        visit(b, p, gift::matrix<float>(model->linear(b, p).effective_weight()));
+  }
+};
 
 }  // namespace bench

@@ -34,34 +34,22 @@ namespace {
 
 constexpr Eigen::Index batch = 1;
 
-struct fixture {
-  std::optional<gm::llama_model<float>> model;
-  std::string source;
+struct fixture : bench::smollm2_fixture {
   // Frozen and GIFT-SW modules for every layer; swapped into the model as a benchmark needs.
   std::vector<std::unique_ptr<gm::linear_module<float>>> frozen, trainable;
   std::vector<gift::optim::parameter<float>> parameters;
   bool trainable_installed = false;
 
   fixture() {
-    bench::timed_model timed = bench::smollm2_or_its_shape();
-    model.emplace(std::move(timed.model));
-    source = std::move(timed.source);
-    const auto& c = model->config();
-    for (int b = 0; b < c.layers; ++b) {
-      for (gm::projection p : gm::all_projections) {
-        const gift::matrix<float> w = model->linear(b, p).effective_weight();
-        // 3% of the input columns (the paper's 128 of 4096), spread evenly.
-        const auto k = std::max<Eigen::Index>(1, w.cols() * 3 / 100);
-        std::vector<std::int64_t> salient;
-        for (Eigen::Index j = 0; j < k; ++j) salient.push_back(j * (w.cols() / k));
-        const gift::vector<float> delta = (w.cwiseAbs().rowwise().maxCoeff() / 7.0f).cwiseMax(1e-6f);
-        auto module = std::make_unique<gm::gift_sw_linear<float>>(w, gift::salient_columns::from_indices(salient, static_cast<std::size_t>(w.cols())), delta, 42,
-                                                                  static_cast<std::uint32_t>(gm::layer_id(b, p)));
-        for (auto& view : module->layer().parameters()) parameters.push_back(view);
-        trainable.push_back(std::move(module));
-        frozen.emplace_back();
-      }
-    }
+    each_linear([&](int b, gm::projection p, const gift::matrix<float>& w) {
+      // 3% of the input columns (the paper's 128 of 4096), spread evenly.
+      const gift::vector<float> delta = (w.cwiseAbs().rowwise().maxCoeff() / 7.0f).cwiseMax(1e-6f);
+      auto module = std::make_unique<gm::gift_sw_linear<float>>(w, bench::spread_columns(w.cols(), w.cols() * 3 / 100),
+                                                                delta, 42, static_cast<std::uint32_t>(gm::layer_id(b, p)));
+      for (auto& view : module->layer().parameters()) parameters.push_back(view);
+      trainable.push_back(std::move(module));
+      frozen.emplace_back();
+    });
   }
   /// A fixed, spread-out token sequence of `sequence` tokens.
   gm::token_matrix tokens(Eigen::Index sequence) const {

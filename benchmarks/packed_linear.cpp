@@ -46,36 +46,24 @@ namespace {
 
 constexpr int bits = 4;
 
-struct fixture {
-  std::optional<gm::llama_model<float>> model;
-  std::string source;
+struct fixture : bench::smollm2_fixture {
   std::vector<std::unique_ptr<gm::linear_module<float>>> dense, packed;  // by layer id; empty where installed
   bool packed_installed = false;
   std::uint64_t dense_bytes = 0, packed_bytes = 0;
 
   fixture() {
-    bench::timed_model timed = bench::smollm2_or_its_shape();
-    model.emplace(std::move(timed.model));
-    source = std::move(timed.source);
-    const auto& c = model->config();
-    for (int b = 0; b < c.layers; ++b) {
-      for (const gm::projection p : gm::all_projections) {
-        const gift::matrix<float> w = model->linear(b, p).effective_weight();
-        const auto k = std::max<Eigen::Index>(1, w.cols() * 3 / 100);
-        std::vector<std::int64_t> indices;
-        for (Eigen::Index j = 0; j < k; ++j) indices.push_back(j * (w.cols() / k));
-        const auto salient = gift::salient_columns::from_indices(indices, static_cast<std::size_t>(w.cols()));
-        auto q = gift::quantize_symmetric(w, gift::symmetric_options{bits, gift::alpha_search::max_abs(), 0}, salient);
-        gift::matrix<float> mixed = std::move(q.dequantized);
-        gift::restore_salient_columns(mixed, w, salient);
-        auto layer = gift::packed_matrix::pack(mixed, q.delta.col(0), salient, bits);
-        dense_bytes += static_cast<std::uint64_t>(mixed.size()) * 4;
-        packed_bytes += layer.storage_bytes(4);
-        model->replace_linear(b, p, std::make_unique<gm::frozen_linear<float>>(std::move(mixed)));
-        dense.emplace_back();
-        packed.push_back(std::make_unique<gm::packed_linear>(std::move(layer)));
-      }
-    }
+    each_linear([&](int b, gm::projection p, const gift::matrix<float>& w) {
+      const auto salient = bench::spread_columns(w.cols(), w.cols() * 3 / 100);
+      auto q = gift::quantize_symmetric(w, gift::symmetric_options{bits, gift::alpha_search::max_abs(), 0}, salient);
+      gift::matrix<float> mixed = std::move(q.dequantized);
+      gift::restore_salient_columns(mixed, w, salient);
+      auto layer = gift::packed_matrix::pack(mixed, q.delta.col(0), salient, bits);
+      dense_bytes += static_cast<std::uint64_t>(mixed.size()) * 4;
+      packed_bytes += layer.storage_bytes(4);
+      model->replace_linear(b, p, std::make_unique<gm::frozen_linear<float>>(std::move(mixed)));
+      dense.emplace_back();
+      packed.push_back(std::make_unique<gm::packed_linear>(std::move(layer)));
+    });
   }
 
   void install(bool want_packed) {
