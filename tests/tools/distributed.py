@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from tool_test import checklist, smollm2_cut
+from tool_test import checklist, safetensors_blobs, smollm2_cut
 
 gift = os.path.abspath(sys.argv[1])
 mpiexec = [sys.argv[2], *sys.argv[3:]]
@@ -68,13 +68,8 @@ def read_stats(path):
 
 
 def read_safetensors(path):
-    with open(path, "rb") as f:
-        size = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(size))
-        data = f.read()
-    header.pop("__metadata__", None)
-    return {name: np.frombuffer(data[t["data_offsets"][0]:t["data_offsets"][1]], dtype="<f4")
-            for name, t in header.items() if t["dtype"] == "F32"}
+    header, blobs = safetensors_blobs(path)
+    return {name: np.frombuffer(blob, dtype="<f4") for name, blob in blobs.items() if header[name]["dtype"] == "F32"}
 
 
 def same_folder(a, b):

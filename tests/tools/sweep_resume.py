@@ -50,6 +50,20 @@ def rows():
     return parsed
 
 
+def sweep_config(name, config, out, *extra, timeout=600):
+    """Writes `config` to <name>.json in the work folder and runs `gift sweep` on it into `out`."""
+    with open(os.path.join(work, name + ".json"), "w") as f:
+        json.dump(config, f)
+    return subprocess.run([gift, "sweep", "--config", name + ".json", "--out", out, *extra], capture_output=True,
+                          text=True, timeout=timeout, env=env, cwd=work)
+
+
+def results_of(out):
+    """The rows of <out>/results.jsonl."""
+    with open(os.path.join(work, out, "results.jsonl")) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 config = {
     "metrics": ["gift_sw"], "bits": [4], "quantizer": ["rtn"], "methods": ["none", "gift_sw"],
     "lr": [1e-4], "seeds": [0],
@@ -126,8 +140,7 @@ try:
         carried_summary = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else {}
         check(r.returncode == 0 and carried_summary.get("ran") == 1,
               f"a carried sweep runs only the lost cell ({r.stderr[-300:]!r})")
-        with open(os.path.join(work, "out2", "results.jsonl")) as f:
-            carried_rows = [json.loads(line) for line in f if line.strip()]
+        carried_rows = results_of("out2")
         check(len(carried_rows) == 2 and carried_rows[1]["ppl_in"] == first[1]["ppl_in"]
               and carried_rows[1]["last_loss"] == first[1]["last_loss"],
               "the carried sweep's recomputed cell reproduces its numbers bit for bit")
@@ -138,10 +151,7 @@ try:
 
         # A continued sweep must keep the shared settings.
         changed = dict(config, eval={"tokens": 128, "seq": 64, "out_of_domain": "fortunes"})
-        with open(os.path.join(work, "changed.json"), "w") as f:
-            json.dump(changed, f)
-        r = subprocess.run([gift, "sweep", "--config", "changed.json", "--out", "out"], capture_output=True, text=True,
-                           timeout=60, env=env, cwd=work)
+        r = sweep_config("changed", changed, "out", timeout=60)
         check(r.returncode == 1 and "eval.tokens=256" in r.stderr and "eval.tokens=128" in r.stderr,
               f"a changed eval size in the same --out is refused ({r.stderr.strip()[-200:]!r})")
         # ... and the same inputs: another --docs (or --model) would make old and new cells incomparable.
@@ -161,15 +171,11 @@ try:
         "finetune": {"steps": 2, "batch": 1, "seq": 32},
         "reference": {"method": "gift_sw_no_noise"},
     }
-    with open(os.path.join(work, "stats.json"), "w") as f:
-        json.dump(stats_config, f)
-    r = subprocess.run([gift, "sweep", "--config", "stats.json", "--out", "stats", "--json"], capture_output=True,
-                       text=True, timeout=900, env=env, cwd=work)
+    r = sweep_config("stats", stats_config, "stats", "--json", timeout=900)
     check(r.returncode == 0, f"the statistics sweep exits 0 (stderr: {r.stderr[-400:]!r})")
     if r.returncode == 0:
         summary_stats = json.loads(r.stdout.strip().splitlines()[-1])
-        with open(os.path.join(work, "stats", "results.jsonl")) as f:
-            every = [json.loads(line) for line in f if line.strip()]
+        every = results_of("stats")
         check(len(every) == 5 and all(row["status"] == "ok" for row in every), "5 cells (none + 2 methods x 2 seeds)")
         for row in every:
             for key in ("losses_in", "losses_ood"):
@@ -245,10 +251,7 @@ try:
         "eval": {"files": 4, "seq": 32, "batch": 4, "out_of_domain": ""},
         "finetune": {"steps": 1, "batch": 1, "seq": 32},
     }
-    with open(os.path.join(work, "calibration.json"), "w") as f:
-        json.dump(calibration_config, f)
-    r = subprocess.run([gift, "sweep", "--config", "calibration.json", "--out", "calibration", "--dry-run"],
-                       capture_output=True, text=True, timeout=60, env=env, cwd=work)
+    r = sweep_config("calibration", calibration_config, "calibration", "--dry-run", timeout=60)
     ids = [line.split()[-1] for line in r.stdout.splitlines() if line.startswith("to do")]
     check(r.returncode == 0 and len(ids) == 6 and len(set(ids)) == 6
           and sum(i.endswith("_none") for i in ids) == 2 and any("lr0.0001000000" in i for i in ids),
@@ -257,10 +260,7 @@ try:
     # the 4-bit grid (_nb4); the method without noise has no such factor and runs once.
     noise_config = dict(calibration_config, methods=["gift_sw", "gift_sw_no_noise"], noise_bits=[3, 4], lr=[1e-4],
                         seeds=[0])
-    with open(os.path.join(work, "noise.json"), "w") as f:
-        json.dump(noise_config, f)
-    r = subprocess.run([gift, "sweep", "--config", "noise.json", "--out", "noise", "--dry-run"],
-                       capture_output=True, text=True, timeout=60, env=env, cwd=work)
+    r = sweep_config("noise", noise_config, "noise", "--dry-run", timeout=60)
     ids = sorted(line.split()[-1] for line in r.stdout.splitlines() if line.startswith("to do"))
     check(r.returncode == 0 and len(ids) == 3 and sum("_gift_sw_nb4_" in i for i in ids) == 1
           and sum("_gift_sw_lr" in i for i in ids) == 1 and sum("gift_sw_no_noise" in i for i in ids) == 1,
@@ -270,10 +270,7 @@ try:
     # GPTQ with groups is refused naming the field.
     group_config = dict(calibration_config, bits=[2], group_size=[0, 32], methods=["none"], seeds=[0],
                         calibration={"tokens": 256, "seq": 64})
-    with open(os.path.join(work, "groups.json"), "w") as f:
-        json.dump(group_config, f)
-    r = subprocess.run([gift, "sweep", "--config", "groups.json", "--out", "groups", "--json"],
-                       capture_output=True, text=True, timeout=600, env=env, cwd=work)
+    r = sweep_config("groups", group_config, "groups", "--json")
     check(r.returncode == 0, f"the group-size sweep exits 0 (stderr: {r.stderr[-400:]!r})")
     if r.returncode == 0:
         with open(os.path.join(work, "groups", "results.jsonl")) as f:
@@ -283,21 +280,14 @@ try:
               and runs[0]["quantized_ppl_in"] != runs[32]["quantized_ppl_in"]
               and sum(name.startswith("salient-") and "_g32_" in name for name in shared_files) == 1,
               f"group_size [0, 32]: two cells, their own selection and model ({[(g, row['cell'], row['quantized_ppl_in']) for g, row in runs.items()]})")
-    with open(os.path.join(work, "groups.json"), "w") as f:
-        json.dump(dict(group_config, quantizer=["gptq"]), f)
-    r = subprocess.run([gift, "sweep", "--config", "groups.json", "--out", "groups_gptq", "--dry-run"],
-                       capture_output=True, text=True, timeout=60, env=env, cwd=work)
+    r = sweep_config("groups", dict(group_config, quantizer=["gptq"]), "groups_gptq", "--dry-run", timeout=60)
     check(r.returncode == 1 and "pairs group_size 32 with quantizer gptq" in r.stderr,
           f"group_size with gptq refused ({r.stderr[-300:]!r})")
     untrained_config = dict(calibration_config, methods=["none"])
-    with open(os.path.join(work, "calibration.json"), "w") as f:
-        json.dump(untrained_config, f)
-    r = subprocess.run([gift, "sweep", "--config", "calibration.json", "--out", "calibration", "--json"],
-                       capture_output=True, text=True, timeout=600, env=env, cwd=work)
+    r = sweep_config("calibration", untrained_config, "calibration", "--json")
     check(r.returncode == 0, f"the per-seed calibration sweep exits 0 (stderr: {r.stderr[-400:]!r})")
     if r.returncode == 0:
-        with open(os.path.join(work, "calibration", "results.jsonl")) as f:
-            runs = [json.loads(line) for line in f if line.strip()]
+        runs = results_of("calibration")
         shared_dir = os.path.join(work, "calibration", "shared")
         check(len(runs) == 2 and runs[0]["ppl_in"] != runs[1]["ppl_in"]
               and all("calibration sample" in row["seed_drives"] for row in runs)
@@ -322,14 +312,10 @@ try:
         "eval": {"files": 4, "seq": 32, "batch": 4, "out_of_domain": ""},
         "finetune": {"steps": 2, "batch": 1, "seq": 32, "choose_lr_on_dev": True},
     }
-    with open(os.path.join(work, "dev.json"), "w") as f:
-        json.dump(dev_config, f)
-    r = subprocess.run([gift, "sweep", "--config", "dev.json", "--out", "dev", "--json"],
-                       capture_output=True, text=True, timeout=600, env=env, cwd=work)
+    r = sweep_config("dev", dev_config, "dev", "--json")
     check(r.returncode == 0, f"the learning-rate selection sweep exits 0 (stderr: {r.stderr[-400:]!r})")
     if r.returncode == 0:
-        with open(os.path.join(work, "dev", "results.jsonl")) as f:
-            runs = [json.loads(line) for line in f if line.strip()]
+        runs = results_of("dev")
         check(len(runs) == 4 and all(row.get("ppl_dev", 0) > 0 and row.get("losses_dev") for row in runs),
               "every trained cell has a dev perplexity and its losses")
         dev_loss = {lr: sum(math.log(row["ppl_dev"]) for row in runs if row["lr"] == lr) / 2 for lr in (1e-5, 3e-3)}
@@ -344,10 +330,7 @@ try:
         check(len(groups) == 1 and float(groups[0]["lr"]) == best and groups[0]["runs"] == "2",
               f"groups.csv reports the chosen learning rate only ({groups})")
     bad_dev = dict(dev_config, eval={"tokens": 128, "seq": 32})
-    with open(os.path.join(work, "bad_dev.json"), "w") as f:
-        json.dump(bad_dev, f)
-    r = subprocess.run([gift, "sweep", "--config", "bad_dev.json", "--out", "dev3", "--dry-run"],
-                       capture_output=True, text=True, timeout=60, env=env, cwd=work)
+    r = sweep_config("bad_dev", bad_dev, "dev3", "--dry-run", timeout=60)
     check(r.returncode == 1 and "choose_lr_on_dev" in r.stderr and "files" in r.stderr,
           f"choose_lr_on_dev without the window design is refused ({r.stderr.strip()[-200:]!r})")
 
@@ -359,18 +342,14 @@ try:
             "eval": {"tokens": 256, "seq": 64, "out_of_domain": ""},
             "finetune": {"steps": 2, "batch": 1, "seq": 32, "match_params": True,
                          "method_options": {"npft": "--rank 2 --fisher-sequences 2"}}}
-    with open(os.path.join(work, "full.json"), "w") as f:
-        json.dump(full, f)
-    r = subprocess.run([gift, "sweep", "--config", "full.json", "--out", "full", "--json"], capture_output=True,
-                       text=True, timeout=900, env=env, cwd=work)
+    r = sweep_config("full", full, "full", "--json", timeout=900)
     check(r.returncode == 0, f"a fully quantized NPFT sweep exits 0 (stderr: {r.stderr[-400:]!r})")
     # calibrate; per bit-width: quantize, 1 evaluation of it, quantize the fine-tuned model, 1
     # evaluation of that; and 1 fine-tune in all.
     full_commands = 1 + 2 * 4 + 1
     if r.returncode == 0:
         summary_full = json.loads(r.stdout.strip().splitlines()[-1])
-        with open(os.path.join(work, "full", "results.jsonl")) as f:
-            every = [json.loads(line) for line in f if line.strip()]
+        every = results_of("full")
         done = {row["method"]: row for row in every if row.get("bits") == 4}
         check(len(every) == 4 and set(done) == {"none", "npft"} and all(row["status"] == "ok" for row in every),
               "fully quantized: the none and npft cells of both bit-widths finished")
@@ -400,10 +379,7 @@ try:
     grids = {"metrics": ["gift_sw"], "bits": [4],
              "grids": [{"fraction": [0], "quantizer": ["rtn", "gptq"]}, {"quantizer": ["rtn"]},
                        {"quantizer": ["rtn"], "methods": ["none"]}]}
-    with open(os.path.join(work, "grids.json"), "w") as f:
-        json.dump(grids, f)
-    r = subprocess.run([gift, "sweep", "--config", "grids.json", "--out", "grids", "--dry-run"], capture_output=True,
-                       text=True, timeout=60, env=env, cwd=work)
+    r = sweep_config("grids", grids, "grids", "--dry-run", timeout=60)
     check(r.returncode == 0 and "3 cells, 3 to run" in r.stdout and "gift_sw_b4_f0_gptq_none" in r.stdout,
           f"grids: 3 distinct cells listed ({r.stdout.strip()[-300:]!r})")
 
@@ -422,10 +398,7 @@ try:
                          ({"metrics": ["gift_sw"], "grids": [{"eval": {"tokens": 64}}]},
                           'unknown field "eval" in grids[0]'),
                          ({"metrics": ["gift_sw"], "grids": []}, 'field "grids" must be a non-empty list')]:
-        with open(os.path.join(work, "bad.json"), "w") as f:
-            json.dump(bad, f)
-        r = subprocess.run([gift, "sweep", "--config", "bad.json", "--out", "bad", "--dry-run"], capture_output=True,
-                           text=True, timeout=60, env=env, cwd=work)
+        r = sweep_config("bad", bad, "bad", "--dry-run", timeout=60)
         check(r.returncode == 1 and message in r.stderr, f"bad config refused: {message} ({r.stderr.strip()[-200:]!r})")
 finally:
     shutil.rmtree(work, ignore_errors=True)
