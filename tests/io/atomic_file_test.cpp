@@ -6,6 +6,8 @@
 // error naming the path and leaves the old target; check_output_target refuses without writing.
 #include <boost/test/unit_test.hpp>
 
+#include "child_process.hpp"
+
 #include <gift/io/atomic_file.hpp>
 #include <gift/io/output_lock.hpp>
 
@@ -64,31 +66,7 @@ long dead_pid() {
   return static_cast<long>(child);
 }
 
-// Runs `action` in a forked child, which reports what it saw by its exit code and one line of
-// text through a pipe: for effects the test process must not have (privileges dropped, a file
-// size limit). The child leaves by _exit, never through Boost.Test.
-template <class Action>
-std::pair<int, std::string> run_in_child(Action&& action) {
-  int pipe_ends[2];
-  BOOST_REQUIRE(::pipe(pipe_ends) == 0);
-  const pid_t child = ::fork();
-  BOOST_REQUIRE(child >= 0);
-  if (child == 0) {
-    ::close(pipe_ends[0]);
-    std::string message;
-    const int code = action(message);
-    (void)!::write(pipe_ends[1], message.data(), message.size());
-    ::_exit(code);
-  }
-  ::close(pipe_ends[1]);
-  std::string message;
-  char buffer[512];
-  for (ssize_t got; (got = ::read(pipe_ends[0], buffer, sizeof buffer)) > 0;) message.append(buffer, static_cast<std::size_t>(got));
-  ::close(pipe_ends[0]);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), message};
-}
+using gift_test::run_in_child;
 
 // The message of the gift::error `action` throws, or "" when it throws none.
 template <class Action>

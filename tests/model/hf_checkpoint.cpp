@@ -13,6 +13,7 @@
 //   test instead of the machine; a config.json key given twice is refused by name.
 #include <boost/test/unit_test.hpp>
 
+#include "child_process.hpp"
 #include "expect_error.hpp"
 
 #include <gift/io/gguf.hpp>
@@ -144,44 +145,29 @@ struct bounded_outcome {
 
 template <class Action>
 bounded_outcome run_with_bounded_memory(Action&& action) {
-  int pipe_ends[2];
-  BOOST_REQUIRE(::pipe(pipe_ends) == 0);
-  const pid_t child = ::fork();
-  BOOST_REQUIRE(child >= 0);
-  if (child == 0) {
-    ::close(pipe_ends[0]);
+  auto [code, message] = gift_test::run_in_child([&](std::string& text) {
     long pages = 0;
     std::ifstream("/proc/self/statm") >> pages;  // mapped now, in pages
     const auto mapped = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE));
     const rlimit limit{mapped + (rlim_t{1} << 30), RLIM_INFINITY};
-    int code = ::setrlimit(RLIMIT_AS, &limit) == 0 ? 1 : 5;
-    std::string message;
+    int outcome = ::setrlimit(RLIMIT_AS, &limit) == 0 ? 1 : 5;
     const auto start = std::chrono::steady_clock::now();
     try {
-      if (code == 1) action();
+      if (outcome == 1) action();
     } catch (const gift::error& e) {
-      code = 0;
-      message = e.what();
+      outcome = 0;
+      text = e.what();
     } catch (const std::bad_alloc&) {
-      code = 3;
+      outcome = 3;
     } catch (...) {
-      code = 4;
+      outcome = 4;
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     // Slow means the value was acted on before it was checked.
-    if (code == 0 && seconds > 10) code = 6;
-    (void)!::write(pipe_ends[1], message.data(), message.size());
-    ::_exit(code);
-  }
-  ::close(pipe_ends[1]);
-  bounded_outcome outcome;
-  char buffer[512];
-  for (ssize_t got; (got = ::read(pipe_ends[0], buffer, sizeof buffer)) > 0;) outcome.message.append(buffer, static_cast<std::size_t>(got));
-  ::close(pipe_ends[0]);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  outcome.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return outcome;
+    if (outcome == 0 && seconds > 10) outcome = 6;
+    return outcome;
+  });
+  return {code, std::move(message)};
 }
 
 // The model with every layer quantized to `bits` (absmax RTN) on all but every 5th column.

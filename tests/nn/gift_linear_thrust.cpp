@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "fixtures.hpp"
+#include "module_check.hpp"
 
 #include <gift/backend/thrust.hpp>
 #include <gift/nn/gift_linear.hpp>
@@ -101,14 +102,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(gradients_match_finite_differences_in_double, Syst
   (void)layer.forward(device<double, System>::from_eigen(x), step);
   const gift::matrix<double> dx = host(layer.backward(device<double, System>::from_eigen(r)));
   const gift::matrix<double> d_salient = host(layer.salient_gradient());
+  gift::matrix<double> probe = x;
+  check_entries(span_of(probe), {dx.data(), static_cast<std::size_t>(dx.size())}, [&] { return loss(probe); }, "dx");
   const double h = 1e-5;
-  for (Eigen::Index t = 0; t < tokens; ++t)
-    for (Eigen::Index j = 0; j < in; ++j) {
-      gift::matrix<double> plus = x, minus = x;
-      plus(t, j) += h;
-      minus(t, j) -= h;
-      BOOST_TEST(std::abs((loss(plus) - loss(minus)) / (2 * h) - dx(t, j)) < 1e-7, "dx(" << t << "," << j << ")");
-    }
   const gift::matrix<double> start = host(layer.salient_weight());
   for (Eigen::Index i = 0; i < out; ++i)
     for (Eigen::Index s = 0; s < 3; ++s) {
