@@ -18,7 +18,8 @@ alike; at 4 and 3 bits GIFT-SW comes close to STE at a fraction of its cost (Tab
 b − a in nats per token (negative: b is better); accuracy rows: b − a.
 
 Usage: e3_pre_vs_post.py <sweep folder> <gift binary> [bits ...] (default: 4 3); writes
-<folder>/pre_vs_post.csv and prints a Markdown table."""
+<folder>/pre_vs_post.csv, <folder>/pre_vs_post.png (each loss difference with its interval, per
+domain) and prints a Markdown table."""
 import csv
 import json
 import os
@@ -47,6 +48,32 @@ PAIRS = [(4, "Pre-GIFT-SW", "Post-GIFT-SW"), (4, "Pre-GIFT-SW", "Salient FT"),
          (3, "Post-GIFT-SW", "Salient FT"), (4, "Post-GIFT-SW", "STE"), (3, "Post-GIFT-SW", "STE")]
 FILES = {("in", "loss"): "eval-in.losses.csv", ("ood", "loss"): "eval-ood.losses.csv",
          ("in", "accuracy"): "task-in.items.csv", ("ood", "accuracy"): "task-ood.items.csv"}
+
+
+def plot(rows, path):
+    """One panel per domain: each loss difference b − a with its 95 % interval (red: excludes 0)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    domains = [("in", "linux-doc"), ("ood", "fortunes")]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.5 * len(PAIRS) + 1.6), sharey=True)
+    for ax, (domain, title) in zip(axes, domains):
+        chosen = [r for r in rows if r["domain"] == domain and r["measure"] == "loss"]
+        for y, r in enumerate(chosen):
+            colour = "tab:red" if r["excludes_zero"] else "tab:blue"
+            ax.errorbar(r["difference"], y, xerr=[[r["difference"] - r["ci_low"]], [r["ci_high"] - r["difference"]]],
+                        fmt="o", color=colour, capsize=3)
+        ax.set_yticks(range(len(chosen)))
+        ax.set_yticklabels([f"{r['bits']}-bit: {r['b']} − {r['a']}" for r in chosen], fontsize=8)
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_xlabel("difference in mean loss, nats/token (< 0: the first arm is better)")
+        ax.set_title(title)
+        ax.grid(True, axis="x", alpha=0.3)
+    fig.suptitle("E3 across settings: 95% two-level bootstrap intervals (3 seeds x 64 sequences); red: excludes 0",
+                 fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def main():
@@ -80,6 +107,7 @@ def main():
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+    plot(rows, os.path.join(run, "pre_vs_post.png"))
     print("| bits | b − a | domain | measure | difference [95 % CI] | ppl ratio |")
     print("|---|---|---|---|---|---|")
     for row in rows:
