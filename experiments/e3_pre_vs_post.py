@@ -97,9 +97,9 @@ def main():
                                capture_output=True, text=True, check=True)
             d = json.loads(r.stdout.strip().splitlines()[-1])
             sign = -1.0 if measure == "accuracy" else 1.0  # items store 1 − correct as their loss
-            low, high = sorted((sign * d["ci_low"], sign * d["ci_high"]))
+            low, high = sorted((sign * d["ci_low"] + 0.0, sign * d["ci_high"] + 0.0))
             rows.append({"bits": bits, "b": b_name, "a": a_name, "domain": domain, "measure": measure,
-                         "replicates": d["replicates"], "difference": sign * d["difference_nats_per_token"],
+                         "replicates": d["replicates"], "difference": sign * d["difference_nats_per_token"] + 0.0,
                          "ci_low": low, "ci_high": high,
                          "ppl_ratio": d["perplexity_ratio"] if measure == "loss" else "",
                          "excludes_zero": d["differ"]})
