@@ -420,8 +420,12 @@ def plot_comparisons(out, path, title):
     reference_names = short_names(references)  # what tells the references apart (e.g. "b3", "b4")
     label = (lambda r: names[r["arm"]]) if len(references) == 1 else \
         (lambda r: f"{names[r['arm']]} (vs {reference_names[r['reference']]})")
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 0.45 * len(names) + 2.2), squeeze=False)
-    for ax, (measure, domain) in zip(axes[0], panels):
+    # Loss above accuracy, a domain per column: each panel gets the width its long labels leave.
+    measures = [m for m in ("loss", "accuracy") if any(p[0] == m for p in panels)]
+    domains = [d for d in ("in", "ood") if any(p[1] == d for p in panels)]
+    fig, axes = plt.subplots(len(measures), len(domains), figsize=(8.0 * len(domains), (0.4 * len(names) + 1.6) * len(measures)),
+                             squeeze=False)
+    for ax, (measure, domain) in zip([axes[measures.index(m)][domains.index(d)] for m, d in panels], panels):
         rows = [r for r in table if r["measure"] == measure and r["domain"] == domain]
         for y, r in enumerate(rows):
             d, low, high = float(r["difference"]), float(r["ci_low"]), float(r["ci_high"])
