@@ -7,12 +7,13 @@ Reads <out>/results.jsonl (the last row of every cell) and the per-cell loss log
 into <out>/plots/:
   ppl_vs_bits.png   perplexity after quantization against bit-width, one line per metric, one
                     panel per (quantizer, text): the cells without training (method "none"), the
-                    mean over seeds with its 95 % t-interval;
+                    mean over seeds with its 95 % t-interval (only with two or more metrics);
   ppl_by_metric.png the same means and intervals per metric, one panel per (quantizer, bits)
-                    that did not collapse (perplexity < 1000), linear scale;
-  methods.png       perplexity after fine-tuning per method (and setting, bit-width): the mean
-                    over seeds with its 95 % t-interval (a single run is drawn hollow, without an
-                    interval: it has none), in-domain and out-of-domain;
+                    that did not collapse (perplexity < 1000), linear scale (two or more metrics);
+  methods.png       perplexity after fine-tuning per method (and setting), a row of panels per
+                    bit-width on its own axis: the mean over seeds with its 95 % t-interval (a
+                    single run is drawn hollow, without an interval: it has none), in-domain and
+                    out-of-domain;
   comparisons.png   every arm against the sweep's "reference" (<out>/comparisons.csv): the
                     difference in mean loss per token and, with a task, in accuracy, each with
                     its 95 % two-level bootstrap interval, and a line at no difference;
@@ -164,9 +165,15 @@ def save_figure(fig, path, title=None, **title_style):
     return True
 
 
+def compares_metrics(groups):
+    """Whether the untrained cells hold two or more series (metrics) to set side by side: with one,
+    the metric plots would be one-point panels, and methods_vs_bits.png already draws that line."""
+    return len({series for _, _, series in groups}) >= 2
+
+
 def plot_bits(rows, path, title):
     groups = quantized_groups(rows)
-    if not groups:
+    if not compares_metrics(groups):
         return False
     quantizers = sorted({q for q, _, _ in groups})
     texts = [("quantized_ppl_in", "linux-doc (in-domain)"), ("quantized_ppl_ood", "fortunes (out-of-domain)")]
@@ -201,6 +208,8 @@ def plot_metric_bars(rows, path, title):
     bit-widths where every metric collapses. Points, not bars from zero, so that the axis can
     start near the values."""
     groups = quantized_groups(rows)
+    if not compares_metrics(groups):
+        return False
     panels = sorted({(q, bits) for q, bits, _ in groups})
     panels = [p for p in panels
               if max(r["quantized_ppl_in"] for (q, bits, _), members in groups.items() if (q, bits) == p for r in members) < 1e3]
@@ -308,36 +317,41 @@ def plot_methods(rows, path, title):
     groups = grouped(rows)
     if not groups:
         return False
-    labels, stats_in, stats_ood = [], [], []
-    for (method, setting, bits, quantizer, metric, salient), members in groups.items():
-        labels.append(f"{method}\n{setting} {quantizer} {bits}b" + (" all-q" if salient == "none" else ""))
-        stats_in.append(mean_std([m.get("ppl_in") for m in members]))
-        stats_ood.append(mean_std([m.get("ppl_ood") for m in members]))
-    fig, axes = plt.subplots(1, 2, figsize=(max(8, 1.1 * len(labels) + 4), 4.8))
-    for ax, values, name in ((axes[0], stats_in, "linux-doc validation"), (axes[1], stats_ood, "fortunes validation")):
-        # Points with their 95 % t-interval over seeds, not bars from zero: the axis can then
-        # zoom on the differences, and a single run (no interval) is drawn hollow, not as certainty.
-        spans = []
-        for x, (mean, sd, n) in enumerate(values):
-            if not math.isfinite(mean):
-                continue
-            half = t_half_width(sd, n)
-            if math.isfinite(half):
-                ax.errorbar([x], [mean], yerr=[half], fmt="o", color="#4c72b0", capsize=4)
-                spans += [mean - half, mean + half]
-            else:
-                ax.plot([x], [mean], "o", markerfacecolor="white", color="#4c72b0")
-                spans.append(mean)
-            ax.annotate(f"n={n}", (x, mean), textcoords="offset points", xytext=(6, -3), fontsize=7)
-        ax.set_xticks(list(range(len(labels))))
-        ax.set_xticklabels(labels, fontsize=7, rotation=60, ha="right")
-        ax.set_ylabel("perplexity after fine-tuning\n(mean, 95% t-interval over seeds; hollow: one run)")
-        ax.set_title(name)
-        if spans:
-            low, high = min(spans), max(spans)
-            ax.set_ylim(low - 0.15 * (high - low + 1e-9), high + 0.15 * (high - low + 1e-9))
-        ax.set_xlim(-0.5, len(labels) - 0.5)
-        ax.grid(True, axis="y", alpha=0.3)
+    # A row of panels per bit-width, each on its own axis: on one shared axis the 3-bit spread
+    # hides the 4-bit differences.
+    by_bits = collections.OrderedDict()
+    for (method, setting, bits, quantizer, metric, salient), members in sorted(groups.items(), key=lambda kv: -kv[0][2]):
+        entry = by_bits.setdefault(bits, ([], [], []))
+        entry[0].append(f"{method}\n{setting} {quantizer} {bits}b" + (" all-q" if salient == "none" else ""))
+        entry[1].append(mean_std([m.get("ppl_in") for m in members]))
+        entry[2].append(mean_std([m.get("ppl_ood") for m in members]))
+    width = max(len(labels) for labels, _, _ in by_bits.values())
+    fig, axes = plt.subplots(len(by_bits), 2, figsize=(max(8, 1.1 * width + 4), 4.8 * len(by_bits)), squeeze=False)
+    for row, (labels, stats_in, stats_ood) in zip(axes, by_bits.values()):
+        for ax, values, name in ((row[0], stats_in, "linux-doc validation"), (row[1], stats_ood, "fortunes validation")):
+            # Points with their 95 % t-interval over seeds, not bars from zero: the axis can then
+            # zoom on the differences, and a single run (no interval) is drawn hollow, not as certainty.
+            spans = []
+            for x, (mean, sd, n) in enumerate(values):
+                if not math.isfinite(mean):
+                    continue
+                half = t_half_width(sd, n)
+                if math.isfinite(half):
+                    ax.errorbar([x], [mean], yerr=[half], fmt="o", color="#4c72b0", capsize=4)
+                    spans += [mean - half, mean + half]
+                else:
+                    ax.plot([x], [mean], "o", markerfacecolor="white", color="#4c72b0")
+                    spans.append(mean)
+                ax.annotate(f"n={n}", (x, mean), textcoords="offset points", xytext=(6, -3), fontsize=7)
+            ax.set_xticks(list(range(len(labels))))
+            ax.set_xticklabels(labels, fontsize=7, rotation=60, ha="right")
+            ax.set_ylabel("perplexity after fine-tuning\n(mean, 95% t-interval over seeds; hollow: one run)")
+            ax.set_title(name)
+            if spans:
+                low, high = min(spans), max(spans)
+                ax.set_ylim(low - 0.15 * (high - low + 1e-9), high + 0.15 * (high - low + 1e-9))
+            ax.set_xlim(-0.5, len(labels) - 0.5)
+            ax.grid(True, axis="y", alpha=0.3)
     return save_figure(fig, path, title)
 
 
